@@ -1,0 +1,88 @@
+// Machine: a whole PC — CPU, memory, devices and firmware — built from a
+// MachineConfig. Create it, optionally load a guest, run it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "jitterbug/result.hpp"
+
+namespace jitterbug {
+
+enum class Backend {
+    Jit,          // x86-64 host code generated with xbyak (x86-64 hosts only)
+    Interpreter,  // portable IR interpreter (any host)
+};
+
+// True when this build of the library contains the JIT backend.
+bool jit_available();
+// The JIT where available, otherwise the interpreter.
+Backend default_backend();
+std::string_view to_string(Backend backend);
+
+struct MachineConfig {
+    // Guest RAM in bytes: at least 1 MiB, at most 3 GiB, a multiple of 4 KiB.
+    std::uint64_t memory_bytes = std::uint64_t{64} << 20;
+    Backend backend = default_backend();
+    // Receives the bytes the guest transmits on COM1, in order. When empty the
+    // bytes go to the process's standard output.
+    std::function<void(std::span<const std::uint8_t>)> serial_output;
+};
+
+enum class StopReason {
+    Halted,         // HLT with interrupts disabled: nothing can wake the CPU
+    GuestExit,      // the guest wrote to the exit device (port 0xF4)
+    Shutdown,       // the CPU shut down (triple fault)
+    StopRequested,  // request_stop() was called
+    Error,          // the emulator itself failed (a bug); see RunResult::detail
+};
+std::string_view to_string(StopReason reason);
+
+struct RunResult {
+    StopReason reason = StopReason::Halted;
+    // The status a process running this guest should exit with: 0 after a halt,
+    // (value << 1) | 1 after the guest wrote value to the exit device.
+    int exit_status = 0;
+    std::string detail;  // human-readable explanation, e.g. for a shutdown
+};
+
+struct RunStatistics {
+    std::uint64_t guest_instructions = 0;
+    std::uint64_t blocks_translated = 0;
+    double wall_seconds = 0;
+};
+
+class Machine {
+public:
+    static Result<Machine> create(MachineConfig config);
+
+    Machine(Machine&&) noexcept;
+    Machine& operator=(Machine&&) noexcept;
+    ~Machine();
+
+    // Loads a multiboot v1 kernel (ELF or a.out kludge) the way
+    // qemu-system-i386 -kernel does; the CPU then starts at its entry point
+    // in 32-bit protected mode instead of at the firmware's reset vector.
+    Result<void> load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline);
+    Result<void> load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline);
+
+    // Runs until the guest halts for good, exits, shuts down or is stopped.
+    RunResult run();
+    // Asks a running machine to stop at the next block boundary. Thread-safe.
+    void request_stop();
+
+    RunStatistics statistics() const;
+
+    struct Impl;
+
+private:
+    explicit Machine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace jitterbug

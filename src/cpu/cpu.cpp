@@ -1,0 +1,223 @@
+#include "cpu/cpu.hpp"
+
+#include <stdexcept>
+
+#include "cpu/runtime.hpp"
+#include "cpu/segmentation.hpp"
+#include "util/log.hpp"
+
+namespace jitterbug::cpu {
+
+CpuState reset_state() {
+    CpuState s;
+    s.eflags = eflags::Fixed1;
+    s.eip = 0xFFF0;
+    for (SegmentRegister& seg : s.seg) {
+        seg = SegmentRegister{0, 0xFFFF, 0, seg_attr::kRealModeData};
+    }
+    // The first fetch is at FFFFFFF0: CS.base is FFFF0000 until the first far jump.
+    s.segment(SegReg::Cs) = SegmentRegister{0xFFFF0000u, 0xFFFF, 0xF000, seg_attr::kRealModeCode};
+    s.ldtr = SegmentRegister{0, 0xFFFF, 0, seg_attr::P | 0x2};  // LDT type
+    s.tr = SegmentRegister{0, 0xFFFF, 0, seg_attr::P | 0xB};    // busy 32-bit TSS
+    s.gdtr = {0, 0xFFFF};
+    s.idtr = {0, 0xFFFF};
+    s.cr0 = cr0::ET | cr0::CD | cr0::NW;
+    // EDX holds the processor signature: family 6, model 3, stepping 3.
+    s.reg(Gpr::Edx) = 0x00000633;
+    s.dr[6] = 0xFFFF0FF0;
+    s.dr[7] = 0x00000400;
+    return s;
+}
+
+Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backend)
+    : ctx_(std::make_unique<CpuContext>()), mmu_(memory, ctx_->tlb), io_(io) {
+    ctx_->cpu = this;
+    mmu_.set_code_observer(this);
+    if (backend == BackendKind::Jit) {
+#ifdef JITTERBUG_HAVE_JIT
+        backend_ = jit::make_x64_backend();
+#else
+        throw std::invalid_argument("this build of jitterbug has no JIT backend");
+#endif
+    } else {
+        backend_ = jit::make_interpreter_backend();
+    }
+    reset();
+}
+
+Cpu::~Cpu() = default;
+
+void Cpu::reset() { set_state(reset_state()); }
+
+void Cpu::set_state(const CpuState& state) {
+    CpuContext& ctx = *ctx_;
+    ctx.state = state;
+    ctx.event = {};
+    ctx.abort_instruction = 0;
+    ctx.retry_current_instruction = false;
+    ctx.interrupt_shadow = false;
+    halted_ = false;
+    shutdown_ = false;
+    mmu_.flush_tlb();
+    sync_segment_checks(ctx);
+}
+
+void Cpu::request_stop() {
+    ctx_->exit_request.fetch_or(exit_request::kStop, std::memory_order_relaxed);
+}
+
+LocationDescriptor Cpu::current_location() const {
+    const CpuState& s = ctx_->state;
+    std::uint32_t m = 0;
+    if (s.segment(SegReg::Cs).big()) m |= mode::kCode32;
+    if (s.segment(SegReg::Ss).big()) m |= mode::kStack32;
+    if (s.protected_mode()) m |= mode::kProtected;
+    if (s.v86_mode()) m |= mode::kV86;
+    m |= s.cpl() << mode::kCplShift;
+    return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
+}
+
+CpuExit Cpu::run() {
+    CpuContext& ctx = *ctx_;
+    try {
+        for (;;) {
+            if (ctx.exit_request.load(std::memory_order_relaxed) & exit_request::kStop) {
+                ctx.exit_request.fetch_and(~exit_request::kStop, std::memory_order_relaxed);
+                return CpuExit::Stopped;
+            }
+            if (shutdown_) return CpuExit::Shutdown;
+            if (halted_) {
+                return (ctx.state.eflags & eflags::IF) ? CpuExit::WaitingForInterrupt
+                                                       : CpuExit::Halted;
+            }
+            LocationDescriptor loc = current_location();
+            if (ctx.interrupt_shadow) {
+                // Step the shadowed instruction alone; interrupts wait until after it.
+                loc.mode |= mode::kSingleStep;
+                ctx.interrupt_shadow = false;
+            }
+            jit::TranslationBlock* tb = find_or_translate(loc, true);
+            if (!tb) {
+                handle_abort();
+                continue;
+            }
+            ctx.current_block = tb;
+            const jit::BlockExit exit = backend_->execute(ctx, *tb);
+            ctx.current_block = nullptr;
+            stats_.instructions += exit.retired;
+            cache_.collect_garbage();
+            if (exit.reason == jit::ExitReason::Halt) {
+                halted_ = true;
+            } else if (exit.reason == jit::ExitReason::Abort) {
+                handle_abort();
+            }
+        }
+    } catch (const std::exception& e) {
+        error_ = e.what();
+        log::cpu().error("internal error at {:04x}:{:08x}: {}", ctx.state.segment(SegReg::Cs).selector,
+                         ctx.state.eip, error_);
+        return CpuExit::InternalError;
+    }
+}
+
+void Cpu::handle_abort() {
+    CpuContext& ctx = *ctx_;
+    ctx.abort_instruction = 0;
+    if (ctx.retry_current_instruction) {
+        ctx.retry_current_instruction = false;
+        run_uncached_instruction();
+        return;
+    }
+    if (ctx.event.pending()) {
+        const Event e = ctx.event;
+        ctx.event = {};
+        deliver(e);
+    }
+}
+
+// The instruction whose store hit its own block runs again as a block of
+// its own that is not in the cache, so its store cannot invalidate it.
+void Cpu::run_uncached_instruction() {
+    CpuContext& ctx = *ctx_;
+    LocationDescriptor loc = current_location();
+    loc.mode |= mode::kSingleStep;
+    jit::TranslationBlock* probe = find_or_translate(loc, false);
+    if (!probe) {
+        handle_abort();
+        return;
+    }
+    std::unique_ptr<jit::TranslationBlock> tb(probe);
+    ctx.current_block = tb.get();
+    const jit::BlockExit exit = backend_->execute(ctx, *tb);
+    ctx.current_block = nullptr;
+    stats_.instructions += exit.retired;
+    if (exit.reason == jit::ExitReason::Halt) {
+        halted_ = true;
+    } else if (exit.reason == jit::ExitReason::Abort) {
+        handle_abort();
+    }
+}
+
+jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, bool cached) {
+    CpuContext& ctx = *ctx_;
+    PhysicalAddress phys;
+    mmu::PageFault fault;
+    if (loc.eip > ctx.state.segment(SegReg::Cs).limit) {
+        runtime::raise_fault(ctx, vector::GP, 0);
+        return nullptr;
+    }
+    if (!mmu_.translate(loc.linear_eip(), mmu::Access::Execute, phys, fault)) {
+        Event e{EventKind::Fault, vector::PF, true, fault.error_code, loc.eip};
+        e.fault_address = fault.linear;
+        runtime::raise(ctx, e);
+        return nullptr;
+    }
+    if (cached) {
+        if (jit::TranslationBlock* tb = cache_.find(phys.value, loc)) return tb;
+    }
+    std::unique_ptr<jit::TranslationBlock> tb = translate(loc, phys.value);
+    if (!cached) return tb.release();
+    jit::TranslationBlock* raw = tb.get();
+    for (std::uint32_t page : cache_.insert(std::move(tb))) mmu_.protect_code_page(page);
+    return raw;
+}
+
+std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
+                                                      std::uint64_t phys) {
+    Translator translator(mmu_, ctx_->state.segment(SegReg::Cs).limit);
+    TranslatedCode code;
+    const ir::Block block = translator.translate(loc, TranslatorLimits{}, code);
+    if (const std::string problem = ir::verify(block); !problem.empty()) {
+        throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
+    }
+    JB_TRACE(log::jit(), "{}", ir::to_string(block));
+    auto tb = std::make_unique<jit::TranslationBlock>();
+    tb->location = loc;
+    tb->phys_start = phys;
+    tb->size = code.size;
+    tb->pages = code.pages;
+    tb->num_pages = code.num_pages;
+    tb->guest_instructions = block.guest_instructions;
+    compile(block, *tb);
+    ++stats_.blocks_translated;
+    return tb;
+}
+
+void Cpu::compile(const ir::Block& block, jit::TranslationBlock& tb) {
+    if (backend_->compile(block, tb)) return;
+    // The code space is full: start over with an empty cache.
+    backend_->flush();
+    cache_.clear();
+    ++stats_.code_flushes;
+    if (!backend_->compile(block, tb)) throw std::logic_error("block does not fit the code space");
+}
+
+bool Cpu::is_code_page(std::uint32_t phys_page) const { return cache_.is_code_page(phys_page); }
+
+bool Cpu::code_written(PhysicalAddress phys, unsigned size) {
+    return !cache_.invalidate(phys.value, size, ctx_->current_block);
+}
+
+std::uint64_t time_stamp_counter(const Cpu& cpu) { return cpu.statistics().instructions; }
+
+}  // namespace jitterbug::cpu

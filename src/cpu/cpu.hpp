@@ -1,0 +1,95 @@
+// Cpu: one x86 processor — its context, its view of memory and I/O, the
+// translation-block cache and a backend — and the execution loop:
+// deliver pending events -> find or translate the block at CS:EIP -> run
+// it -> handle why it stopped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cpu/cpu_context.hpp"
+#include "cpu/translator.hpp"
+#include "jit/backend/backend.hpp"
+#include "jit/block_cache.hpp"
+#include "mmu/mmu.hpp"
+
+namespace jitterbug::devices {
+class PortIoBus;
+}
+
+namespace jitterbug::cpu {
+
+enum class BackendKind { Jit, Interpreter };
+
+enum class CpuExit {
+    Stopped,              // exit_request::kStop was set
+    Halted,               // HLT with EFLAGS.IF = 0: nothing can wake the CPU
+    WaitingForInterrupt,  // HLT with EFLAGS.IF = 1
+    Shutdown,             // triple fault
+    InternalError,        // a bug in the emulator; see error()
+};
+
+struct CpuStatistics {
+    std::uint64_t instructions = 0;
+    std::uint64_t blocks_translated = 0;
+    std::uint64_t code_flushes = 0;
+};
+
+class Cpu final : public mmu::CodeWriteObserver {
+public:
+    Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backend);
+    ~Cpu() override;
+    Cpu(const Cpu&) = delete;
+    Cpu& operator=(const Cpu&) = delete;
+
+    CpuContext& context() { return *ctx_; }
+    CpuState& state() { return ctx_->state; }
+    const CpuState& state() const { return ctx_->state; }
+    mmu::Mmu& mmu() { return mmu_; }
+    devices::PortIoBus& io() { return io_; }
+    const CpuStatistics& statistics() const { return stats_; }
+    const std::string& error() const { return error_; }
+    bool halted() const { return halted_; }
+
+    // Processor RESET (SDM Vol. 3A, 9.1).
+    void reset();
+    // Installs a whole new state (loaders, tests); flushes the TLB.
+    void set_state(const CpuState& state);
+    // Runs until one of the CpuExit conditions.
+    CpuExit run();
+    // Makes run() return at the next block boundary. Thread-safe.
+    void request_stop();
+
+    // Delivers an exception or interrupt now (SDM Vol. 3A, 6.12), escalating to
+    // #DF and shutdown as the SDM prescribes.
+    void deliver(const Event& event);
+
+    // CodeWriteObserver
+    bool is_code_page(std::uint32_t phys_page) const override;
+    bool code_written(PhysicalAddress phys, unsigned size) override;
+
+private:
+    LocationDescriptor current_location() const;
+    jit::TranslationBlock* find_or_translate(const LocationDescriptor& loc, bool cached);
+    std::unique_ptr<jit::TranslationBlock> translate(const LocationDescriptor& loc,
+                                                     std::uint64_t phys);
+    void compile(const ir::Block& block, jit::TranslationBlock& tb);
+    void run_uncached_instruction();
+    void handle_abort();
+
+    std::unique_ptr<CpuContext> ctx_;
+    mmu::Mmu mmu_;
+    devices::PortIoBus& io_;
+    std::unique_ptr<jit::Backend> backend_;
+    jit::BlockCache cache_;
+    CpuStatistics stats_;
+    bool halted_ = false;
+    bool shutdown_ = false;
+    std::string error_;
+};
+
+// The time-stamp counter of a CPU (RDTSC).
+std::uint64_t time_stamp_counter(const Cpu& cpu);
+
+}  // namespace jitterbug::cpu

@@ -1,0 +1,71 @@
+// CpuContext: everything translated code touches while it runs — the
+// architectural state, the software TLB, the event a helper raised, and the
+// exit request other threads and devices use. Generated code addresses its
+// members at fixed offsets from one host register.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "cpu/cpu_state.hpp"
+#include "cpu/event.hpp"
+#include "mmu/tlb.hpp"
+
+namespace jitterbug::jit {
+struct TranslationBlock;
+}
+
+namespace jitterbug::cpu {
+
+class Cpu;
+
+// Reasons to leave the translated code at the next block boundary.
+namespace exit_request {
+constexpr std::uint32_t kStop = 1u << 0;       // run() should return
+constexpr std::uint32_t kInterrupt = 1u << 1;  // an interrupt line may need service
+}  // namespace exit_request
+
+struct CpuContext {
+    CpuState state;
+
+    // Per segment register, the largest offset of an access's last byte that
+    // passes the inline limit check, for reads and for writes; -1 when every
+    // access must take the full check (expand-down, unusable, read-only,
+    // ...). Recomputed by Cpu::segment_loaded() whenever a descriptor cache
+    // changes.
+    std::array<std::int64_t, kNumSegRegs> seg_read_limit{};
+    std::array<std::int64_t, kNumSegRegs> seg_write_limit{};
+
+    // The event (exception, INT n) raised by the block running now.
+    Event event;
+    // Set by a runtime call that cannot let the current guest instruction
+    // complete: it raised `event`, or (retry_current_instruction) it found the
+    // block's own code overwritten. The backend leaves the block at once with
+    // EIP at that instruction. Backends test this after every call that may
+    // fault.
+    std::uint8_t abort_instruction = 0;
+
+    // Set from any thread or by devices; checked at every block boundary.
+    std::atomic<std::uint32_t> exit_request{0};
+
+    mmu::Tlb tlb;
+
+    // Interrupts are held off until after the next instruction (MOV SS, POP SS,
+    // STI; SDM Vol. 3A, 6.8.3).
+    bool interrupt_shadow = false;
+
+    // The block being executed (for self-modifying-code detection).
+    const jit::TranslationBlock* current_block = nullptr;
+    // Set by a store that invalidated the current block: the block exits at
+    // the storing instruction, which is re-executed on its own.
+    bool retry_current_instruction = false;
+
+    Cpu* cpu = nullptr;
+
+    // Scratch words for the JIT's out-of-line paths.
+    std::array<std::uint64_t, 4> jit_scratch{};
+};
+
+}  // namespace jitterbug::cpu

@@ -1,0 +1,133 @@
+// CpuState: the architectural state of a 32-bit x86 (P6 class), laid out for
+// direct access by generated code. Names follow the Intel SDM.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace jitterbug::cpu {
+
+// General registers in their encoding order (SDM Vol. 2A, Table 2-2).
+enum class Gpr : std::uint8_t { Eax, Ecx, Edx, Ebx, Esp, Ebp, Esi, Edi };
+constexpr unsigned kNumGprs = 8;
+
+// 8-bit registers in their encoding order: AL CL DL BL AH CH DH BH.
+// Register r8 lives in GPR (r8 & 3), high byte when r8 >= 4.
+constexpr Gpr gpr_of_byte_register(unsigned r8) { return static_cast<Gpr>(r8 & 3); }
+constexpr bool is_high_byte_register(unsigned r8) { return r8 >= 4; }
+
+// Segment registers in their encoding order (SDM Vol. 2A, 3.1.1.3, Sreg).
+enum class SegReg : std::uint8_t { Es, Cs, Ss, Ds, Fs, Gs };
+constexpr unsigned kNumSegRegs = 6;
+
+namespace eflags {
+constexpr std::uint32_t CF = 1u << 0;
+constexpr std::uint32_t Fixed1 = 1u << 1;  // reads as 1
+constexpr std::uint32_t PF = 1u << 2;
+constexpr std::uint32_t AF = 1u << 4;
+constexpr std::uint32_t ZF = 1u << 6;
+constexpr std::uint32_t SF = 1u << 7;
+constexpr std::uint32_t TF = 1u << 8;
+constexpr std::uint32_t IF = 1u << 9;
+constexpr std::uint32_t DF = 1u << 10;
+constexpr std::uint32_t OF = 1u << 11;
+constexpr std::uint32_t IOPL = 3u << 12;
+constexpr std::uint32_t NT = 1u << 14;
+constexpr std::uint32_t RF = 1u << 16;
+constexpr std::uint32_t VM = 1u << 17;
+constexpr std::uint32_t AC = 1u << 18;
+constexpr std::uint32_t VIF = 1u << 19;
+constexpr std::uint32_t VIP = 1u << 20;
+constexpr std::uint32_t ID = 1u << 21;
+// The six status flags ALU instructions produce.
+constexpr std::uint32_t kArithmetic = CF | PF | AF | ZF | SF | OF;
+}  // namespace eflags
+
+namespace cr0 {
+constexpr std::uint32_t PE = 1u << 0;
+constexpr std::uint32_t MP = 1u << 1;
+constexpr std::uint32_t EM = 1u << 2;
+constexpr std::uint32_t TS = 1u << 3;
+constexpr std::uint32_t ET = 1u << 4;
+constexpr std::uint32_t NE = 1u << 5;
+constexpr std::uint32_t WP = 1u << 16;
+constexpr std::uint32_t AM = 1u << 18;
+constexpr std::uint32_t NW = 1u << 29;
+constexpr std::uint32_t CD = 1u << 30;
+constexpr std::uint32_t PG = 1u << 31;
+}  // namespace cr0
+
+// Access-rights bits of a descriptor cache, in the layout of descriptor
+// bytes 5 and 6 (SDM Vol. 3A, 3.4.5): type(3:0) S(4) DPL(6:5) P(7) AVL(12) L(13) D/B(14) G(15).
+namespace seg_attr {
+constexpr std::uint16_t kTypeMask = 0x000F;
+constexpr std::uint16_t kAccessed = 0x0001;
+constexpr std::uint16_t kWritable = 0x0002;  // data segments
+constexpr std::uint16_t kReadable = 0x0002;  // code segments
+constexpr std::uint16_t kExpandDown = 0x0004;  // data segments
+constexpr std::uint16_t kConforming = 0x0004;  // code segments
+constexpr std::uint16_t kCode = 0x0008;
+constexpr std::uint16_t S = 0x0010;  // code or data (not system)
+constexpr unsigned kDplShift = 5;
+constexpr std::uint16_t kDplMask = 0x0060;
+constexpr std::uint16_t P = 0x0080;
+constexpr std::uint16_t AVL = 0x1000;
+constexpr std::uint16_t L = 0x2000;
+constexpr std::uint16_t DB = 0x4000;
+constexpr std::uint16_t G = 0x8000;
+// A present, writable, accessed data segment (what real mode and reset use).
+constexpr std::uint16_t kRealModeData = P | S | kWritable | kAccessed;
+// A present, readable, accessed code segment.
+constexpr std::uint16_t kRealModeCode = P | S | kCode | kReadable | kAccessed;
+}  // namespace seg_attr
+
+// A segment register with its hidden descriptor cache (SDM Vol. 3A, 3.4.3).
+struct SegmentRegister {
+    std::uint32_t base = 0;
+    std::uint32_t limit = 0;  // byte-granular effective limit
+    std::uint16_t selector = 0;
+    std::uint16_t attributes = 0;
+
+    bool big() const { return (attributes & seg_attr::DB) != 0; }
+    unsigned dpl() const { return (attributes & seg_attr::kDplMask) >> seg_attr::kDplShift; }
+};
+
+struct DescriptorTableRegister {
+    std::uint32_t base = 0;
+    std::uint16_t limit = 0;
+};
+
+struct CpuState {
+    std::array<std::uint32_t, kNumGprs> gpr{};
+    std::uint32_t eip = 0;
+    std::uint32_t eflags = eflags::Fixed1;
+    std::array<SegmentRegister, kNumSegRegs> seg{};
+    SegmentRegister ldtr;
+    SegmentRegister tr;
+    DescriptorTableRegister gdtr;
+    DescriptorTableRegister idtr;
+    std::uint32_t cr0 = 0;
+    std::uint32_t cr2 = 0;
+    std::uint32_t cr3 = 0;
+    std::uint32_t cr4 = 0;
+    std::array<std::uint32_t, 8> dr{};
+
+    std::uint32_t& reg(Gpr r) { return gpr[static_cast<unsigned>(r)]; }
+    std::uint32_t reg(Gpr r) const { return gpr[static_cast<unsigned>(r)]; }
+    SegmentRegister& segment(SegReg s) { return seg[static_cast<unsigned>(s)]; }
+    const SegmentRegister& segment(SegReg s) const { return seg[static_cast<unsigned>(s)]; }
+
+    bool protected_mode() const { return (cr0 & cr0::PE) != 0; }
+    bool v86_mode() const { return (eflags & eflags::VM) != 0; }
+    // Current privilege level: CS.RPL in protected mode (SDM Vol. 3A, 5.5), 3 in v86, 0 in real mode.
+    unsigned cpl() const {
+        if (!protected_mode()) return 0;
+        if (v86_mode()) return 3;
+        return segment(SegReg::Cs).selector & 3;
+    }
+};
+
+// The processor state after RESET (SDM Vol. 3A, 9.1.1, Table 9-1).
+CpuState reset_state();
+
+}  // namespace jitterbug::cpu

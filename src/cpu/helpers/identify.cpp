@@ -1,0 +1,69 @@
+// CPUID and RDTSC.
+#include <array>
+#include <cstring>
+
+#include "cpu/helpers/helpers.hpp"
+
+namespace jitterbug::cpu {
+
+namespace {
+
+// CPUID.1:EDX feature bits (SDM Vol. 2A, Table 3-11). Exactly what is
+// implemented: time-stamp counter and CMOVcc. No x87 yet.
+constexpr std::uint32_t kFeatureTsc = 1u << 4;
+constexpr std::uint32_t kFeatureCmov = 1u << 15;
+constexpr std::uint32_t kFeatures = kFeatureTsc | kFeatureCmov;
+
+constexpr std::uint32_t kMaxBasicLeaf = 1;
+constexpr std::uint32_t kMaxExtendedLeaf = 0x80000004;
+constexpr char kBrand[49] = "jitterbug virtual P6 processor";
+
+std::uint32_t chars(const char* s) {
+    std::uint32_t v;
+    std::memcpy(&v, s, 4);
+    return v;
+}
+
+}  // namespace
+
+std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
+    CpuState& st = ctx.state;
+    std::uint32_t leaf = st.reg(Gpr::Eax);
+    // Leaves beyond the maximum answer as the highest basic leaf, as Intel
+    // processors do (SDM Vol. 2A, CPUID).
+    const bool extended = leaf >= 0x80000000u;
+    if ((!extended && leaf > kMaxBasicLeaf) || (extended && leaf > kMaxExtendedLeaf)) {
+        leaf = kMaxBasicLeaf;
+    }
+    std::array<std::uint32_t, 4> r{};  // EAX, EBX, ECX, EDX
+    switch (leaf) {
+        case 0:
+            r = {kMaxBasicLeaf, chars("Genu"), chars("ntel"), chars("ineI")};
+            break;
+        case 1:
+            // Family 6, model 3, stepping 3: the signature EDX holds after reset.
+            r = {0x00000633, 0, 0, kFeatures};
+            break;
+        case 0x80000000: r = {kMaxExtendedLeaf, 0, 0, 0}; break;
+        case 0x80000001: r = {0, 0, 0, 0}; break;
+        default: {
+            const unsigned part = leaf - 0x80000002u;
+            for (unsigned i = 0; i < 4; ++i) r[i] = chars(kBrand + part * 16 + i * 4);
+            break;
+        }
+    }
+    st.reg(Gpr::Eax) = r[0];
+    st.reg(Gpr::Ebx) = r[1];
+    st.reg(Gpr::Ecx) = r[2];
+    st.reg(Gpr::Edx) = r[3];
+    return 0;
+}
+
+std::uint64_t helper_rdtsc(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
+    const std::uint64_t tsc = time_stamp_counter(*ctx.cpu);
+    ctx.state.reg(Gpr::Eax) = static_cast<std::uint32_t>(tsc);
+    ctx.state.reg(Gpr::Edx) = static_cast<std::uint32_t>(tsc >> 32);
+    return 0;
+}
+
+}  // namespace jitterbug::cpu

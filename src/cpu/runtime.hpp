@@ -1,0 +1,70 @@
+// The runtime interface of translated code: what both backends call for
+// guest memory accesses, segment checks and helpers. A call that cannot let
+// the current guest instruction complete sets CpuContext::abort_instruction;
+// the backend then leaves the block with EIP at that instruction.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "cpu/cpu_context.hpp"
+#include "cpu/helper_id.hpp"
+#include "util/bits.hpp"
+
+namespace jitterbug::cpu::runtime {
+
+// Slow paths: TLB misses, ROM, MMIO, code pages, page-crossing accesses.
+std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size);
+void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
+// The full segment check of an access; info = (size - 1) | kind << 8.
+void check_segment_slow(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info);
+
+// Raises `event` for the running instruction.
+void raise(CpuContext& ctx, const Event& event);
+// Raises a fault with or without an error code.
+void raise_fault(CpuContext& ctx, std::uint8_t vector);
+void raise_fault(CpuContext& ctx, std::uint8_t vector, std::uint32_t error_code);
+
+using HelperFn = std::uint64_t (*)(CpuContext&, std::uint32_t, std::uint32_t, std::uint32_t);
+// Helper functions by HelperId.
+const std::array<HelperFn, kNumHelpers>& helpers();
+
+constexpr unsigned kAccessRead = 0;
+constexpr unsigned kAccessWrite = 1;
+constexpr std::uint32_t segment_check_info(unsigned size, unsigned kind) {
+    return (size - 1) | (kind << 8);
+}
+
+// ---- Inline fast paths (the interpreter's; the JIT emits the same in host code)
+
+inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    if (const std::uint8_t* p = ctx.tlb.lookup_read(linear, size)) {
+        switch (size) {
+            case 1: return *p;
+            case 2: return load_le<std::uint16_t>(p);
+            default: return load_le<std::uint32_t>(p);
+        }
+    }
+    return read_slow(ctx, linear, size);
+}
+
+inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+    if (std::uint8_t* p = ctx.tlb.lookup_write(linear, size)) {
+        switch (size) {
+            case 1: *p = static_cast<std::uint8_t>(value); return;
+            case 2: store_le<std::uint16_t>(p, static_cast<std::uint16_t>(value)); return;
+            default: store_le<std::uint32_t>(p, value); return;
+        }
+    }
+    write_slow(ctx, linear, size, value);
+}
+
+inline void check_segment(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info) {
+    const std::int64_t last = std::int64_t{offset} + (info & 0xFF);
+    const std::int64_t limit =
+        (info >> 8) == kAccessWrite ? ctx.seg_write_limit[seg] : ctx.seg_read_limit[seg];
+    if (last <= limit) return;
+    check_segment_slow(ctx, seg, offset, info);
+}
+
+}  // namespace jitterbug::cpu::runtime

@@ -1,0 +1,181 @@
+#include "cpu/segmentation.hpp"
+
+#include "cpu/cpu.hpp"
+#include "cpu/runtime.hpp"
+
+namespace jitterbug::cpu {
+
+namespace {
+
+bool usable(const SegmentRegister& s) { return (s.attributes & seg_attr::P) != 0; }
+
+std::uint8_t limit_fault_vector(SegReg s) { return s == SegReg::Ss ? vector::SS : vector::GP; }
+
+}  // namespace
+
+void sync_segment_checks(CpuContext& ctx) {
+    const CpuState& st = ctx.state;
+    const bool real = !st.protected_mode() || st.v86_mode();
+    for (unsigned i = 0; i < kNumSegRegs; ++i) {
+        const SegmentRegister& s = st.seg[i];
+        std::int64_t read = s.limit;
+        std::int64_t write = s.limit;
+        if (!real) {
+            const bool code = (s.attributes & seg_attr::kCode) != 0;
+            const bool expand_down = !code && (s.attributes & seg_attr::kExpandDown);
+            if (!usable(s) || expand_down || !(s.attributes & seg_attr::S)) {
+                read = write = -1;
+            } else if (code) {
+                write = -1;
+                if (!(s.attributes & seg_attr::kReadable)) read = -1;
+            } else if (!(s.attributes & seg_attr::kWritable)) {
+                write = -1;
+            }
+        }
+        ctx.seg_read_limit[i] = read;
+        ctx.seg_write_limit[i] = write;
+    }
+}
+
+bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsigned size,
+                          bool write) {
+    const CpuState& st = ctx.state;
+    const SegmentRegister& seg = st.segment(s);
+    const std::uint64_t first = offset;
+    const std::uint64_t last = first + size - 1;
+    const bool real = !st.protected_mode() || st.v86_mode();
+    bool ok = true;
+    if (real) {
+        ok = last <= seg.limit;
+    } else if (!usable(seg) || !(seg.attributes & seg_attr::S)) {
+        ok = false;
+    } else {
+        const bool code = (seg.attributes & seg_attr::kCode) != 0;
+        if (code) {
+            ok = !write && (seg.attributes & seg_attr::kReadable) && last <= seg.limit;
+        } else {
+            if (write && !(seg.attributes & seg_attr::kWritable)) ok = false;
+            if (seg.attributes & seg_attr::kExpandDown) {
+                // Valid offsets lie above the limit, up to 64 KiB or 4 GiB (SDM Vol. 3A, 5.3).
+                const std::uint64_t upper = seg.big() ? 0xFFFFFFFFull : 0xFFFFull;
+                if (first <= seg.limit || last > upper) ok = false;
+            } else if (last > seg.limit) {
+                ok = false;
+            }
+        }
+    }
+    if (!ok) runtime::raise_fault(ctx, limit_fault_vector(s), 0);
+    return ok;
+}
+
+std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selector) {
+    const CpuState& st = ctx.state;
+    const bool local = (selector & 4) != 0;
+    const std::uint32_t base = local ? st.ldtr.base : st.gdtr.base;
+    const std::uint32_t limit = local ? st.ldtr.limit : st.gdtr.limit;
+    const std::uint32_t offset = selector & 0xFFF8u;
+    if ((local && !usable(st.ldtr)) || offset + 7 > limit) {
+        runtime::raise_fault(ctx, vector::GP, selector & 0xFFFC);
+        return std::nullopt;
+    }
+    Descriptor d;
+    d.low = runtime::read(ctx, base + offset, 4);
+    if (ctx.abort_instruction) return std::nullopt;
+    d.high = runtime::read(ctx, base + offset + 4, 4);
+    if (ctx.abort_instruction) return std::nullopt;
+    return d;
+}
+
+void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d) {
+    if (d.high & (1u << 8)) return;
+    d.high |= 1u << 8;
+    const CpuState& st = ctx.state;
+    const std::uint32_t base = (selector & 4) ? st.ldtr.base : st.gdtr.base;
+    runtime::write(ctx, base + (selector & 0xFFF8u) + 5, 1, (d.high >> 8) & 0xFF);
+}
+
+bool load_data_segment(CpuContext& ctx, SegReg s, std::uint16_t selector) {
+    CpuState& st = ctx.state;
+    const unsigned cpl = st.cpl();
+    const std::uint16_t error = selector & 0xFFFC;
+    if ((selector & 0xFFFC) == 0) {
+        if (s == SegReg::Ss) {
+            runtime::raise_fault(ctx, vector::GP, 0);
+            return false;
+        }
+        // A null selector loads an unusable segment (SDM Vol. 3A, 3.4.2).
+        st.segment(s) = SegmentRegister{0, 0, selector, 0};
+        sync_segment_checks(ctx);
+        return true;
+    }
+    std::optional<Descriptor> d = read_descriptor(ctx, selector);
+    if (!d) return false;
+    const unsigned rpl = selector & 3;
+    if (s == SegReg::Ss) {
+        const bool writable_data = !d->is_system() && !d->is_code() && (d->type() & 2);
+        if (rpl != cpl || d->dpl() != cpl || !writable_data) {
+            runtime::raise_fault(ctx, vector::GP, error);
+            return false;
+        }
+        if (!d->present()) {
+            runtime::raise_fault(ctx, vector::SS, error);
+            return false;
+        }
+    } else {
+        const bool readable = !d->is_system() && (!d->is_code() || (d->type() & 2));
+        const bool conforming_code = d->is_code() && (d->type() & 4);
+        if (!readable || (!conforming_code && (rpl > d->dpl() || cpl > d->dpl()))) {
+            runtime::raise_fault(ctx, vector::GP, error);
+            return false;
+        }
+        if (!d->present()) {
+            runtime::raise_fault(ctx, vector::NP, error);
+            return false;
+        }
+    }
+    mark_accessed(ctx, selector, *d);
+    if (ctx.abort_instruction) return false;
+    st.segment(s) = d->to_cache(selector);
+    sync_segment_checks(ctx);
+    return true;
+}
+
+bool load_code_segment(CpuContext& ctx, std::uint16_t selector, std::uint32_t eip) {
+    CpuState& st = ctx.state;
+    const unsigned cpl = st.cpl();
+    const std::uint16_t error = selector & 0xFFFC;
+    if (error == 0) {
+        runtime::raise_fault(ctx, vector::GP, 0);
+        return false;
+    }
+    std::optional<Descriptor> d = read_descriptor(ctx, selector);
+    if (!d) return false;
+    if (!d->is_code()) {
+        // Call gates, task gates and TSS targets arrive with the system architecture.
+        runtime::raise_fault(ctx, vector::GP, error);
+        return false;
+    }
+    const bool conforming = (d->type() & 4) != 0;
+    const unsigned rpl = selector & 3;
+    if ((conforming && d->dpl() > cpl) || (!conforming && (rpl > cpl || d->dpl() != cpl))) {
+        runtime::raise_fault(ctx, vector::GP, error);
+        return false;
+    }
+    if (!d->present()) {
+        runtime::raise_fault(ctx, vector::NP, error);
+        return false;
+    }
+    if (eip > d->limit()) {
+        runtime::raise_fault(ctx, vector::GP, 0);
+        return false;
+    }
+    mark_accessed(ctx, selector, *d);
+    if (ctx.abort_instruction) return false;
+    // CS.RPL becomes the CPL (SDM Vol. 3A, 5.8.1).
+    st.segment(SegReg::Cs) = d->to_cache(static_cast<std::uint16_t>((selector & ~3u) | cpl));
+    st.eip = eip;
+    sync_segment_checks(ctx);
+    return true;
+}
+
+}  // namespace jitterbug::cpu

@@ -1,0 +1,23 @@
+#include "cpu/semantics/table.hpp"
+
+namespace jitterbug::cpu::semantics {
+
+const SemanticsTable& semantics_table() {
+    static const SemanticsTable table = [] {
+        SemanticsTable t;
+        register_alu(t);
+        register_data(t);
+        register_stack(t);
+        register_control(t);
+        register_shift(t);
+        register_muldiv(t);
+        register_string(t);
+        register_flags(t);
+        register_io(t);
+        register_system(t);
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace jitterbug::cpu::semantics

@@ -1,0 +1,113 @@
+#include "cpu/translator.hpp"
+
+#include <Zydis/Mnemonic.h>
+
+#include "cpu/semantics/table.hpp"
+#include "util/log.hpp"
+
+namespace jitterbug::cpu {
+
+namespace {
+
+constexpr unsigned kMaxInstructionLength = 15;
+
+}  // namespace
+
+ir::Block Translator::translate(const LocationDescriptor& loc, TranslatorLimits limits,
+                                TranslatedCode& code) {
+    ir::Block block(loc);
+    ir::Builder builder(block);
+    const semantics::SemanticsTable& table = semantics::semantics_table();
+    const std::uint32_t max_insns = loc.single_step() ? 1 : limits.max_instructions;
+    const std::uint32_t eip_mask = loc.code32() ? 0xFFFFFFFFu : 0xFFFFu;
+
+    std::uint32_t eip = loc.eip;
+    code = TranslatedCode{};
+    for (std::uint32_t n = 0;; ++n) {
+        if (n == max_insns || block.insts().size() >= limits.max_ir_instructions) {
+            semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
+            break;
+        }
+        const std::uint32_t linear = loc.cs_base + eip;
+        const bool first = n == 0;
+        // Instruction bytes, possibly spanning into the next page.
+        std::array<std::uint8_t, kMaxInstructionLength> bytes{};
+        PhysicalAddress phys;
+        mmu::PageFault fault;
+        if (!mmu_.fetch(linear, bytes, phys, fault)) {
+            // Only reachable for later instructions: end the block before it,
+            // the dispatcher raises the fault when it gets there.
+            semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
+            break;
+        }
+        const std::uint32_t page_phys = static_cast<std::uint32_t>(phys.value >> kPageShift);
+        if (first) {
+            code.phys_start = phys.value;
+            code.pages[0] = page_phys;
+            code.num_pages = 1;
+        } else if (page_phys != code.pages[code.num_pages - 1]) {
+            semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);  // next page
+            break;
+        }
+        std::size_t available = kPageSize - (linear & kPageOffsetMask);
+        if (available > bytes.size()) available = bytes.size();
+
+        Instruction insn;
+        DecodeStatus status =
+            decoder_.decode({bytes.data(), available}, loc.code32(), eip, insn);
+        std::uint32_t second_page = 0;
+        bool spans = false;
+        if (status == DecodeStatus::NeedMoreBytes) {
+            // The instruction continues on the next page.
+            PhysicalAddress phys2;
+            const std::uint32_t next_linear = (linear & kPageMask) + kPageSize;
+            if (!mmu_.fetch(next_linear, std::span(bytes).subspan(available), phys2, fault)) {
+                if (first) {
+                    // Fetching the rest faults: this is the instruction's fault.
+                    builder.emit(ir::Opcode::BeginInstruction, {ir::imm32(eip)});
+                    semantics::Emitter(builder, Instruction{}, loc, eip).raise(vector::PF, fault.error_code);
+                    block.terminal().event.fault_address = fault.linear;
+                    block.guest_instructions = 1;
+                    break;
+                }
+                semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
+                break;
+            }
+            second_page = static_cast<std::uint32_t>(phys2.value >> kPageShift);
+            spans = true;
+            status = decoder_.decode(bytes, loc.code32(), eip, insn);
+        }
+
+        builder.emit(ir::Opcode::BeginInstruction, {ir::imm32(eip)});
+        ++block.guest_instructions;
+        semantics::Emitter e(builder, insn, loc, eip);
+        const std::uint32_t length = status == DecodeStatus::Ok ? insn.length : 1;
+        if (spans && status == DecodeStatus::Ok) {
+            code.pages[1] = second_page;
+            code.num_pages = 2;
+        }
+        code.size += length;
+
+        if (eip + length - 1 > cs_limit_ || eip + length - 1 < eip) {
+            e.raise(vector::GP, 0);  // beyond the code segment limit
+        } else if (status != DecodeStatus::Ok) {
+            e.raise(vector::UD);
+        } else if (const semantics::SemanticFn fn = table.find(insn.mnemonic)) {
+            fn(e);
+        } else {
+            JB_TRACE(log::cpu(), "no semantics for {} at {:#x}", mnemonic_name(insn.mnemonic), eip);
+            e.raise(vector::UD);
+        }
+        if (e.ended()) break;
+        eip = (eip + length) & eip_mask;
+        if (spans) {
+            semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
+            break;
+        }
+    }
+    block.guest_bytes = code.size;
+    block.recount_uses();
+    return block;
+}
+
+}  // namespace jitterbug::cpu

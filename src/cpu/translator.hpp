@@ -1,0 +1,47 @@
+// Translator: guest code -> IR block. Decodes instructions from the block's
+// start until one ends the block, the block reaches its size limit, or the
+// next instruction would start on another page; each instruction is
+// described by its semantic function.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "cpu/decoder.hpp"
+#include "jit/ir/block.hpp"
+#include "jit/location.hpp"
+#include "mmu/mmu.hpp"
+
+namespace jitterbug::cpu {
+
+struct TranslatedCode {
+    std::uint64_t phys_start = 0;
+    std::array<std::uint32_t, 2> pages{};  // physical page numbers of the guest code
+    std::uint8_t num_pages = 0;
+    std::uint32_t size = 0;  // guest bytes
+};
+
+struct TranslatorLimits {
+    std::uint32_t max_instructions = 64;
+    // Stop before an instruction once the block has this many IR instructions
+    // (the backends' hard limit is well above it).
+    std::size_t max_ir_instructions = 2048;
+};
+
+class Translator {
+public:
+    Translator(mmu::Mmu& mmu, std::uint32_t cs_limit) : mmu_(mmu), cs_limit_(cs_limit) {}
+
+    // Translates the block at `loc`. The first instruction's code must be
+    // fetchable (the caller raises its fetch fault); `code` receives where
+    // the guest code lies.
+    ir::Block translate(const LocationDescriptor& loc, TranslatorLimits limits,
+                        TranslatedCode& code);
+
+private:
+    mmu::Mmu& mmu_;
+    std::uint32_t cs_limit_;
+    Decoder decoder_;
+};
+
+}  // namespace jitterbug::cpu

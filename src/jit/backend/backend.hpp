@@ -1,0 +1,46 @@
+// Backend: turns IR blocks into something executable and executes it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "jit/block_cache.hpp"
+#include "jit/ir/block.hpp"
+
+namespace jitterbug::cpu {
+struct CpuContext;
+}
+
+namespace jitterbug::jit {
+
+enum class ExitReason : std::uint32_t {
+    Next,     // the block ran to its end; EIP holds the next instruction
+    Abort,    // an instruction aborted (event raised or retry); EIP holds it
+    Halt,     // HLT ran; EIP holds the next instruction
+};
+
+struct BlockExit {
+    ExitReason reason = ExitReason::Next;
+    // Guest instructions that completed in this execution of the block.
+    std::uint32_t retired = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    // Compiles `block` into `tb`. Returns false when the code space is
+    // exhausted; the caller then flushes everything and tries again.
+    virtual bool compile(const ir::Block& block, TranslationBlock& tb) = 0;
+    virtual BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) = 0;
+    // Discards all compiled code (the block cache is cleared with it).
+    virtual void flush() = 0;
+};
+
+std::unique_ptr<Backend> make_interpreter_backend();
+#ifdef JITTERBUG_HAVE_JIT
+std::unique_ptr<Backend> make_x64_backend();
+#endif
+
+}  // namespace jitterbug::jit

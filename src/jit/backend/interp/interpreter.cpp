@@ -1,0 +1,339 @@
+// The portable backend: executes IR directly. A block is compiled into a
+// flat program of steps over numbered value slots: slot i holds the result
+// of instruction i, and the constants follow, copied in once per execution.
+// An ALU op computes its flags only when a GetFlagsFromOp reads them.
+#include <cstring>
+#include <vector>
+
+#include "cpu/cpu_context.hpp"
+#include "cpu/runtime.hpp"
+#include "jit/backend/backend.hpp"
+#include "jit/ir/eval.hpp"
+
+namespace jitterbug::jit {
+namespace {
+
+using ir::Opcode;
+using ir::Type;
+using ir::Value;
+namespace ev = ir::eval;
+namespace rt = cpu::runtime;
+
+using Slot = std::uint16_t;
+constexpr Slot kNoSlot = 0xFFFF;
+constexpr std::size_t kMaxSlots = 0xFFF0;
+
+struct Step {
+    Opcode op{};
+    Slot dst = kNoSlot;
+    Slot flags = kNoSlot;  // where an ALU op stores its flags, if they are read
+    std::array<Slot, 3> src{kNoSlot, kNoSlot, kNoSlot};
+    std::uint32_t ref = 0;  // the immediate-only argument (register, segment, cond, helper)
+};
+
+class InterpProgram final : public CompiledCode {
+public:
+    std::vector<std::uint64_t> constants;  // slots [first_constant, ...)
+    Slot first_constant = 0;
+    std::vector<Step> steps;
+    ir::Terminal terminal;
+    Slot cond = kNoSlot;
+};
+
+bool is_reference_type(Type t) {
+    return t == Type::GprRef || t == Type::SegRef || t == Type::CondRef || t == Type::HelperRef;
+}
+
+std::unique_ptr<InterpProgram> build_program(const ir::Block& block) {
+    const auto& insts = block.insts();
+    if (insts.size() >= kMaxSlots / 2) return nullptr;
+    auto prog = std::make_unique<InterpProgram>();
+    prog->first_constant = static_cast<Slot>(insts.size());
+    auto slot_of = [&](const Value& v) -> Slot {
+        if (!v.is_immediate()) return static_cast<Slot>(v.inst());
+        prog->constants.push_back(v.imm());
+        return static_cast<Slot>(prog->first_constant + prog->constants.size() - 1);
+    };
+    // Step index of each instruction, to attach flags to their producer.
+    std::vector<std::size_t> step_of(insts.size(), SIZE_MAX);
+    for (std::size_t i = 0; i < insts.size(); ++i) {
+        const ir::Inst& inst = insts[i];
+        if (inst.op == Opcode::GetFlagsFromOp) {
+            const std::size_t producer = step_of[inst.args[0].inst()];
+            if (producer != SIZE_MAX) prog->steps[producer].flags = static_cast<Slot>(i);
+            continue;
+        }
+        Step s;
+        s.op = inst.op;
+        s.dst = static_cast<Slot>(i);
+        unsigned n = 0;
+        for (unsigned a = 0; a < inst.num_args(); ++a) {
+            const Value& v = inst.args[a];
+            if (is_reference_type(v.type())) {
+                s.ref = static_cast<std::uint32_t>(v.imm());
+            } else {
+                s.src[n++] = slot_of(v);
+            }
+        }
+        step_of[i] = prog->steps.size();
+        prog->steps.push_back(s);
+    }
+    prog->terminal = block.terminal();
+    if (prog->terminal.kind == ir::Terminal::Kind::Branch) prog->cond = slot_of(prog->terminal.cond);
+    if (prog->first_constant + prog->constants.size() >= kMaxSlots) return nullptr;
+    return prog;
+}
+
+std::uint32_t get_gpr8(const cpu::CpuState& s, unsigned r8) {
+    const std::uint32_t full = s.gpr[r8 & 3];
+    return (r8 >= 4 ? full >> 8 : full) & 0xFF;
+}
+
+void set_gpr8(cpu::CpuState& s, unsigned r8, std::uint32_t v) {
+    std::uint32_t& full = s.gpr[r8 & 3];
+    const unsigned shift = r8 >= 4 ? 8 : 0;
+    full = (full & ~(0xFFu << shift)) | ((v & 0xFF) << shift);
+}
+
+class InterpreterBackend final : public Backend {
+public:
+    std::string_view name() const override { return "interp"; }
+
+    bool compile(const ir::Block& block, TranslationBlock& tb) override {
+        auto prog = build_program(block);
+        if (!prog) return false;
+        tb.code = std::move(prog);
+        return true;
+    }
+
+    void flush() override {}
+
+    BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) override {
+        const auto& prog = static_cast<const InterpProgram&>(*tb.code);
+        const std::size_t total = prog.first_constant + prog.constants.size();
+        if (slots_.size() < total) slots_.resize(total);
+        std::uint64_t* v = slots_.data();
+        std::memcpy(v + prog.first_constant, prog.constants.data(),
+                    prog.constants.size() * sizeof(std::uint64_t));
+        return run(ctx, prog, v);
+    }
+
+private:
+    static BlockExit run(cpu::CpuContext& ctx, const InterpProgram& prog, std::uint64_t* v);
+
+    std::vector<std::uint64_t> slots_;
+};
+
+// Stores an ALU result and, when they are read, its flags.
+#define ALU_OUT(expr)                                  \
+    do {                                               \
+        const auto o = (expr);                         \
+        v[s.dst] = o.value;                            \
+        if (s.flags != kNoSlot) v[s.flags] = o.flags;  \
+    } while (0)
+
+#define SIZED(Name, fn)                                              \
+    case Opcode::Name##8: ALU_OUT((fn<8>)(A, B)); break;             \
+    case Opcode::Name##16: ALU_OUT((fn<16>)(A, B)); break;           \
+    case Opcode::Name##32: ALU_OUT((fn<32>)(A, B)); break;
+
+#define SIZED_UNARY(Name, fn)                                        \
+    case Opcode::Name##8: ALU_OUT((fn<8>)(A)); break;                \
+    case Opcode::Name##16: ALU_OUT((fn<16>)(A)); break;              \
+    case Opcode::Name##32: ALU_OUT((fn<32>)(A)); break;
+
+template <unsigned Bits>
+ev::Out add2(std::uint32_t a, std::uint32_t b) { return ev::add<Bits>(a, b, 0); }
+template <unsigned Bits>
+ev::Out sub2(std::uint32_t a, std::uint32_t b) { return ev::sub<Bits>(a, b, 0); }
+template <unsigned Bits>
+ev::Out and2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a & b); }
+template <unsigned Bits>
+ev::Out or2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a | b); }
+template <unsigned Bits>
+ev::Out xor2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a ^ b); }
+template <unsigned Bits>
+ev::Out not1(std::uint32_t a) { return {~a & ev::kMask<Bits>, 0}; }
+
+// Shifts and rotates: a masked count of 0 leaves the value and produces no
+// flags; the flags slot (if read) then holds 0 and the semantics select the
+// old flags instead.
+template <unsigned Bits, ev::Out (*Fn)(std::uint32_t, unsigned)>
+ev::Out shift(std::uint32_t a, std::uint32_t count) {
+    const unsigned c = count & 31;
+    if (c == 0) return {a & ev::kMask<Bits>, 0};
+    return Fn(a, c);
+}
+template <unsigned Bits>
+ev::Out shl2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::shl<Bits>>(a, c); }
+template <unsigned Bits>
+ev::Out shr2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::shr<Bits>>(a, c); }
+template <unsigned Bits>
+ev::Out sar2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::sar<Bits>>(a, c); }
+template <unsigned Bits>
+ev::Out rol2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::rol<Bits>>(a, c); }
+template <unsigned Bits>
+ev::Out ror2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::ror<Bits>>(a, c); }
+
+BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& prog,
+                                  std::uint64_t* v) {
+    cpu::CpuState& st = ctx.state;
+    std::uint32_t insn_eip = st.eip;
+    std::uint32_t started = 0;  // BeginInstruction markers passed
+
+    for (const Step& s : prog.steps) {
+#define A static_cast<std::uint32_t>(v[s.src[0]])
+#define B static_cast<std::uint32_t>(v[s.src[1]])
+#define C static_cast<std::uint32_t>(v[s.src[2]])
+        switch (s.op) {
+            case Opcode::BeginInstruction:
+                insn_eip = A;
+                ++started;
+                break;
+
+            case Opcode::GetGpr8: v[s.dst] = get_gpr8(st, s.ref); break;
+            case Opcode::GetGpr16: v[s.dst] = st.gpr[s.ref] & 0xFFFF; break;
+            case Opcode::GetGpr32: v[s.dst] = st.gpr[s.ref]; break;
+            case Opcode::SetGpr8: set_gpr8(st, s.ref, A); break;
+            case Opcode::SetGpr16: st.gpr[s.ref] = (st.gpr[s.ref] & 0xFFFF0000u) | (A & 0xFFFF); break;
+            case Opcode::SetGpr32: st.gpr[s.ref] = A; break;
+            case Opcode::GetSegSelector: v[s.dst] = st.seg[s.ref].selector; break;
+            case Opcode::GetSegBase: v[s.dst] = st.seg[s.ref].base; break;
+            case Opcode::SetSegReal:
+                st.seg[s.ref].selector = static_cast<std::uint16_t>(A);
+                st.seg[s.ref].base = (A & 0xFFFF) << 4;
+                break;
+            case Opcode::SetEip: st.eip = A; break;
+
+            case Opcode::GetEflags: v[s.dst] = st.eflags; break;
+            case Opcode::SetEflags: st.eflags = A; break;
+            case Opcode::GetArithFlags: v[s.dst] = st.eflags & cpu::eflags::kArithmetic; break;
+            case Opcode::SetArithFlags: st.eflags = (st.eflags & ~B) | (A & B); break;
+            case Opcode::GetFlagsFromOp: break;  // folded into the producer
+            case Opcode::FlagsFromU32: v[s.dst] = A & cpu::eflags::kArithmetic; break;
+            case Opcode::FlagsToU32: v[s.dst] = A; break;
+            case Opcode::TestCond: v[s.dst] = ev::test_cond(s.ref, A); break;
+
+            SIZED(Add, add2)
+            SIZED(Sub, sub2)
+            SIZED(And, and2)
+            SIZED(Or, or2)
+            SIZED(Xor, xor2)
+            case Opcode::Adc8: ALU_OUT(ev::add<8>(A, B, C & 1)); break;
+            case Opcode::Adc16: ALU_OUT(ev::add<16>(A, B, C & 1)); break;
+            case Opcode::Adc32: ALU_OUT(ev::add<32>(A, B, C & 1)); break;
+            case Opcode::Sbb8: ALU_OUT(ev::sub<8>(A, B, C & 1)); break;
+            case Opcode::Sbb16: ALU_OUT(ev::sub<16>(A, B, C & 1)); break;
+            case Opcode::Sbb32: ALU_OUT(ev::sub<32>(A, B, C & 1)); break;
+            SIZED_UNARY(Inc, ev::inc)
+            SIZED_UNARY(Dec, ev::dec)
+            SIZED_UNARY(Neg, ev::neg)
+            SIZED_UNARY(Not, not1)
+            SIZED(Shl, shl2)
+            SIZED(Shr, shr2)
+            SIZED(Sar, sar2)
+            SIZED(Rol, rol2)
+            SIZED(Ror, ror2)
+            SIZED(Mul, ev::mul)
+            SIZED(Imul, ev::imul)
+
+            case Opcode::ZeroExtend8To16:
+            case Opcode::ZeroExtend8To32:
+            case Opcode::ZeroExtend16To32:
+            case Opcode::ZeroExtend32To64:
+                v[s.dst] = v[s.src[0]];
+                break;
+            case Opcode::SignExtend8To16:
+                v[s.dst] = static_cast<std::uint16_t>(static_cast<std::int8_t>(A));
+                break;
+            case Opcode::SignExtend8To32:
+                v[s.dst] = static_cast<std::uint32_t>(static_cast<std::int8_t>(A));
+                break;
+            case Opcode::SignExtend16To32:
+                v[s.dst] = static_cast<std::uint32_t>(static_cast<std::int16_t>(A));
+                break;
+            case Opcode::Truncate16To8:
+            case Opcode::Truncate32To8: v[s.dst] = A & 0xFF; break;
+            case Opcode::Truncate32To16: v[s.dst] = A & 0xFFFF; break;
+            case Opcode::Truncate64To32: v[s.dst] = A; break;
+            case Opcode::High32Of64: v[s.dst] = v[s.src[0]] >> 32; break;
+            case Opcode::Pack32To64: v[s.dst] = std::uint64_t{A} | (std::uint64_t{B} << 32); break;
+
+            case Opcode::IsZero8:
+            case Opcode::IsZero16:
+            case Opcode::IsZero32: v[s.dst] = A == 0; break;
+            case Opcode::LogicalNot1: v[s.dst] = !(A & 1); break;
+            case Opcode::LogicalAnd1: v[s.dst] = (A & B) & 1; break;
+            case Opcode::LogicalOr1: v[s.dst] = (A | B) & 1; break;
+            case Opcode::Select8:
+            case Opcode::Select16:
+            case Opcode::Select32:
+            case Opcode::SelectFlags: v[s.dst] = (A & 1) ? v[s.src[1]] : v[s.src[2]]; break;
+
+            case Opcode::CheckSegment:
+                rt::check_segment(ctx, s.ref, A, B);
+                if (ctx.abort_instruction) goto abort;
+                break;
+            case Opcode::ReadMem8:
+            case Opcode::ReadMem16:
+            case Opcode::ReadMem32: {
+                const unsigned size = 1u << (static_cast<unsigned>(s.op) -
+                                             static_cast<unsigned>(Opcode::ReadMem8));
+                v[s.dst] = rt::read(ctx, A, size);
+                if (ctx.abort_instruction) goto abort;
+                break;
+            }
+            case Opcode::WriteMem8:
+            case Opcode::WriteMem16:
+            case Opcode::WriteMem32: {
+                const unsigned size = 1u << (static_cast<unsigned>(s.op) -
+                                             static_cast<unsigned>(Opcode::WriteMem8));
+                rt::write(ctx, A, size, B);
+                if (ctx.abort_instruction) goto abort;
+                break;
+            }
+            case Opcode::CallHelper:
+                v[s.dst] = rt::helpers()[s.ref](ctx, A, B, C);
+                if (ctx.abort_instruction) goto abort;
+                break;
+        }
+#undef A
+#undef B
+#undef C
+    }
+
+    {
+        const ir::Terminal& t = prog.terminal;
+        const std::uint32_t all = started;
+        switch (t.kind) {
+            case ir::Terminal::Kind::Link: st.eip = t.target; return {ExitReason::Next, all};
+            case ir::Terminal::Kind::Branch:
+                st.eip = (v[prog.cond] & 1) ? t.target : t.fallthrough;
+                return {ExitReason::Next, all};
+            case ir::Terminal::Kind::Dispatch: return {ExitReason::Next, all};
+            case ir::Terminal::Kind::Halt: st.eip = t.target; return {ExitReason::Halt, all};
+            case ir::Terminal::Kind::Raise:
+                st.eip = t.target;
+                rt::raise(ctx, t.event);
+                // Faults do not retire their instruction; traps and INT n do.
+                return {ExitReason::Abort,
+                        t.event.kind == cpu::EventKind::Fault ? all - 1 : all};
+            case ir::Terminal::Kind::None: break;
+        }
+        return {ExitReason::Next, all};
+    }
+
+abort:
+    st.eip = insn_eip;
+    return {ExitReason::Abort, started == 0 ? 0 : started - 1};
+}
+
+#undef SIZED
+#undef SIZED_UNARY
+#undef ALU_OUT
+
+}  // namespace
+
+std::unique_ptr<Backend> make_interpreter_backend() { return std::make_unique<InterpreterBackend>(); }
+
+}  // namespace jitterbug::jit

@@ -1,0 +1,146 @@
+#include "jit/backend/x64/block_compiler.hpp"
+
+#include "cpu/runtime.hpp"
+
+namespace jitterbug::jit::x64 {
+
+using namespace Xbyak::util;
+using ir::Opcode;
+
+BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
+                             const void* epilogue)
+    : c(code),
+      block_(block),
+      epilogue_(epilogue),
+      ra_(code, block),
+      flags_of_(block.insts().size(), ir::kNoInst) {
+    const auto& insts = block.insts();
+    for (std::size_t i = 0; i < insts.size(); ++i) {
+        if (insts[i].op == Opcode::GetFlagsFromOp) {
+            flags_of_[insts[i].args[0].inst()] = static_cast<ir::InstRef>(i);
+        }
+    }
+}
+
+void BlockCompiler::compile() {
+    const auto& insts = block_.insts();
+    for (std::size_t n = 0; n < insts.size(); ++n) {
+        const auto i = static_cast<ir::InstRef>(n);
+        const ir::Inst& inst = insts[n];
+        switch (inst.op) {
+#define OPCODE(name, ...)        \
+    case Opcode::name:           \
+        emit_##name(i, inst);    \
+        break;
+#include "jit/ir/opcodes.inc"
+#undef OPCODE
+        }
+        ra_.end_inst();
+    }
+    emit_terminal();
+    // Out-of-line code: slow paths, then the exits of aborted instructions.
+    for (std::size_t k = 0; k < slow_paths_.size(); ++k) slow_paths_[k]();
+    for (auto& [index, exit] : abort_exits_) {
+        c.L(exit.label);
+        c.mov(dword[r15 + ctx_offset::kEip], exit.eip);
+        emit_exit(ExitReason::Abort, index);
+    }
+}
+
+void BlockCompiler::emit_exit(ExitReason reason, std::uint32_t retired) {
+    c.mov(rax, pack_exit(reason, retired));
+    c.jmp(epilogue_, Xbyak::CodeGenerator::T_NEAR);
+}
+
+void BlockCompiler::emit_link(std::uint32_t eip) {
+    c.mov(dword[r15 + ctx_offset::kEip], eip);
+    emit_exit(ExitReason::Next, started_);
+}
+
+Xbyak::Label& BlockCompiler::abort_label() {
+    const std::uint32_t index = started_ == 0 ? 0 : started_ - 1;
+    auto [it, inserted] = abort_exits_.try_emplace(index);
+    if (inserted) it->second.eip = insn_eip_;
+    return it->second.label;
+}
+
+void BlockCompiler::check_abort() {
+    c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+    c.jne(abort_label(), Xbyak::CodeGenerator::T_NEAR);
+}
+
+void BlockCompiler::call_runtime(const void* fn) {
+    c.mov(rdi, r15);
+    c.mov(rax, reinterpret_cast<std::uintptr_t>(fn));
+    c.call(rax);
+}
+
+void BlockCompiler::capture_flags(ir::InstRef producer) {
+    const ir::InstRef f = flags_of_[producer];
+    if (f == ir::kNoInst) return;
+    const Reg64 r = ra_.define(f);
+    c.pushfq();
+    c.pop(r);
+    c.and_(r.cvt32(), cpu::eflags::kArithmetic);
+}
+
+Xbyak::Address BlockCompiler::gpr_addr(unsigned r, unsigned byte_offset) {
+    return c.ptr[r15 + ctx_offset::kGpr + 4 * r + byte_offset];
+}
+
+Xbyak::Address BlockCompiler::seg_addr(unsigned s, std::size_t field) {
+    return c.ptr[r15 + ctx_offset::kSeg + ctx_offset::kSegSize * s + field];
+}
+
+namespace {
+void raise_event(cpu::CpuContext& ctx, const cpu::Event* event) { cpu::runtime::raise(ctx, *event); }
+}  // namespace
+
+void BlockCompiler::emit_terminal() {
+    const ir::Terminal& t = block_.terminal();
+    switch (t.kind) {
+        case ir::Terminal::Kind::None:
+        case ir::Terminal::Kind::Dispatch: emit_exit(ExitReason::Next, started_); break;
+        case ir::Terminal::Kind::Link: emit_link(t.target); break;
+        case ir::Terminal::Kind::Branch: {
+            if (t.cond.is_immediate()) {
+                emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);
+                break;
+            }
+            const Reg64 cond = ra_.use(t.cond);
+            Xbyak::Label not_taken;
+            c.test(cond.cvt32(), cond.cvt32());
+            c.jz(not_taken, Xbyak::CodeGenerator::T_NEAR);
+            emit_link(t.target);
+            c.L(not_taken);
+            emit_link(t.fallthrough);
+            break;
+        }
+        case ir::Terminal::Kind::Halt:
+            c.mov(dword[r15 + ctx_offset::kEip], t.target);
+            emit_exit(ExitReason::Halt, started_);
+            break;
+        case ir::Terminal::Kind::Raise: {
+            // The event is stored as data after the exit code.
+            Xbyak::Label data;
+            c.mov(dword[r15 + ctx_offset::kEip], t.target);
+            c.lea(rsi, ptr[rip + data]);
+            call_runtime(reinterpret_cast<const void*>(&raise_event));
+            const bool fault = t.event.kind == cpu::EventKind::Fault;
+            emit_exit(ExitReason::Abort, fault && started_ > 0 ? started_ - 1 : started_);
+            c.align(8);
+            c.L(data);
+            c.db(reinterpret_cast<const std::uint8_t*>(&t.event), sizeof(cpu::Event));
+            break;
+        }
+    }
+}
+
+// ---- Markers -------------------------------------------------------------------
+
+void BlockCompiler::emit_BeginInstruction(ir::InstRef, const ir::Inst& inst) {
+    insn_eip_ = static_cast<std::uint32_t>(inst.args[0].imm());
+    ++started_;
+}
+
+}  // namespace jitterbug::jit::x64

@@ -1,0 +1,105 @@
+// BlockCompiler: emits the host code of one IR block. One emit_<Op> per IR
+// opcode (declared from opcodes.inc), split by theme over emit_*.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "cpu/cpu_context.hpp"
+#include "jit/backend/backend.hpp"
+#include "jit/backend/x64/reg_alloc.hpp"
+#include "jit/ir/block.hpp"
+
+namespace jitterbug::jit::x64 {
+
+using Xbyak::Reg64;
+
+// Offsets of CpuContext members, for addressing from R15.
+namespace ctx_offset {
+constexpr std::size_t kState = offsetof(cpu::CpuContext, state);
+constexpr std::size_t kGpr = kState + offsetof(cpu::CpuState, gpr);
+constexpr std::size_t kEip = kState + offsetof(cpu::CpuState, eip);
+constexpr std::size_t kEflags = kState + offsetof(cpu::CpuState, eflags);
+constexpr std::size_t kSeg = kState + offsetof(cpu::CpuState, seg);
+constexpr std::size_t kSegSize = sizeof(cpu::SegmentRegister);
+constexpr std::size_t kSegBase = offsetof(cpu::SegmentRegister, base);
+constexpr std::size_t kSegSelector = offsetof(cpu::SegmentRegister, selector);
+constexpr std::size_t kSegReadLimit = offsetof(cpu::CpuContext, seg_read_limit);
+constexpr std::size_t kSegWriteLimit = offsetof(cpu::CpuContext, seg_write_limit);
+constexpr std::size_t kAbort = offsetof(cpu::CpuContext, abort_instruction);
+constexpr std::size_t kTlb = offsetof(cpu::CpuContext, tlb);
+constexpr std::size_t kScratch = offsetof(cpu::CpuContext, jit_scratch);
+}  // namespace ctx_offset
+
+// Packs a block exit into RAX: reason in the low half, retired count above.
+constexpr std::uint64_t pack_exit(ExitReason reason, std::uint32_t retired) {
+    return (std::uint64_t{retired} << 32) | static_cast<std::uint32_t>(reason);
+}
+
+class BlockCompiler {
+public:
+    BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const void* epilogue);
+    void compile();
+
+private:
+#define OPCODE(name, ...) void emit_##name(ir::InstRef i, const ir::Inst& inst);
+#include "jit/ir/opcodes.inc"
+#undef OPCODE
+
+    void emit_terminal();
+    void emit_exit(ExitReason reason, std::uint32_t retired);
+    void emit_link(std::uint32_t eip);
+    // Leaves the block with EIP at the current instruction if the last runtime
+    // call aborted it.
+    void check_abort();
+    Xbyak::Label& abort_label();
+    // Runtime call with up to three 32-bit arguments already placed in ESI,
+    // EDX, ECX; RDI is set to the context here.
+    void call_runtime(const void* fn);
+    // Flags of instruction i's host op into its GetFlagsFromOp, if any.
+    void capture_flags(ir::InstRef producer);
+
+    template <typename F>
+    void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
+    template <typename F>
+    void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
+    void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
+    void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
+    void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
+    void write_mem(const ir::Inst& inst, unsigned size);
+
+    Xbyak::Address gpr_addr(unsigned r, unsigned byte_offset = 0);
+    Xbyak::Address seg_addr(unsigned s, std::size_t field);
+
+    Xbyak::CodeGenerator& c;
+    const ir::Block& block_;
+    const void* epilogue_;
+    RegAlloc ra_;
+    std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst
+
+    std::uint32_t started_ = 0;  // BeginInstruction markers passed
+    std::uint32_t insn_eip_ = 0;
+    struct AbortExit {
+        Xbyak::Label label;
+        std::uint32_t eip = 0;
+    };
+    std::map<std::uint32_t, AbortExit> abort_exits_;  // by instruction index
+    std::vector<std::function<void()>> slow_paths_;
+    std::deque<Xbyak::Label> slow_labels_;  // stable addresses for the slow paths' labels
+};
+
+// The register of `r` at width `bits` (8, 16, 32 or 64).
+inline Xbyak::Reg sized(const Reg64& r, unsigned bits) {
+    switch (bits) {
+        case 8: return r.cvt8();
+        case 16: return r.cvt16();
+        case 32: return r.cvt32();
+        default: return r;
+    }
+}
+
+}  // namespace jitterbug::jit::x64

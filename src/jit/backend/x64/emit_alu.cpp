@@ -1,0 +1,272 @@
+// Integer arithmetic, shifts, multiplies, width changes and selection. Each
+// ALU op runs as the same host instruction, whose flags are the guest's.
+#include "jit/backend/x64/block_compiler.hpp"
+
+namespace jitterbug::jit::x64 {
+
+using namespace Xbyak::util;
+using Xbyak::Reg;
+
+template <typename F>
+void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
+    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    const ir::Value& b = inst.args[1];
+    if (b.is_immediate()) {
+        op(sized(dst, bits), nullptr, static_cast<std::uint32_t>(b.imm()));
+    } else {
+        const Reg64 src = ra_.use(b);
+        const Reg s = sized(src, bits);
+        op(sized(dst, bits), &s, 0);
+    }
+    capture_flags(i);
+    ra_.define_in(i, dst);
+}
+
+template <typename F>
+void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
+    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    op(sized(dst, bits));
+    capture_flags(i);
+    ra_.define_in(i, dst);
+}
+
+#define BINARY(Name, host)                                                               \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {               \
+        binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) { \
+            if (s) {                                                                      \
+                c.host(d, *s);                                                            \
+            } else {                                                                      \
+                c.host(d, imm);                                                           \
+            }                                                                             \
+        });                                                                               \
+    }
+
+#define kBits 8
+BINARY(Add8, add)
+BINARY(Sub8, sub)
+BINARY(And8, and_)
+BINARY(Or8, or_)
+BINARY(Xor8, xor_)
+#undef kBits
+#define kBits 16
+BINARY(Add16, add)
+BINARY(Sub16, sub)
+BINARY(And16, and_)
+BINARY(Or16, or_)
+BINARY(Xor16, xor_)
+#undef kBits
+#define kBits 32
+BINARY(Add32, add)
+BINARY(Sub32, sub)
+BINARY(And32, and_)
+BINARY(Or32, or_)
+BINARY(Xor32, xor_)
+#undef kBits
+#undef BINARY
+
+// ADC/SBB: the carry input goes into the host CF with BT.
+#define WITH_CARRY(Name, host, bits)                                      \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
+        const Reg64 src = ra_.use(inst.args[1]);                           \
+        const Reg64 carry = ra_.use(inst.args[2]);                         \
+        c.bt(carry.cvt32(), 0);                                            \
+        c.host(sized(dst, bits), sized(src, bits));                        \
+        capture_flags(i);                                                  \
+        ra_.define_in(i, dst);                                             \
+    }
+WITH_CARRY(Adc8, adc, 8)
+WITH_CARRY(Adc16, adc, 16)
+WITH_CARRY(Adc32, adc, 32)
+WITH_CARRY(Sbb8, sbb, 8)
+WITH_CARRY(Sbb16, sbb, 16)
+WITH_CARRY(Sbb32, sbb, 32)
+#undef WITH_CARRY
+
+#define UNARY(Name, host, bits)                                           \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        unary_alu(i, inst, bits, [this](const Reg& d) { c.host(d); });     \
+    }
+UNARY(Inc8, inc, 8)
+UNARY(Inc16, inc, 16)
+UNARY(Inc32, inc, 32)
+UNARY(Dec8, dec, 8)
+UNARY(Dec16, dec, 16)
+UNARY(Dec32, dec, 32)
+UNARY(Neg8, neg, 8)
+UNARY(Neg16, neg, 16)
+UNARY(Neg32, neg, 32)
+UNARY(Not8, not_, 8)
+UNARY(Not16, not_, 16)
+UNARY(Not32, not_, 32)
+#undef UNARY
+
+// ---- Shifts and rotates -----------------------------------------------------------
+
+namespace {
+enum ShiftKind { kShl, kShr, kSar, kRol, kRor };
+}
+
+void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind) {
+    const ir::Value& count = inst.args[1];
+    auto apply = [&](const Reg& d, auto&& amount) {
+        switch (kind) {
+            case kShl: c.shl(d, amount); break;
+            case kShr: c.shr(d, amount); break;
+            case kSar: c.sar(d, amount); break;
+            case kRol: c.rol(d, amount); break;
+            default: c.ror(d, amount); break;
+        }
+    };
+    if (count.is_immediate()) {
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);
+        const unsigned n = static_cast<unsigned>(count.imm()) & 31;
+        if (n != 0) apply(sized(dst, bits), n);
+        capture_flags(i);
+        ra_.define_in(i, dst);
+        return;
+    }
+    ra_.use_fixed(count, rcx);
+    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    apply(sized(dst, bits), cl);
+    capture_flags(i);
+    ra_.define_in(i, dst);
+}
+
+#define SHIFT(Name, kind, bits) \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { shift(i, inst, bits, kind); }
+SHIFT(Shl8, kShl, 8)
+SHIFT(Shl16, kShl, 16)
+SHIFT(Shl32, kShl, 32)
+SHIFT(Shr8, kShr, 8)
+SHIFT(Shr16, kShr, 16)
+SHIFT(Shr32, kShr, 32)
+SHIFT(Sar8, kSar, 8)
+SHIFT(Sar16, kSar, 16)
+SHIFT(Sar32, kSar, 32)
+SHIFT(Rol8, kRol, 8)
+SHIFT(Rol16, kRol, 16)
+SHIFT(Rol32, kRol, 32)
+SHIFT(Ror8, kRor, 8)
+SHIFT(Ror16, kRor, 16)
+SHIFT(Ror32, kRor, 32)
+#undef SHIFT
+
+// ---- Widening multiplies: the one-operand host MUL/IMUL (RDX:RAX) -------------
+
+void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed) {
+    if (bits != 8) ra_.reserve(rdx);
+    ra_.use_fixed(inst.args[0], rax);
+    const Reg64 src = ra_.use(inst.args[1]);
+    const Reg s = sized(src, bits);
+    if (is_signed) {
+        c.imul(s);
+    } else {
+        c.mul(s);
+    }
+    capture_flags(i);
+    // Assemble the double-width product in RAX, zero-extended.
+    switch (bits) {
+        case 8: c.movzx(eax, ax); break;
+        case 16:
+            c.movzx(eax, ax);
+            c.shl(edx, 16);
+            c.or_(eax, edx);
+            break;
+        default:
+            c.mov(eax, eax);
+            c.shl(rdx, 32);
+            c.or_(rax, rdx);
+            break;
+    }
+    ra_.define_in(i, rax);
+}
+
+void BlockCompiler::emit_Mul8(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 8, false); }
+void BlockCompiler::emit_Mul16(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 16, false); }
+void BlockCompiler::emit_Mul32(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 32, false); }
+void BlockCompiler::emit_Imul8(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 8, true); }
+void BlockCompiler::emit_Imul16(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 16, true); }
+void BlockCompiler::emit_Imul32(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 32, true); }
+
+// ---- Width changes ------------------------------------------------------------------
+
+#define CONVERT(Name, body)                                               \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const Reg64 r = ra_.use_scratch(inst.args[0]);                     \
+        body;                                                              \
+        ra_.define_in(i, r);                                               \
+    }
+CONVERT(ZeroExtend8To16, c.movzx(r.cvt32(), r.cvt8()))
+CONVERT(ZeroExtend8To32, c.movzx(r.cvt32(), r.cvt8()))
+CONVERT(ZeroExtend16To32, c.movzx(r.cvt32(), r.cvt16()))
+CONVERT(ZeroExtend32To64, c.mov(r.cvt32(), r.cvt32()))
+CONVERT(SignExtend8To16, c.movsx(r.cvt32(), r.cvt8()))
+CONVERT(SignExtend8To32, c.movsx(r.cvt32(), r.cvt8()))
+CONVERT(SignExtend16To32, c.movsx(r.cvt32(), r.cvt16()))
+CONVERT(Truncate16To8, (void)0)
+CONVERT(Truncate32To8, (void)0)
+CONVERT(Truncate32To16, (void)0)
+CONVERT(Truncate64To32, c.mov(r.cvt32(), r.cvt32()))
+CONVERT(High32Of64, c.shr(r, 32))
+#undef CONVERT
+
+void BlockCompiler::emit_Pack32To64(ir::InstRef i, const ir::Inst& inst) {
+    const Reg64 hi = ra_.use_scratch(inst.args[1]);
+    const Reg64 lo = ra_.use(inst.args[0]);
+    c.shl(hi, 32);
+    const Reg64 t = ra_.scratch();
+    c.mov(t.cvt32(), lo.cvt32());
+    c.or_(hi, t);
+    ra_.define_in(i, hi);
+}
+
+// ---- Tests and selection ---------------------------------------------------------
+
+#define IS_ZERO(Name, bits)                                               \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const Reg64 src = ra_.use(inst.args[0]);                           \
+        const Reg64 dst = ra_.define(i);                                   \
+        c.test(sized(src, bits), sized(src, bits));                        \
+        c.setz(dst.cvt8());                                                \
+        c.movzx(dst.cvt32(), dst.cvt8());                                  \
+    }
+IS_ZERO(IsZero8, 8)
+IS_ZERO(IsZero16, 16)
+IS_ZERO(IsZero32, 32)
+#undef IS_ZERO
+
+void BlockCompiler::emit_LogicalNot1(ir::InstRef i, const ir::Inst& inst) {
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.xor_(r.cvt32(), 1);
+    ra_.define_in(i, r);
+}
+
+void BlockCompiler::emit_LogicalAnd1(ir::InstRef i, const ir::Inst& inst) {
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.and_(r.cvt32(), ra_.use(inst.args[1]).cvt32());
+    ra_.define_in(i, r);
+}
+
+void BlockCompiler::emit_LogicalOr1(ir::InstRef i, const ir::Inst& inst) {
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.or_(r.cvt32(), ra_.use(inst.args[1]).cvt32());
+    ra_.define_in(i, r);
+}
+
+#define SELECT(Name)                                                      \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const Reg64 cond = ra_.use(inst.args[0]);                          \
+        const Reg64 a = ra_.use(inst.args[1]);                             \
+        const Reg64 dst = ra_.use_scratch(inst.args[2]);                   \
+        c.test(cond.cvt32(), cond.cvt32());                                \
+        c.cmovnz(dst.cvt32(), a.cvt32());                                  \
+        ra_.define_in(i, dst);                                             \
+    }
+SELECT(Select8)
+SELECT(Select16)
+SELECT(Select32)
+SELECT(SelectFlags)
+#undef SELECT
+
+}  // namespace jitterbug::jit::x64

@@ -1,0 +1,179 @@
+// Guest memory accesses with the inline software-TLB fast path, segment
+// checks, and calls into the runtime. Slow paths are emitted out of line,
+// after the block's terminal.
+#include "cpu/runtime.hpp"
+#include "jit/backend/x64/block_compiler.hpp"
+
+namespace jitterbug::jit::x64 {
+
+using namespace Xbyak::util;
+namespace rt = cpu::runtime;
+
+namespace {
+
+// Saves `regs` around a call, keeping RSP 16-byte aligned.
+void push_all(Xbyak::CodeGenerator& c, const std::vector<Reg64>& regs) {
+    for (const Reg64& r : regs) c.push(r);
+    if (regs.size() % 2) c.sub(rsp, 8);
+}
+
+void pop_all(Xbyak::CodeGenerator& c, const std::vector<Reg64>& regs) {
+    if (regs.size() % 2) c.add(rsp, 8);
+    for (auto it = regs.rbegin(); it != regs.rend(); ++it) c.pop(*it);
+}
+
+std::uint32_t read_slow_thunk(cpu::CpuContext& ctx, std::uint32_t linear, std::uint32_t size) {
+    return rt::read_slow(ctx, linear, size);
+}
+
+void write_slow_thunk(cpu::CpuContext& ctx, std::uint32_t linear, std::uint32_t size,
+                      std::uint32_t value) {
+    rt::write_slow(ctx, linear, size, value);
+}
+
+void check_segment_thunk(cpu::CpuContext& ctx, std::uint32_t seg, std::uint32_t offset,
+                         std::uint32_t info) {
+    rt::check_segment_slow(ctx, seg, offset, info);
+}
+
+}  // namespace
+
+void BlockCompiler::emit_CheckSegment(ir::InstRef, const ir::Inst& inst) {
+    const unsigned seg = static_cast<unsigned>(inst.args[0].imm());
+    const auto info = static_cast<std::uint32_t>(inst.args[2].imm());
+    const bool write = (info >> 8) == rt::kAccessWrite;
+    const Reg64 offset = ra_.use(inst.args[1]);
+    const Reg64 last = ra_.scratch();
+    // last = offset + size - 1, in 64 bits so it cannot wrap; the limit is
+    // signed so that -1 rejects every access.
+    c.mov(last.cvt32(), offset.cvt32());
+    c.add(last, info & 0xFF);
+    const std::size_t limits = write ? ctx_offset::kSegWriteLimit : ctx_offset::kSegReadLimit;
+    auto* slow = &slow_labels_.emplace_back();
+    auto* done = &slow_labels_.emplace_back();
+    c.cmp(last, qword[r15 + limits + 8 * seg]);
+    c.jg(*slow, Xbyak::CodeGenerator::T_NEAR);
+    c.L(*done);
+
+    const std::vector<Reg64> live = ra_.live_caller_saved();
+    Xbyak::Label* abort = &abort_label();
+    const Reg64 off = offset;
+    slow_paths_.push_back([this, slow, done, live, abort, off, seg, info] {
+        c.L(*slow);
+        push_all(c, live);
+        c.mov(edx, off.cvt32());
+        c.mov(esi, seg);
+        c.mov(ecx, info);
+        call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
+        pop_all(c, live);
+        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
+}
+
+// Computes the host address of an access in `host` on a TLB hit; jumps to
+// `miss` otherwise. Tag offset selects the read or write tag.
+static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& index,
+                       const Reg64& host, unsigned size, std::size_t tag_offset,
+                       Xbyak::Label& miss) {
+    c.mov(index.cvt32(), addr.cvt32());
+    c.shr(index.cvt32(), kPageShift);
+    c.and_(index.cvt32(), mmu::Tlb::kEntries - 1);
+    c.shl(index.cvt32(), 5);  // sizeof(TlbEntry) == 32
+    c.lea(host.cvt32(), ptr[addr.cvt32() + (size - 1)]);
+    c.and_(host.cvt32(), kPageMask);
+    c.cmp(host.cvt32(), dword[r15 + index + ctx_offset::kTlb + tag_offset]);
+    c.jne(miss, Xbyak::CodeGenerator::T_NEAR);
+    c.mov(host.cvt32(), addr.cvt32());
+    c.add(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+}
+
+void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
+    const Reg64 addr = ra_.use(inst.args[0]);
+    const Reg64 index = ra_.scratch();
+    const Reg64 host = ra_.scratch();
+    const Reg64 dst = ra_.define(i);
+    auto* slow = &slow_labels_.emplace_back();
+    auto* done = &slow_labels_.emplace_back();
+    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow);
+    switch (size) {
+        case 1: c.movzx(dst.cvt32(), byte[host]); break;
+        case 2: c.movzx(dst.cvt32(), word[host]); break;
+        default: c.mov(dst.cvt32(), dword[host]); break;
+    }
+    c.L(*done);
+
+    const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
+    Xbyak::Label* abort = &abort_label();
+    slow_paths_.push_back([this, slow, done, live, abort, addr, dst, size] {
+        c.L(*slow);
+        push_all(c, live);
+        c.mov(esi, addr.cvt32());
+        c.mov(edx, size);
+        call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
+        c.mov(qword[r15 + ctx_offset::kScratch], rax);
+        pop_all(c, live);
+        c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
+}
+
+void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
+    const Reg64 addr = ra_.use(inst.args[0]);
+    const Reg64 value = ra_.use(inst.args[1]);
+    const Reg64 index = ra_.scratch();
+    const Reg64 host = ra_.scratch();
+    auto* slow = &slow_labels_.emplace_back();
+    auto* done = &slow_labels_.emplace_back();
+    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow);
+    switch (size) {
+        case 1: c.mov(byte[host], value.cvt8()); break;
+        case 2: c.mov(word[host], value.cvt16()); break;
+        default: c.mov(dword[host], value.cvt32()); break;
+    }
+    c.L(*done);
+
+    const std::vector<Reg64> live = ra_.live_caller_saved();
+    Xbyak::Label* abort = &abort_label();
+    slow_paths_.push_back([this, slow, done, live, abort, addr, value, size] {
+        c.L(*slow);
+        // Stage the arguments in the context: they may sit in argument registers.
+        c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+        c.mov(dword[r15 + ctx_offset::kScratch + 8], value.cvt32());
+        push_all(c, live);
+        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+        c.mov(edx, size);
+        c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
+        call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
+        pop_all(c, live);
+        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
+}
+
+void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
+void BlockCompiler::emit_ReadMem16(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 2); }
+void BlockCompiler::emit_ReadMem32(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 4); }
+void BlockCompiler::emit_WriteMem8(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 1); }
+void BlockCompiler::emit_WriteMem16(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 2); }
+void BlockCompiler::emit_WriteMem32(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 4); }
+
+void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
+    const auto id = static_cast<cpu::HelperId>(inst.args[0].imm());
+    // Everything in caller-saved registers moves out first; the arguments
+    // then come from callee-saved registers, spill slots or immediates.
+    ra_.spill_caller_saved();
+    for (unsigned a = 1; a <= 3; ++a) ra_.consume(inst.args[a]);
+    ra_.load_into(rsi, inst.args[1]);
+    ra_.load_into(rdx, inst.args[2]);
+    ra_.load_into(rcx, inst.args[3]);
+    call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
+    ra_.define_in(i, rax);
+    if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
+}
+
+}  // namespace jitterbug::jit::x64

@@ -1,0 +1,119 @@
+// The x86-64 backend: IR blocks become host code in one executable buffer.
+// The buffer starts with the trampoline that enters and leaves translated
+// code; when it fills up, everything after the trampoline is discarded.
+#include <sys/mman.h>
+
+#include <stdexcept>
+
+#include "cpu/cpu_context.hpp"
+#include "jit/backend/backend.hpp"
+#include "jit/backend/x64/block_compiler.hpp"
+#include "util/log.hpp"
+
+namespace jitterbug::jit {
+namespace {
+
+using namespace Xbyak::util;
+
+constexpr std::size_t kCodeBufferSize = std::size_t{64} << 20;
+// A block's code is far smaller than this; compile() asks for a flush below it.
+constexpr std::size_t kMaxBlockCode = std::size_t{1} << 20;
+
+class ExecutableMemory {
+public:
+    explicit ExecutableMemory(std::size_t size) : size_(size) {
+        void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::runtime_error("cannot map memory for the JIT code buffer");
+        data_ = static_cast<std::uint8_t*>(p);
+    }
+    ~ExecutableMemory() { munmap(data_, size_); }
+    ExecutableMemory(const ExecutableMemory&) = delete;
+    ExecutableMemory& operator=(const ExecutableMemory&) = delete;
+
+    std::uint8_t* data() const { return data_; }
+    std::size_t size() const { return size_; }
+
+private:
+    std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+class X64Backend final : public Backend {
+public:
+    X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
+        emit_trampoline();
+    }
+
+    std::string_view name() const override { return "jit"; }
+
+    bool compile(const ir::Block& block, TranslationBlock& tb) override {
+        if (block.insts().size() > x64::kMaxIrInsts) {
+            throw std::logic_error("IR block larger than the JIT frame");
+        }
+        if (code_.getSize() + kMaxBlockCode > memory_.size()) return false;
+        const std::size_t start = code_.getSize();
+        try {
+            x64::BlockCompiler compiler(code_, block, epilogue_);
+            compiler.compile();
+        } catch (const Xbyak::Error& e) {
+            code_.setSize(start);
+            if (e == Xbyak::ERR_CODE_IS_TOO_BIG) return false;
+            throw std::logic_error(std::string("xbyak: ") + e.what());
+        }
+        tb.host_code = memory_.data() + start;
+        return true;
+    }
+
+    BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) override {
+        const std::uint64_t packed = enter_(&ctx, tb.host_code);
+        return BlockExit{static_cast<ExitReason>(packed & 0xFFFFFFFF),
+                         static_cast<std::uint32_t>(packed >> 32)};
+    }
+
+    void flush() override {
+        code_.reset();
+        code_.setSize(trampoline_size_);
+    }
+
+private:
+    // enter(ctx, code): saves the callee-saved registers, sets R15 to the
+    // context, reserves the spill frame and jumps to the block. Blocks leave
+    // through the epilogue with the packed BlockExit in RAX.
+    void emit_trampoline() {
+        enter_ = code_.getCurr<std::uint64_t (*)(cpu::CpuContext*, const void*)>();
+        code_.push(rbx);
+        code_.push(rbp);
+        code_.push(r12);
+        code_.push(r13);
+        code_.push(r14);
+        code_.push(r15);
+        code_.mov(r15, rdi);
+        code_.sub(rsp, x64::kFrameSize);
+        code_.jmp(rsi);
+        code_.align(16);
+        epilogue_ = code_.getCurr();
+        code_.add(rsp, x64::kFrameSize);
+        code_.pop(r15);
+        code_.pop(r14);
+        code_.pop(r13);
+        code_.pop(r12);
+        code_.pop(rbp);
+        code_.pop(rbx);
+        code_.ret();
+        code_.align(16);
+        trampoline_size_ = code_.getSize();
+    }
+
+    ExecutableMemory memory_;
+    Xbyak::CodeGenerator code_;
+    std::uint64_t (*enter_)(cpu::CpuContext*, const void*) = nullptr;
+    const void* epilogue_ = nullptr;
+    std::size_t trampoline_size_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_x64_backend() { return std::make_unique<X64Backend>(); }
+
+}  // namespace jitterbug::jit

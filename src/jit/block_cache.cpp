@@ -1,0 +1,95 @@
+#include "jit/block_cache.hpp"
+
+#include <algorithm>
+
+#include "mmu/address.hpp"
+
+namespace jitterbug::jit {
+
+bool TranslationBlock::overlaps(std::uint64_t phys, std::uint64_t len) const {
+    // A block may continue on a second, non-adjacent physical page; its bytes
+    // there start at that page's base.
+    const std::uint64_t first_len =
+        std::min<std::uint64_t>(size, kPageSize - (phys_start & kPageOffsetMask));
+    if (phys < phys_start + first_len && phys_start < phys + len) return true;
+    if (num_pages == 2) {
+        const std::uint64_t second = std::uint64_t{pages[1]} << kPageShift;
+        const std::uint64_t second_len = size - first_len;
+        if (phys < second + second_len && second < phys + len) return true;
+    }
+    return false;
+}
+
+TranslationBlock* BlockCache::find(std::uint64_t phys, const LocationDescriptor& loc) const {
+    auto it = blocks_.find(Key{phys, loc});
+    return it == blocks_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::uint32_t> BlockCache::insert(std::unique_ptr<TranslationBlock> block) {
+    std::vector<std::uint32_t> new_pages;
+    TranslationBlock* raw = block.get();
+    for (unsigned i = 0; i < raw->num_pages; ++i) {
+        auto [it, inserted] = pages_.try_emplace(raw->pages[i]);
+        if (inserted) new_pages.push_back(raw->pages[i]);
+        it->second.push_back(raw);
+    }
+    Key key{raw->phys_start, raw->location};
+    auto it = blocks_.find(key);
+    if (it != blocks_.end()) {
+        // Replacing a block with the same key: retire the old one.
+        TranslationBlock* old = it->second.get();
+        unlink(old);
+        old->valid = false;
+        graveyard_.push_back(std::move(it->second));
+        it->second = std::move(block);
+    } else {
+        blocks_.emplace(key, std::move(block));
+    }
+    return new_pages;
+}
+
+void BlockCache::unlink(TranslationBlock* block) {
+    for (unsigned i = 0; i < block->num_pages; ++i) {
+        auto it = pages_.find(block->pages[i]);
+        if (it == pages_.end()) continue;
+        auto& list = it->second;
+        list.erase(std::remove(list.begin(), list.end(), block), list.end());
+        if (list.empty()) pages_.erase(it);
+    }
+}
+
+bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current) {
+    bool hit_current = false;
+    const std::uint32_t first = static_cast<std::uint32_t>(phys >> kPageShift);
+    const std::uint32_t last = static_cast<std::uint32_t>((phys + len - 1) >> kPageShift);
+    for (std::uint32_t page = first; page <= last; ++page) {
+        auto pit = pages_.find(page);
+        if (pit == pages_.end()) continue;
+        std::vector<TranslationBlock*> victims;
+        for (TranslationBlock* b : pit->second) {
+            if (b->overlaps(phys, len)) victims.push_back(b);
+        }
+        for (TranslationBlock* b : victims) {
+            if (b == current) hit_current = true;
+            unlink(b);
+            b->valid = false;
+            auto it = blocks_.find(Key{b->phys_start, b->location});
+            if (it != blocks_.end() && it->second.get() == b) {
+                graveyard_.push_back(std::move(it->second));
+                blocks_.erase(it);
+            }
+        }
+    }
+    return hit_current;
+}
+
+void BlockCache::clear() {
+    for (auto& [key, block] : blocks_) {
+        block->valid = false;
+        graveyard_.push_back(std::move(block));
+    }
+    blocks_.clear();
+    pages_.clear();
+}
+
+}  // namespace jitterbug::jit

@@ -1,0 +1,83 @@
+// BlockCache: the translation-block cache. Blocks are keyed by the physical
+// address of their first byte and their LocationDescriptor. Every physical
+// page holding translated code is tracked, so that a store into it
+// invalidates exactly the blocks whose bytes it overlaps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "jit/location.hpp"
+
+namespace jitterbug::jit {
+
+// What a backend keeps for a block it compiled (the interpreter's program).
+class CompiledCode {
+public:
+    virtual ~CompiledCode() = default;
+};
+
+struct TranslationBlock {
+    LocationDescriptor location;
+    std::uint64_t phys_start = 0;  // physical address of the first byte
+    std::uint32_t size = 0;        // guest bytes covered
+    std::array<std::uint32_t, 2> pages{};  // physical page numbers covered
+    std::uint8_t num_pages = 0;
+    std::uint32_t guest_instructions = 0;
+    bool valid = true;
+
+    // Backend output: JIT entry point, or the interpreter's program.
+    const void* host_code = nullptr;
+    std::unique_ptr<CompiledCode> code;
+
+    // Bytes [phys, phys + len) overlap the block's guest code.
+    bool overlaps(std::uint64_t phys, std::uint64_t len) const;
+};
+
+class BlockCache {
+public:
+    TranslationBlock* find(std::uint64_t phys, const LocationDescriptor& loc) const;
+    // Takes ownership of a compiled block and indexes it. Returns the new pages
+    // (physical page numbers) that hold code for the first time.
+    std::vector<std::uint32_t> insert(std::unique_ptr<TranslationBlock> block);
+
+    bool is_code_page(std::uint32_t phys_page) const { return pages_.contains(phys_page); }
+
+    // Invalidates every block overlapping [phys, phys + len). Returns true when
+    // `current` was among them.
+    bool invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current);
+    // Drops every block (e.g. when the code buffer is full).
+    void clear();
+    // Frees invalidated blocks; call only when no block is executing.
+    void collect_garbage() { graveyard_.clear(); }
+
+    std::size_t size() const { return blocks_.size(); }
+
+private:
+    struct Key {
+        std::uint64_t phys;
+        LocationDescriptor loc;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const {
+            std::uint64_t h = k.phys * 0x9E3779B97F4A7C15ull;
+            h ^= (std::uint64_t{k.loc.eip} << 32 | k.loc.mode) * 0xC2B2AE3D27D4EB4Full;
+            h ^= std::uint64_t{k.loc.cs_base} * 0x165667B19E3779F9ull;
+            return static_cast<std::size_t>(h ^ (h >> 29));
+        }
+    };
+
+    void unlink(TranslationBlock* block);
+
+    std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
+    // Physical page number -> blocks with code on it.
+    std::unordered_map<std::uint32_t, std::vector<TranslationBlock*>> pages_;
+    // Invalidated blocks wait here until no block is executing.
+    std::vector<std::unique_ptr<TranslationBlock>> graveyard_;
+};
+
+}  // namespace jitterbug::jit

@@ -1,0 +1,193 @@
+// The reference semantics of the IR's pure operations: results and status
+// flags, computed portably. The interpreter executes with these, and the
+// tests hold the JIT (whose flags come from the host CPU) to them.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/cpu_state.hpp"
+
+namespace jitterbug::ir::eval {
+
+using cpu::eflags::AF;
+using cpu::eflags::CF;
+using cpu::eflags::OF;
+using cpu::eflags::PF;
+using cpu::eflags::SF;
+using cpu::eflags::ZF;
+
+template <unsigned Bits>
+constexpr std::uint32_t kMask = Bits == 32 ? 0xFFFFFFFFu : (1u << Bits) - 1;
+template <unsigned Bits>
+constexpr std::uint32_t kSign = 1u << (Bits - 1);
+
+template <unsigned Bits>
+constexpr std::int64_t sign_extend_to_64(std::uint32_t a) {
+    return static_cast<std::int64_t>(static_cast<std::int32_t>(a << (32 - Bits)) >> (32 - Bits));
+}
+
+// SF, ZF and PF of a result (PF: even parity of the low byte).
+template <unsigned Bits>
+constexpr std::uint32_t szp(std::uint32_t r) {
+    std::uint32_t f = 0;
+    if ((r & kMask<Bits>) == 0) f |= ZF;
+    if (r & kSign<Bits>) f |= SF;
+    if (!(__builtin_parity(r & 0xFF))) f |= PF;
+    return f;
+}
+
+struct Out {
+    std::uint32_t value;
+    std::uint32_t flags;
+};
+
+template <unsigned Bits>
+constexpr Out add(std::uint32_t a, std::uint32_t b, std::uint32_t carry) {
+    const std::uint64_t wide = std::uint64_t{a} + b + carry;
+    const std::uint32_t r = static_cast<std::uint32_t>(wide) & kMask<Bits>;
+    std::uint32_t f = szp<Bits>(r);
+    if (wide > kMask<Bits>) f |= CF;
+    if ((a ^ r) & (b ^ r) & kSign<Bits>) f |= OF;
+    if ((a ^ b ^ r) & 0x10) f |= AF;
+    return {r, f};
+}
+
+template <unsigned Bits>
+constexpr Out sub(std::uint32_t a, std::uint32_t b, std::uint32_t borrow) {
+    const std::uint32_t r = (a - b - borrow) & kMask<Bits>;
+    std::uint32_t f = szp<Bits>(r);
+    if (std::uint64_t{a} < std::uint64_t{b} + borrow) f |= CF;
+    if ((a ^ b) & (a ^ r) & kSign<Bits>) f |= OF;
+    if ((a ^ b ^ r) & 0x10) f |= AF;
+    return {r, f};
+}
+
+// AND/OR/XOR: CF = OF = 0; AF is undefined and cleared, as Intel and AMD
+// processors do.
+template <unsigned Bits>
+constexpr Out logic(std::uint32_t r) {
+    r &= kMask<Bits>;
+    return {r, szp<Bits>(r)};
+}
+
+// INC/DEC: flags of ADD/SUB with 1; CF is not produced (reported as 0).
+template <unsigned Bits>
+constexpr Out inc(std::uint32_t a) {
+    Out o = add<Bits>(a, 1, 0);
+    o.flags &= ~CF;
+    return o;
+}
+template <unsigned Bits>
+constexpr Out dec(std::uint32_t a) {
+    Out o = sub<Bits>(a, 1, 0);
+    o.flags &= ~CF;
+    return o;
+}
+
+template <unsigned Bits>
+constexpr Out neg(std::uint32_t a) {
+    return sub<Bits>(0, a & kMask<Bits>, 0);
+}
+
+// Shifts with the count already masked to 5 bits and nonzero. Flags for a
+// count of 0 are not produced (the semantics keep the old flags).
+// OF follows the single-step definition (SDM: defined only for count 1;
+// P6-family and later processors compute it from the last step as below).
+// AF is undefined; these processors leave it cleared.
+template <unsigned Bits>
+constexpr Out shl(std::uint32_t a, unsigned count) {
+    a &= kMask<Bits>;
+    const std::uint64_t wide = std::uint64_t{a} << count;
+    const std::uint32_t r = static_cast<std::uint32_t>(wide) & kMask<Bits>;
+    std::uint32_t f = szp<Bits>(r);
+    const bool cf = (wide >> Bits) & 1;
+    if (cf) f |= CF;
+    if (((r & kSign<Bits>) != 0) != cf) f |= OF;
+    return {r, f};
+}
+
+template <unsigned Bits>
+constexpr Out shr(std::uint32_t a, unsigned count) {
+    a &= kMask<Bits>;
+    const std::uint32_t r = a >> count;
+    std::uint32_t f = szp<Bits>(r);
+    if ((a >> (count - 1)) & 1) f |= CF;
+    if (a & kSign<Bits>) f |= OF;  // last-step rule: the sign before the shift
+    return {r, f};
+}
+
+template <unsigned Bits>
+constexpr Out sar(std::uint32_t a, unsigned count) {
+    const std::int64_t s = sign_extend_to_64<Bits>(a);
+    const std::uint32_t r = static_cast<std::uint32_t>(s >> count) & kMask<Bits>;
+    std::uint32_t f = szp<Bits>(r);
+    if ((s >> (count - 1)) & 1) f |= CF;
+    return {r, f};
+}
+
+// Rotates change only CF and OF; the other bits of `flags` are 0 and are
+// masked off by the semantics.
+template <unsigned Bits>
+constexpr Out rol(std::uint32_t a, unsigned count) {
+    a &= kMask<Bits>;
+    const unsigned c = count % Bits;
+    const std::uint32_t r = c == 0 ? a : ((a << c) | (a >> (Bits - c))) & kMask<Bits>;
+    std::uint32_t f = 0;
+    if (r & 1) f |= CF;
+    if (((r & kSign<Bits>) != 0) != ((r & 1) != 0)) f |= OF;
+    return {r, f};
+}
+
+template <unsigned Bits>
+constexpr Out ror(std::uint32_t a, unsigned count) {
+    a &= kMask<Bits>;
+    const unsigned c = count % Bits;
+    const std::uint32_t r = c == 0 ? a : ((a >> c) | (a << (Bits - c))) & kMask<Bits>;
+    std::uint32_t f = 0;
+    if (r & kSign<Bits>) f |= CF;
+    if (((r >> (Bits - 1)) ^ (r >> (Bits - 2))) & 1) f |= OF;
+    return {r, f};
+}
+
+// Widening multiplies. CF = OF = upper half significant. SF, ZF, AF and PF
+// are undefined; AMD processors (and this model) set SF/ZF/PF from the low
+// half and clear AF. See docs/undefined-flags.md.
+struct WideOut {
+    std::uint64_t value;
+    std::uint32_t flags;
+};
+
+template <unsigned Bits>
+constexpr WideOut mul(std::uint32_t a, std::uint32_t b) {
+    const std::uint64_t p = std::uint64_t{a & kMask<Bits>} * (b & kMask<Bits>);
+    std::uint32_t f = szp<Bits>(static_cast<std::uint32_t>(p));
+    if ((p >> Bits) != 0) f |= CF | OF;
+    return {p, f};
+}
+
+template <unsigned Bits>
+constexpr WideOut imul(std::uint32_t a, std::uint32_t b) {
+    const std::int64_t p = sign_extend_to_64<Bits>(a) * sign_extend_to_64<Bits>(b);
+    std::uint32_t f = szp<Bits>(static_cast<std::uint32_t>(p));
+    if (p != sign_extend_to_64<Bits>(static_cast<std::uint32_t>(p))) f |= CF | OF;
+    const std::uint64_t mask2 = Bits == 32 ? ~std::uint64_t{0} : (std::uint64_t{1} << (2 * Bits)) - 1;
+    return {static_cast<std::uint64_t>(p) & mask2, f};
+}
+
+// x86 condition codes (SDM Vol. 2, Appendix B.1.4.7) on a status-flag image.
+constexpr bool test_cond(unsigned cc, std::uint32_t f) {
+    bool r = false;
+    switch (cc >> 1) {
+        case 0: r = f & OF; break;
+        case 1: r = f & CF; break;
+        case 2: r = f & ZF; break;
+        case 3: r = f & (CF | ZF); break;
+        case 4: r = f & SF; break;
+        case 5: r = f & PF; break;
+        case 6: r = ((f & SF) != 0) != ((f & OF) != 0); break;
+        case 7: r = (f & ZF) || (((f & SF) != 0) != ((f & OF) != 0)); break;
+    }
+    return (cc & 1) ? !r : r;
+}
+
+}  // namespace jitterbug::ir::eval

@@ -1,0 +1,40 @@
+// LocationDescriptor: what identifies a translation of guest code — its
+// EIP, the CS base it was fetched through, and the mode bits that change how
+// it translates.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace jitterbug {
+
+// Mode bits of a LocationDescriptor.
+namespace mode {
+constexpr std::uint32_t kCode32 = 1u << 0;       // CS.D: default operand/address size 32
+constexpr std::uint32_t kStack32 = 1u << 1;      // SS.B: ESP (not SP) addresses the stack
+constexpr std::uint32_t kProtected = 1u << 2;    // CR0.PE
+constexpr std::uint32_t kV86 = 1u << 3;          // EFLAGS.VM
+constexpr std::uint32_t kSingleStep = 1u << 4;   // translate one instruction only
+constexpr unsigned kCplShift = 5;                 // 2 bits: CPL
+constexpr std::uint32_t kCplMask = 3u << kCplShift;
+}  // namespace mode
+
+struct LocationDescriptor {
+    std::uint32_t eip = 0;
+    std::uint32_t cs_base = 0;
+    std::uint32_t mode = 0;
+
+    bool code32() const { return (mode & mode::kCode32) != 0; }
+    bool stack32() const { return (mode & mode::kStack32) != 0; }
+    bool protected_mode() const { return (mode & mode::kProtected) != 0; }
+    bool v86() const { return (mode & mode::kV86) != 0; }
+    bool single_step() const { return (mode & mode::kSingleStep) != 0; }
+    unsigned cpl() const { return (mode & mode::kCplMask) >> mode::kCplShift; }
+    // Real mode or virtual-8086 mode: segment registers load without descriptors.
+    bool real_addressing() const { return !protected_mode() || v86(); }
+    std::uint32_t linear_eip() const { return cs_base + eip; }
+
+    bool operator==(const LocationDescriptor&) const = default;
+};
+
+}  // namespace jitterbug

@@ -1,0 +1,258 @@
+// Machine: the PC — RAM, the firmware ROM, the port bus with its devices,
+// and the CPU — behind the public API.
+#include "jitterbug/machine.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "cpu/cpu.hpp"
+#include "devices/cmos.hpp"
+#include "devices/debug_exit.hpp"
+#include "devices/port_io_bus.hpp"
+#include "devices/uart16550.hpp"
+#include "machine/firmware.hpp"
+#include "machine/multiboot.hpp"
+#include "mmu/host_memory.hpp"
+#include "mmu/physical_memory.hpp"
+
+namespace jitterbug {
+
+namespace {
+
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+constexpr std::uint64_t kMinMemory = kMiB;
+constexpr std::uint64_t kMaxMemory = std::uint64_t{3} << 30;
+constexpr std::uint64_t kLowMemoryEnd = 0xA0000;
+constexpr std::uint64_t kBiosBase = 0xF0000;
+constexpr std::uint64_t kBiosAlias = 0xFFFF0000;
+constexpr std::uint64_t kBiosSize = 0x10000;
+constexpr std::uint16_t kCom1 = 0x3F8;
+
+// Collects serial bytes and hands them on a line at a time.
+class SerialSink {
+public:
+    explicit SerialSink(std::function<void(std::span<const std::uint8_t>)> out) : out_(std::move(out)) {}
+
+    void put(std::uint8_t byte) {
+        buffer_.push_back(byte);
+        if (byte == '\n' || buffer_.size() >= 4096) flush();
+    }
+    void flush() {
+        if (buffer_.empty()) return;
+        if (out_) {
+            out_(buffer_);
+        } else {
+            std::fwrite(buffer_.data(), 1, buffer_.size(), stdout);
+            std::fflush(stdout);
+        }
+        buffer_.clear();
+    }
+
+private:
+    std::function<void(std::span<const std::uint8_t>)> out_;
+    std::vector<std::uint8_t> buffer_;
+};
+
+}  // namespace
+
+bool jit_available() {
+#ifdef JITTERBUG_HAVE_JIT
+    return true;
+#else
+    return false;
+#endif
+}
+
+Backend default_backend() { return jit_available() ? Backend::Jit : Backend::Interpreter; }
+
+std::string_view to_string(Backend backend) {
+    return backend == Backend::Jit ? "jit" : "interp";
+}
+
+std::string_view to_string(StopReason reason) {
+    switch (reason) {
+        case StopReason::Halted: return "halted";
+        case StopReason::GuestExit: return "guest exit";
+        case StopReason::Shutdown: return "shutdown";
+        case StopReason::StopRequested: return "stop requested";
+        case StopReason::Error: return "error";
+    }
+    return "?";
+}
+
+struct Machine::Impl {
+    MachineConfig config;
+    mmu::HostMemory ram;
+    mmu::HostMemory rom;
+    mmu::PhysicalMemory memory;
+    devices::PortIoBus io;
+    SerialSink serial;
+    devices::Uart16550 com1;
+    devices::Cmos cmos;
+    devices::DebugExit debug_exit;
+    std::unique_ptr<cpu::Cpu> cpu;
+
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stop_requested = false;  // guarded by mutex
+    std::optional<int> guest_exit;
+    double wall_seconds = 0;
+
+    explicit Impl(MachineConfig c)
+        : config(std::move(c)),
+          serial(config.serial_output),
+          com1(kCom1, [this](std::uint8_t b) { serial.put(b); }),
+          debug_exit([this](int status) {
+              guest_exit = status;
+              cpu->request_stop();
+          }) {}
+
+    Result<void> build() {
+        ram = mmu::HostMemory(config.memory_bytes);
+        rom = mmu::HostMemory(kBiosSize);
+        if (!ram.valid() || !rom.valid()) {
+            return Error{fmt::format("cannot reserve {} MiB of host memory for the guest",
+                                     config.memory_bytes >> 20)};
+        }
+        const std::span<const std::uint8_t> bios = firmware::bios_image();
+        std::copy(bios.begin(), bios.end(), rom.data() + (kBiosSize - bios.size()));
+
+        auto low = ram.bytes().first(std::min<std::uint64_t>(config.memory_bytes, kLowMemoryEnd));
+        if (auto r = memory.map_ram(PhysicalAddress{0}, low, "low RAM"); !r) return r;
+        if (config.memory_bytes > kMiB) {
+            auto high = ram.bytes().subspan(kMiB);
+            if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM"); !r) return r;
+        }
+        if (auto r = memory.map_rom(PhysicalAddress{kBiosBase}, rom.bytes(), "BIOS"); !r) return r;
+        if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, rom.bytes(), "BIOS (reset alias)"); !r) {
+            return r;
+        }
+
+        cmos.set_memory_size(config.memory_bytes);
+        for (auto r : {io.map(kCom1, 8, com1, "COM1"),
+                       io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
+                       io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit")}) {
+            if (!r) return r;
+        }
+        try {
+            cpu = std::make_unique<cpu::Cpu>(memory, io,
+                                             config.backend == Backend::Jit ? cpu::BackendKind::Jit
+                                                                            : cpu::BackendKind::Interpreter);
+        } catch (const std::exception& e) {
+            return Error{e.what()};
+        }
+        return {};
+    }
+};
+
+Result<Machine> Machine::create(MachineConfig config) {
+    if (config.memory_bytes < kMinMemory || config.memory_bytes > kMaxMemory ||
+        config.memory_bytes % 4096 != 0) {
+        return Error{fmt::format("guest memory must be a multiple of 4 KiB between 1 MiB and 3 GiB, "
+                                 "not {} bytes",
+                                 config.memory_bytes)};
+    }
+    if (config.backend == Backend::Jit && !jit_available()) {
+        return Error{"this build of jitterbug has no JIT backend (built with JITTERBUG_JIT=OFF)"};
+    }
+    auto impl = std::make_unique<Impl>(std::move(config));
+    if (auto r = impl->build(); !r) return r.error();
+    return Machine(std::move(impl));
+}
+
+Machine::Machine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Machine::Machine(Machine&&) noexcept = default;
+Machine& Machine::operator=(Machine&&) noexcept = default;
+Machine::~Machine() = default;
+
+Result<void> Machine::load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline) {
+    std::ifstream in(kernel, std::ios::binary);
+    if (!in) return Error{fmt::format("cannot open kernel '{}'", kernel.string())};
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) return Error{fmt::format("cannot read kernel '{}'", kernel.string())};
+    if (bytes.empty()) return Error{fmt::format("kernel '{}' is empty", kernel.string())};
+    auto r = load_multiboot(bytes, cmdline);
+    if (!r) return Error{fmt::format("{}: {}", kernel.string(), r.error().message)};
+    return {};
+}
+
+Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline) {
+    Result<machine::MultibootLoad> load =
+        machine::load_multiboot(impl_->memory, impl_->config.memory_bytes, image, cmdline);
+    if (!load) return load.error();
+    impl_->cpu->set_state(load->entry_state);
+    return {};
+}
+
+RunResult Machine::run() {
+    Impl& m = *impl_;
+    const auto start = std::chrono::steady_clock::now();
+    RunResult result;
+    for (bool done = false; !done;) {
+        const cpu::CpuExit exit = m.cpu->run();
+        done = true;
+        switch (exit) {
+            case cpu::CpuExit::Stopped:
+                if (m.guest_exit) {
+                    result.reason = StopReason::GuestExit;
+                    result.exit_status = *m.guest_exit;
+                    result.detail = fmt::format("the guest wrote {:#x} to the exit port",
+                                                (*m.guest_exit - 1) >> 1);
+                } else {
+                    result.reason = StopReason::StopRequested;
+                }
+                break;
+            case cpu::CpuExit::Halted:
+                result.reason = StopReason::Halted;
+                break;
+            case cpu::CpuExit::WaitingForInterrupt: {
+                // Nothing raises interrupts yet: sleep until a stop request.
+                std::unique_lock lock(m.mutex);
+                m.wake.wait(lock, [&] { return m.stop_requested; });
+                done = false;
+                break;
+            }
+            case cpu::CpuExit::Shutdown:
+                result.reason = StopReason::Shutdown;
+                result.exit_status = 3;
+                result.detail = "triple fault";
+                break;
+            case cpu::CpuExit::InternalError:
+                result.reason = StopReason::Error;
+                result.exit_status = 125;
+                result.detail = m.cpu->error();
+                break;
+        }
+    }
+    {
+        std::lock_guard lock(m.mutex);
+        m.stop_requested = false;
+    }
+    m.guest_exit.reset();
+    m.serial.flush();
+    m.wall_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+}
+
+void Machine::request_stop() {
+    impl_->cpu->request_stop();
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->stop_requested = true;
+    }
+    impl_->wake.notify_all();
+}
+
+RunStatistics Machine::statistics() const {
+    const cpu::CpuStatistics& s = impl_->cpu->statistics();
+    return RunStatistics{s.instructions, s.blocks_translated, impl_->wall_seconds};
+}
+
+}  // namespace jitterbug

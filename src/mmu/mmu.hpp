@@ -1,0 +1,80 @@
+// Mmu: the guest's view of memory through linear addresses — translation
+// (paging comes with the system architecture; until then linear addresses
+// are physical, through the A20 gate), the TLB refills, and the slow paths
+// of reads, writes and code fetches. Stores into pages that hold translated
+// code are reported to a CodeWriteObserver before they happen.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "mmu/address.hpp"
+#include "mmu/physical_memory.hpp"
+#include "mmu/tlb.hpp"
+
+namespace jitterbug::mmu {
+
+enum class Access : std::uint8_t { Read, Write, Execute };
+
+enum class AccessStatus : std::uint8_t {
+    Ok,
+    Fault,  // a page fault: see PageFault
+    Retry,  // the store hit the code of the running block; nothing was written
+};
+
+struct PageFault {
+    std::uint32_t linear = 0;      // CR2
+    std::uint32_t error_code = 0;  // SDM Vol. 3A, 4.7
+};
+
+class CodeWriteObserver {
+public:
+    virtual ~CodeWriteObserver() = default;
+    virtual bool is_code_page(std::uint32_t phys_page) const = 0;
+    // Bytes [phys, phys + size) are about to be written. Returns false when the
+    // running block's own code is among them: the store must not happen yet.
+    virtual bool code_written(PhysicalAddress phys, unsigned size) = 0;
+};
+
+class Mmu {
+public:
+    Mmu(PhysicalMemory& memory, Tlb& tlb) : memory_(memory), tlb_(tlb) {}
+
+    void set_code_observer(CodeWriteObserver* observer) { observer_ = observer; }
+    // The A20 gate: when disabled, address bit 20 reads as 0 (8086 wrap-around).
+    void set_a20(bool enabled);
+    bool a20() const { return a20_mask_ == ~std::uint64_t{0}; }
+
+    // Linear to physical for an access of `kind`; false with `fault` set on a
+    // page fault.
+    bool translate(std::uint32_t linear, Access kind, PhysicalAddress& phys, PageFault& fault);
+
+    // Slow paths of guest data accesses (size 1, 2 or 4). Refill the TLB.
+    AccessStatus read(std::uint32_t linear, unsigned size, std::uint32_t& value, PageFault& fault);
+    AccessStatus write(std::uint32_t linear, unsigned size, std::uint32_t value, PageFault& fault);
+
+    // Code fetch for the translator: copies up to out.size() bytes starting at
+    // `linear` but not past the end of its page. Returns the physical address
+    // of the first byte; false with `fault` set on a page fault.
+    bool fetch(std::uint32_t linear, std::span<std::uint8_t> out, PhysicalAddress& phys,
+               PageFault& fault);
+
+    void flush_tlb() { tlb_.flush(); }
+    // Writes to this physical page must now take the slow path.
+    void protect_code_page(std::uint32_t phys_page) { tlb_.protect_physical_page(phys_page); }
+
+    PhysicalMemory& memory() { return memory_; }
+    Tlb& tlb() { return tlb_; }
+
+private:
+    void refill(std::uint32_t linear, PhysicalAddress phys);
+    AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size,
+                            std::uint32_t value);
+
+    PhysicalMemory& memory_;
+    Tlb& tlb_;
+    CodeWriteObserver* observer_ = nullptr;
+    std::uint64_t a20_mask_ = ~std::uint64_t{0};
+};
+
+}  // namespace jitterbug::mmu
