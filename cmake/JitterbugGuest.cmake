@@ -27,7 +27,7 @@ function(jitterbug_guest_kernel name)
     set(obj_dir ${out_dir}/${name}.obj)
     set(cflags -m32 -march=i686 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
                -fno-asynchronous-unwind-tables -fno-builtin -nostdlib -Wall -Wextra
-               -I${JITTERBUG_GUEST_RUNTIME_DIR})
+               -I${JITTERBUG_GUEST_RUNTIME_DIR} -I${CMAKE_SOURCE_DIR}/tests/guests)
     set(objects)
     set(runtime_c ${JITTERBUG_GUEST_RUNTIME_DIR}/runtime.c)
     set(runtime_asm ${JITTERBUG_GUEST_RUNTIME_DIR}/start.asm)

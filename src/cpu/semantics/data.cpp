@@ -165,6 +165,9 @@ void register_data(SemanticsTable& t) {
     t.add(ZYDIS_MNEMONIC_SAHF, sahf);
     t.add(ZYDIS_MNEMONIC_NOP, nop);
     t.add(ZYDIS_MNEMONIC_PAUSE, nop);
+    // Hint NOPs (0F 18-1F) that later processors gave meaning to.
+    t.add(ZYDIS_MNEMONIC_ENDBR32, nop);
+    t.add(ZYDIS_MNEMONIC_ENDBR64, nop);
     for (int m = 0; m <= ZYDIS_MNEMONIC_MAX_VALUE; ++m) {
         const auto mn = static_cast<ZydisMnemonic>(m);
         if (condition_of(mn) < 0) continue;

@@ -110,6 +110,7 @@ void register_data(SemanticsTable& t);
 void register_stack(SemanticsTable& t);
 void register_control(SemanticsTable& t);
 void register_shift(SemanticsTable& t);
+void register_bits(SemanticsTable& t);
 void register_muldiv(SemanticsTable& t);
 void register_string(SemanticsTable& t);
 void register_flags(SemanticsTable& t);

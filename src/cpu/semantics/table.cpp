@@ -10,6 +10,7 @@ const SemanticsTable& semantics_table() {
         register_stack(t);
         register_control(t);
         register_shift(t);
+        register_bits(t);
         register_muldiv(t);
         register_string(t);
         register_flags(t);

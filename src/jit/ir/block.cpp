@@ -8,7 +8,7 @@ Value Block::append(Opcode op, std::initializer_list<Value> args) {
     unsigned i = 0;
     for (const Value& v : args) {
         inst.args[i++] = v;
-        if (!v.is_immediate() && !v.empty()) ++insts_[v.inst()].use_count;
+        if (!v.is_immediate() && !v.empty() && v.inst() < insts_.size()) ++insts_[v.inst()].use_count;
     }
     insts_.push_back(inst);
     const Type t = result_type(op);
@@ -21,10 +21,13 @@ void Block::recount_uses() {
     for (Inst& inst : insts_) {
         for (unsigned i = 0; i < inst.num_args(); ++i) {
             const Value& v = inst.args[i];
-            if (!v.is_immediate() && !v.empty()) ++insts_[v.inst()].use_count;
+            if (!v.is_immediate() && !v.empty() && v.inst() < insts_.size()) {
+                ++insts_[v.inst()].use_count;
+            }
         }
     }
-    if (terminal_.kind == Terminal::Kind::Branch && !terminal_.cond.is_immediate()) {
+    if (terminal_.kind == Terminal::Kind::Branch && !terminal_.cond.is_immediate() &&
+        terminal_.cond.inst() < insts_.size()) {
         ++insts_[terminal_.cond.inst()].use_count;
     }
 }

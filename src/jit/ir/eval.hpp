@@ -149,6 +149,63 @@ constexpr Out ror(std::uint32_t a, unsigned count) {
     return {r, f};
 }
 
+// SHLD/SHRD with the count masked to 5 bits and nonzero. The 16-bit forms
+// with counts above 16 shift through a:b:a (48 bits), which gives Intel's
+// results; OF is defined for a count of 1 only, AF is undefined (cleared).
+template <unsigned Bits>
+constexpr Out shld(std::uint32_t a, std::uint32_t b, unsigned count) {
+    std::uint32_t r;
+    bool cf;
+    if constexpr (Bits == 32) {
+        r = (a << count) | (b >> (32 - count));
+        cf = (a >> (32 - count)) & 1;
+    } else {
+        const std::uint64_t v = (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) |
+                                (a & 0xFFFF);
+        r = static_cast<std::uint32_t>(v >> (32 - count)) & 0xFFFF;
+        cf = (v >> (48 - count)) & 1;
+    }
+    std::uint32_t f = szp<Bits>(r);
+    if (cf) f |= CF;
+    if ((r ^ a) & kSign<Bits>) f |= OF;
+    return {r, f};
+}
+
+template <unsigned Bits>
+constexpr Out shrd(std::uint32_t a, std::uint32_t b, unsigned count) {
+    std::uint32_t r;
+    bool cf;
+    if constexpr (Bits == 32) {
+        r = (a >> count) | (b << (32 - count));
+        cf = (a >> (count - 1)) & 1;
+    } else {
+        const std::uint64_t v = (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) |
+                                (a & 0xFFFF);
+        r = static_cast<std::uint32_t>(v >> count) & 0xFFFF;
+        cf = (v >> (count - 1)) & 1;
+    }
+    std::uint32_t f = szp<Bits>(r);
+    if (cf) f |= CF;
+    if ((r ^ a) & kSign<Bits>) f |= OF;
+    return {r, f};
+}
+
+// BSF/BSR: ZF = (source == 0), when the destination keeps its old value;
+// the other status flags are undefined (reported as 0).
+template <unsigned Bits>
+constexpr Out bsf(std::uint32_t source, std::uint32_t old) {
+    source &= kMask<Bits>;
+    if (source == 0) return {old & kMask<Bits>, ZF};
+    return {static_cast<std::uint32_t>(__builtin_ctz(source)), 0};
+}
+
+template <unsigned Bits>
+constexpr Out bsr(std::uint32_t source, std::uint32_t old) {
+    source &= kMask<Bits>;
+    if (source == 0) return {old & kMask<Bits>, ZF};
+    return {static_cast<std::uint32_t>(31 - __builtin_clz(source)), 0};
+}
+
 // Widening multiplies. CF = OF = upper half significant. SF, ZF, AF and PF
 // are undefined; AMD processors (and this model) set SF/ZF/PF from the low
 // half and clear AF. See docs/undefined-flags.md.

@@ -164,6 +164,12 @@ ev::Out shift(std::uint32_t a, std::uint32_t count) {
     if (c == 0) return {a & ev::kMask<Bits>, 0};
     return Fn(a, c);
 }
+template <unsigned Bits, ev::Out (*Fn)(std::uint32_t, std::uint32_t, unsigned)>
+ev::Out shift3(std::uint32_t a, std::uint32_t b, std::uint32_t count) {
+    const unsigned c = count & 31;
+    if (c == 0) return {a & ev::kMask<Bits>, 0};
+    return Fn(a, b, c);
+}
 template <unsigned Bits>
 ev::Out shl2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::shl<Bits>>(a, c); }
 template <unsigned Bits>
@@ -234,6 +240,15 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
             SIZED(Sar, sar2)
             SIZED(Rol, rol2)
             SIZED(Ror, ror2)
+            case Opcode::Shld16: ALU_OUT((shift3<16, ev::shld<16>>(A, B, C))); break;
+            case Opcode::Shld32: ALU_OUT((shift3<32, ev::shld<32>>(A, B, C))); break;
+            case Opcode::Shrd16: ALU_OUT((shift3<16, ev::shrd<16>>(A, B, C))); break;
+            case Opcode::Shrd32: ALU_OUT((shift3<32, ev::shrd<32>>(A, B, C))); break;
+            case Opcode::Bsf16: ALU_OUT(ev::bsf<16>(A, B)); break;
+            case Opcode::Bsf32: ALU_OUT(ev::bsf<32>(A, B)); break;
+            case Opcode::Bsr16: ALU_OUT(ev::bsr<16>(A, B)); break;
+            case Opcode::Bsr32: ALU_OUT(ev::bsr<32>(A, B)); break;
+            case Opcode::Bswap32: v[s.dst] = __builtin_bswap32(A); break;
             SIZED(Mul, ev::mul)
             SIZED(Imul, ev::imul)
 

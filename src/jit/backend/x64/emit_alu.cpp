@@ -152,6 +152,54 @@ SHIFT(Ror16, kRor, 16)
 SHIFT(Ror32, kRor, 32)
 #undef SHIFT
 
+// ---- Double-precision shifts, bit scans, byte swap -----------------------------
+
+#define DOUBLE_SHIFT(Name, host, bits)                                                 \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {              \
+        const ir::Value& count = inst.args[2];                                          \
+        if (count.is_immediate()) {                                                     \
+            const Reg64 dst = ra_.use_scratch(inst.args[0]);                            \
+            const Reg64 src = ra_.use(inst.args[1]);                                    \
+            const unsigned n = static_cast<unsigned>(count.imm()) & 31;                 \
+            if (n != 0) c.host(sized(dst, bits), sized(src, bits), n);                  \
+            capture_flags(i);                                                           \
+            ra_.define_in(i, dst);                                                      \
+            return;                                                                     \
+        }                                                                               \
+        ra_.use_fixed(count, rcx);                                                      \
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);                                \
+        const Reg64 src = ra_.use(inst.args[1]);                                        \
+        c.host(sized(dst, bits), sized(src, bits), cl);                                 \
+        capture_flags(i);                                                               \
+        ra_.define_in(i, dst);                                                          \
+    }
+DOUBLE_SHIFT(Shld16, shld, 16)
+DOUBLE_SHIFT(Shld32, shld, 32)
+DOUBLE_SHIFT(Shrd16, shrd, 16)
+DOUBLE_SHIFT(Shrd32, shrd, 32)
+#undef DOUBLE_SHIFT
+
+// BSF/BSR leave the destination alone for a zero source: start from `old`.
+#define BIT_SCAN(Name, host, bits)                                        \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const Reg64 src = ra_.use(inst.args[0]);                           \
+        const Reg64 dst = ra_.use_scratch(inst.args[1]);                   \
+        c.host(sized(dst, bits), sized(src, bits));                        \
+        capture_flags(i);                                                  \
+        ra_.define_in(i, dst);                                             \
+    }
+BIT_SCAN(Bsf16, bsf, 16)
+BIT_SCAN(Bsf32, bsf, 32)
+BIT_SCAN(Bsr16, bsr, 16)
+BIT_SCAN(Bsr32, bsr, 32)
+#undef BIT_SCAN
+
+void BlockCompiler::emit_Bswap32(ir::InstRef i, const ir::Inst& inst) {
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.bswap(r.cvt32());
+    ra_.define_in(i, r);
+}
+
 // ---- Widening multiplies: the one-operand host MUL/IMUL (RDX:RAX) -------------
 
 void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed) {

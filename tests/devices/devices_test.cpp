@@ -1,0 +1,96 @@
+// The port bus, the 16550 UART, the CMOS NVRAM and the exit device.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "devices/cmos.hpp"
+#include "devices/debug_exit.hpp"
+#include "devices/port_io_bus.hpp"
+#include "devices/uart16550.hpp"
+
+using namespace jitterbug;
+using namespace jitterbug::devices;
+
+TEST_SUITE("devices") {
+    TEST_CASE("unclaimed ports float high and double claims are refused") {
+        PortIoBus bus;
+        Cmos cmos;
+        CHECK(bus.read(0x80, 1) == 0xFF);
+        CHECK(bus.read(0x80, 2) == 0xFFFF);
+        CHECK(bus.read(0x80, 4) == 0xFFFFFFFF);
+        REQUIRE(bus.map(0x70, 2, cmos, "cmos").ok());
+        const Result<void> again = bus.map(0x71, 1, cmos, "again");
+        REQUIRE_FALSE(again.ok());
+        CHECK(again.error().message.find("already claimed by 'cmos'") != std::string::npos);
+        CHECK_FALSE(bus.map(0xFFFF, 2, cmos, "past the end").ok());
+    }
+
+    TEST_CASE("the UART transmits THR writes and reports an empty transmitter") {
+        std::string out;
+        Uart16550 uart(0x3F8, [&](std::uint8_t b) { out.push_back(static_cast<char>(b)); });
+        uart.io_write(0x3F8, 1, 'h');
+        uart.io_write(0x3F8, 1, 'i');
+        CHECK(out == "hi");
+        CHECK((uart.io_read(0x3FD, 1) & 0x60) == 0x60);  // THRE and TEMT
+        CHECK((uart.io_read(0x3FD, 1) & 0x01) == 0);     // no data
+    }
+
+    TEST_CASE("the UART divisor latch hides THR and IER while DLAB is set") {
+        std::string out;
+        Uart16550 uart(0x3F8, [&](std::uint8_t b) { out.push_back(static_cast<char>(b)); });
+        uart.io_write(0x3FB, 1, 0x80);
+        uart.io_write(0x3F8, 1, 0x01);
+        uart.io_write(0x3F9, 1, 0x02);
+        CHECK(uart.io_read(0x3F8, 1) == 0x01);
+        CHECK(uart.io_read(0x3F9, 1) == 0x02);
+        CHECK(out.empty());
+        uart.io_write(0x3FB, 1, 0x03);
+        CHECK(uart.io_read(0x3F9, 1) == 0);  // IER untouched
+        CHECK(uart.io_read(0x3FB, 1) == 0x03);
+    }
+
+    TEST_CASE("the UART loops back, raises its interrupts by priority, gated by OUT2") {
+        std::vector<bool> irq;
+        Uart16550 uart(0x3F8, [](std::uint8_t) { FAIL("loopback must not transmit"); },
+                       [&](bool level) { irq.push_back(level); });
+        uart.io_write(0x3FC, 1, 0x10 | 0x08);  // loopback, OUT2
+        uart.io_write(0x3F9, 1, 0x03);         // receive and THR-empty interrupts
+        CHECK(irq == std::vector<bool>{true});  // THR empty at once
+        CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x02);
+        CHECK(irq == std::vector<bool>{true, false});  // reading IIR cleared it
+        uart.io_write(0x3F8, 1, 'x');          // loops into the receiver
+        CHECK((uart.io_read(0x3FD, 1) & 0x01) == 1);
+        CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x04);  // received data outranks THR empty
+        CHECK(uart.io_read(0x3F8, 1) == 'x');
+        CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x02);
+        CHECK((uart.io_read(0x3FE, 1) & 0x80) == 0x80);  // DCD follows OUT2 in loopback
+        uart.io_write(0x3FC, 1, 0x10);  // OUT2 off: the line drops
+        CHECK(irq.back() == false);
+    }
+
+    TEST_CASE("the CMOS holds the memory size fields a PC BIOS reads") {
+        Cmos cmos;
+        cmos.set_memory_size(std::uint64_t{64} << 20);
+        CHECK(cmos.get(0x15) == (640 & 0xFF));
+        CHECK(cmos.get(0x16) == (640 >> 8));
+        const unsigned ext = cmos.get(0x30) | cmos.get(0x31) << 8;
+        CHECK(ext == 63 * 1024);
+        const unsigned high = cmos.get(0x34) | cmos.get(0x35) << 8;
+        CHECK(high == (48u << 20) >> 16);
+        cmos.io_write(0x70, 1, 0x80 | 0x34);
+        CHECK(cmos.nmi_disabled());
+        CHECK(cmos.io_read(0x71, 1) == cmos.get(0x34));
+        cmos.io_write(0x71, 1, 0x99);
+        CHECK(cmos.get(0x34) == 0x99);
+    }
+
+    TEST_CASE("the exit device turns v into status (v << 1) | 1") {
+        int status = -1;
+        DebugExit dev([&](int s) { status = s; });
+        dev.io_write(0xF4, 1, 0);
+        CHECK(status == 1);
+        dev.io_write(0xF4, 1, 0x21);
+        CHECK(status == 0x43);
+    }
+}

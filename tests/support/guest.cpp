@@ -1,0 +1,27 @@
+#include "support/guest.hpp"
+
+#include <doctest/doctest.h>
+
+namespace jitterbug::test {
+
+GuestRun run_guest(Backend backend, const std::filesystem::path& kernel, std::string_view cmdline,
+                   std::uint64_t memory) {
+    GuestRun run;
+    MachineConfig config;
+    config.backend = backend;
+    config.memory_bytes = memory;
+    config.serial_output = [&run](std::span<const std::uint8_t> bytes) {
+        run.serial.append(bytes.begin(), bytes.end());
+    };
+    Result<Machine> machine = Machine::create(std::move(config));
+    REQUIRE_MESSAGE(machine.ok(), (machine.ok() ? "" : machine.error().message));
+    if (!kernel.empty()) {
+        const Result<void> loaded = machine->load_multiboot(kernel, cmdline);
+        REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.error().message));
+    }
+    run.result = machine->run();
+    run.stats = machine->statistics();
+    return run;
+}
+
+}  // namespace jitterbug::test
