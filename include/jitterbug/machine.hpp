@@ -58,7 +58,7 @@ struct RunStatistics {
 };
 
 class Machine {
-public:
+  public:
     static Result<Machine> create(MachineConfig config);
 
     Machine(Machine&&) noexcept;
@@ -80,7 +80,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     explicit Machine(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

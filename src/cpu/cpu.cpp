@@ -114,8 +114,8 @@ CpuExit Cpu::run() {
         }
     } catch (const std::exception& e) {
         error_ = e.what();
-        log::cpu().error("internal error at {:04x}:{:08x}: {}", ctx.state.segment(SegReg::Cs).selector,
-                         ctx.state.eip, error_);
+        log::cpu().error("internal error at {:04x}:{:08x}: {}",
+                         ctx.state.segment(SegReg::Cs).selector, ctx.state.eip, error_);
         return CpuExit::InternalError;
     }
 }
@@ -178,7 +178,8 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
     std::unique_ptr<jit::TranslationBlock> tb = translate(loc, phys.value);
     if (!cached) return tb.release();
     jit::TranslationBlock* raw = tb.get();
-    for (std::uint32_t page : cache_.insert(std::move(tb))) mmu_.protect_code_page(page);
+    for (std::uint32_t page : cache_.insert(std::move(tb)))
+        mmu_.protect_code_page(page);
     return raw;
 }
 
@@ -190,7 +191,7 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
     if (const std::string problem = ir::verify(block); !problem.empty()) {
         throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
     }
-    JB_TRACE(log::jit(), "{}", ir::to_string(block));
+    if (log::jit().should_log(spdlog::level::debug)) log::jit().debug("{}", ir::to_string(block));
     auto tb = std::make_unique<jit::TranslationBlock>();
     tb->location = loc;
     tb->phys_start = phys;

@@ -37,7 +37,7 @@ struct CpuStatistics {
 };
 
 class Cpu final : public mmu::CodeWriteObserver {
-public:
+  public:
     Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backend);
     ~Cpu() override;
     Cpu(const Cpu&) = delete;
@@ -69,7 +69,7 @@ public:
     bool is_code_page(std::uint32_t phys_page) const override;
     bool code_written(PhysicalAddress phys, unsigned size) override;
 
-private:
+  private:
     LocationDescriptor current_location() const;
     jit::TranslationBlock* find_or_translate(const LocationDescriptor& loc, bool cached);
     std::unique_ptr<jit::TranslationBlock> translate(const LocationDescriptor& loc,

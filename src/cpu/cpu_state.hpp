@@ -62,8 +62,8 @@ constexpr std::uint32_t PG = 1u << 31;
 namespace seg_attr {
 constexpr std::uint16_t kTypeMask = 0x000F;
 constexpr std::uint16_t kAccessed = 0x0001;
-constexpr std::uint16_t kWritable = 0x0002;  // data segments
-constexpr std::uint16_t kReadable = 0x0002;  // code segments
+constexpr std::uint16_t kWritable = 0x0002;    // data segments
+constexpr std::uint16_t kReadable = 0x0002;    // code segments
 constexpr std::uint16_t kExpandDown = 0x0004;  // data segments
 constexpr std::uint16_t kConforming = 0x0004;  // code segments
 constexpr std::uint16_t kCode = 0x0008;
@@ -119,7 +119,8 @@ struct CpuState {
 
     bool protected_mode() const { return (cr0 & cr0::PE) != 0; }
     bool v86_mode() const { return (eflags & eflags::VM) != 0; }
-    // Current privilege level: CS.RPL in protected mode (SDM Vol. 3A, 5.5), 3 in v86, 0 in real mode.
+    // Current privilege level: CS.RPL in protected mode (SDM Vol. 3A, 5.5), 3 in v86, 0 in real
+    // mode.
     unsigned cpl() const {
         if (!protected_mode()) return 0;
         if (v86_mode()) return 3;

@@ -19,19 +19,27 @@ int gpr_number(ZydisRegister r) {
     switch (ZydisRegisterGetClass(r)) {
         case ZYDIS_REGCLASS_GPR8:
         case ZYDIS_REGCLASS_GPR16:
-        case ZYDIS_REGCLASS_GPR32: return ZydisRegisterGetId(r);
-        default: return -1;
+        case ZYDIS_REGCLASS_GPR32:
+            return ZydisRegisterGetId(r);
+        default:
+            return -1;
     }
 }
 
 std::uint8_t segment_number(ZydisRegister r) {
     switch (r) {
-        case ZYDIS_REGISTER_ES: return 0;
-        case ZYDIS_REGISTER_CS: return 1;
-        case ZYDIS_REGISTER_SS: return 2;
-        case ZYDIS_REGISTER_FS: return 4;
-        case ZYDIS_REGISTER_GS: return 5;
-        default: return 3;
+        case ZYDIS_REGISTER_ES:
+            return 0;
+        case ZYDIS_REGISTER_CS:
+            return 1;
+        case ZYDIS_REGISTER_SS:
+            return 2;
+        case ZYDIS_REGISTER_FS:
+            return 4;
+        case ZYDIS_REGISTER_GS:
+            return 5;
+        default:
+            return 3;
     }
 }
 
@@ -59,7 +67,9 @@ Operand convert_register(const ZydisDecodedOperand& z) {
             op.kind = OperandKind::Debug;
             op.reg = static_cast<std::uint8_t>(ZydisRegisterGetId(r));
             break;
-        default: op.kind = OperandKind::Other; break;
+        default:
+            op.kind = OperandKind::Other;
+            break;
     }
     return op;
 }
@@ -99,7 +109,8 @@ DecodeStatus Decoder::decode(std::span<const std::uint8_t> bytes, bool code32, s
         }
         return DecodeStatus::Invalid;
     }
-    if (zi.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY && zi.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW) {
+    if (zi.encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY &&
+        zi.encoding != ZYDIS_INSTRUCTION_ENCODING_3DNOW) {
         return DecodeStatus::Invalid;  // VEX/EVEX/XOP are not part of a P6
     }
 
@@ -118,8 +129,13 @@ DecodeStatus Decoder::decode(std::span<const std::uint8_t> bytes, bool code32, s
     // The last segment prefix wins (SDM Vol. 2A, 2.1.1).
     for (int i = zi.raw.prefix_count - 1; i >= 0; --i) {
         const std::uint8_t p = zi.raw.prefixes[i].value;
-        const int seg = p == 0x26 ? 0 : p == 0x2E ? 1 : p == 0x36 ? 2 : p == 0x3E ? 3
-                      : p == 0x64 ? 4 : p == 0x65 ? 5 : -1;
+        const int seg = p == 0x26   ? 0
+                        : p == 0x2E ? 1
+                        : p == 0x36 ? 2
+                        : p == 0x3E ? 3
+                        : p == 0x64 ? 4
+                        : p == 0x65 ? 5
+                                    : -1;
         if (seg >= 0) {
             out.has_segment_override = true;
             out.segment_override = static_cast<std::uint8_t>(seg);
@@ -133,8 +149,12 @@ DecodeStatus Decoder::decode(std::span<const std::uint8_t> bytes, bool code32, s
         const ZydisDecodedOperand& z = zops[i];
         Operand op;
         switch (z.type) {
-            case ZYDIS_OPERAND_TYPE_REGISTER: op = convert_register(z); break;
-            case ZYDIS_OPERAND_TYPE_MEMORY: op = convert_memory(z); break;
+            case ZYDIS_OPERAND_TYPE_REGISTER:
+                op = convert_register(z);
+                break;
+            case ZYDIS_OPERAND_TYPE_MEMORY:
+                op = convert_memory(z);
+                break;
             case ZYDIS_OPERAND_TYPE_POINTER:
                 op.kind = OperandKind::FarPointer;
                 op.bits = z.size;
@@ -146,12 +166,14 @@ DecodeStatus Decoder::decode(std::span<const std::uint8_t> bytes, bool code32, s
                 op.bits = z.size;
                 if (z.imm.is_relative) {
                     out.relative = true;
-                    out.branch_target = (eip + zi.length + static_cast<std::uint32_t>(z.imm.value.u)) &
-                                        opsize_mask;
+                    out.branch_target =
+                        (eip + zi.length + static_cast<std::uint32_t>(z.imm.value.u)) & opsize_mask;
                 }
                 op.imm = static_cast<std::uint32_t>(z.imm.value.u);
                 break;
-            default: op.kind = OperandKind::Other; break;
+            default:
+                op.kind = OperandKind::Other;
+                break;
         }
         out.operands[n++] = op;
     }

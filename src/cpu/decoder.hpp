@@ -37,7 +37,8 @@ struct Operand {
     std::uint16_t bits = 0;  // size of the operand in bits (memory: size of the access)
     std::uint8_t reg = 0;
     MemoryOperand mem;
-    std::uint32_t imm = 0;  // truncated to `bits`, sign-extended to the operand size where encoded so
+    std::uint32_t imm =
+        0;  // truncated to `bits`, sign-extended to the operand size where encoded so
     std::uint16_t selector = 0;  // FarPointer
 };
 
@@ -56,9 +57,9 @@ struct Instruction {
     RepPrefix rep = RepPrefix::None;
     bool has_segment_override = false;
     std::uint8_t segment_override = 3;  // SegReg when has_segment_override
-    bool relative = false;               // branch with a relative target
-    std::uint32_t branch_target = 0;     // when relative: target EIP (masked to operand size)
-    std::uint8_t operand_count = 0;      // explicit and implicit operands, in Intel order
+    bool relative = false;              // branch with a relative target
+    std::uint32_t branch_target = 0;    // when relative: target EIP (masked to operand size)
+    std::uint8_t operand_count = 0;     // explicit and implicit operands, in Intel order
     std::array<Operand, 4> operands{};
 
     const Operand& op(unsigned i) const { return operands[i]; }
@@ -68,12 +69,12 @@ struct Instruction {
 
 enum class DecodeStatus : std::uint8_t {
     Ok,
-    Invalid,         // not a valid instruction (#UD)
-    NeedMoreBytes,   // the bytes end inside the instruction
+    Invalid,        // not a valid instruction (#UD)
+    NeedMoreBytes,  // the bytes end inside the instruction
 };
 
 class Decoder {
-public:
+  public:
     Decoder();
     ~Decoder();
     Decoder(const Decoder&) = delete;
@@ -83,7 +84,7 @@ public:
     DecodeStatus decode(std::span<const std::uint8_t> bytes, bool code32, std::uint32_t eip,
                         Instruction& out) const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -7,8 +7,8 @@ namespace jitterbug::cpu {
 
 // Exception vectors (SDM Vol. 3A, Table 6-1).
 namespace vector {
-constexpr std::uint8_t DE = 0;   // divide error
-constexpr std::uint8_t DB = 1;   // debug
+constexpr std::uint8_t DE = 0;  // divide error
+constexpr std::uint8_t DB = 1;  // debug
 constexpr std::uint8_t NMI = 2;
 constexpr std::uint8_t BP = 3;   // INT3
 constexpr std::uint8_t OF = 4;   // INTO

@@ -24,10 +24,10 @@ struct HelperInfo {
 };
 
 inline constexpr std::array kHelperInfo = {
-#define HELPER(name, props)                   \
-    HelperInfo{#name, [] {                    \
+#define HELPER(name, props)                      \
+    HelperInfo{#name, [] {                       \
                    using namespace helper_props; \
-                   return unsigned{props};    \
+                   return unsigned{props};       \
                }()},
 #include "cpu/helpers.inc"
 #undef HELPER

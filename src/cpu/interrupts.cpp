@@ -18,9 +18,11 @@ bool contributory(std::uint8_t v) {
 }
 
 bool causes_double_fault(const Event& first, const Event& second) {
-    if (first.kind == EventKind::External || first.kind == EventKind::SoftwareInterrupt) return false;
+    if (first.kind == EventKind::External || first.kind == EventKind::SoftwareInterrupt)
+        return false;
     if (contributory(first.vector) && contributory(second.vector)) return true;
-    if (first.vector == vector::PF && (second.vector == vector::PF || contributory(second.vector))) {
+    if (first.vector == vector::PF &&
+        (second.vector == vector::PF || contributory(second.vector))) {
         return true;
     }
     return false;
@@ -46,7 +48,7 @@ bool push(CpuContext& ctx, std::uint32_t value, unsigned bytes) {
 
 std::uint32_t return_eip(const CpuState& st, const Event& e) {
     return (e.kind == EventKind::Trap || e.kind == EventKind::SoftwareInterrupt) ? e.next_eip
-                                                                                   : st.eip;
+                                                                                 : st.eip;
 }
 
 // Real mode (SDM Vol. 3A, 20.1.4): IVT entry, push FLAGS, CS, IP; clear IF,
@@ -62,8 +64,7 @@ bool deliver_real(CpuContext& ctx, const Event& e) {
     if (ctx.abort_instruction) return false;
     const std::uint32_t flags = st.eflags;
     const std::uint32_t sp = st.reg(Gpr::Esp);
-    const bool ok = push(ctx, flags & 0xFFFF, 2) &&
-                    push(ctx, st.segment(SegReg::Cs).selector, 2) &&
+    const bool ok = push(ctx, flags & 0xFFFF, 2) && push(ctx, st.segment(SegReg::Cs).selector, 2) &&
                     push(ctx, return_eip(st, e) & 0xFFFF, 2);
     if (!ok) {
         st.reg(Gpr::Esp) = sp;

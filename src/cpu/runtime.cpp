@@ -47,8 +47,11 @@ std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
 void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
     mmu::PageFault fault;
     switch (ctx.cpu->mmu().write(linear, size, value, fault)) {
-        case mmu::AccessStatus::Ok: return;
-        case mmu::AccessStatus::Fault: raise_page_fault(ctx, fault); return;
+        case mmu::AccessStatus::Ok:
+            return;
+        case mmu::AccessStatus::Fault:
+            raise_page_fault(ctx, fault);
+            return;
         case mmu::AccessStatus::Retry:
             ctx.retry_current_instruction = true;
             ctx.abort_instruction = 1;

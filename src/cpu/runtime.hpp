@@ -40,9 +40,12 @@ constexpr std::uint32_t segment_check_info(unsigned size, unsigned kind) {
 inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) {
     if (const std::uint8_t* p = ctx.tlb.lookup_read(linear, size)) {
         switch (size) {
-            case 1: return *p;
-            case 2: return load_le<std::uint16_t>(p);
-            default: return load_le<std::uint32_t>(p);
+            case 1:
+                return *p;
+            case 2:
+                return load_le<std::uint16_t>(p);
+            default:
+                return load_le<std::uint32_t>(p);
         }
     }
     return read_slow(ctx, linear, size);
@@ -51,9 +54,15 @@ inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) 
 inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
     if (std::uint8_t* p = ctx.tlb.lookup_write(linear, size)) {
         switch (size) {
-            case 1: *p = static_cast<std::uint8_t>(value); return;
-            case 2: store_le<std::uint16_t>(p, static_cast<std::uint16_t>(value)); return;
-            default: store_le<std::uint32_t>(p, value); return;
+            case 1:
+                *p = static_cast<std::uint8_t>(value);
+                return;
+            case 2:
+                store_le<std::uint16_t>(p, static_cast<std::uint16_t>(value));
+                return;
+            default:
+                store_le<std::uint32_t>(p, value);
+                return;
         }
     }
     write_slow(ctx, linear, size, value);

@@ -14,7 +14,9 @@ struct Descriptor {
     std::uint32_t low = 0;
     std::uint32_t high = 0;
 
-    std::uint32_t base() const { return (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000u); }
+    std::uint32_t base() const {
+        return (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000u);
+    }
     std::uint32_t limit() const {
         const std::uint32_t raw = (low & 0xFFFF) | (high & 0x000F0000u);
         return (high & (1u << 23)) ? (raw << 12) | 0xFFF : raw;

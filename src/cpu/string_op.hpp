@@ -9,10 +9,10 @@ enum class StringOpKind : std::uint8_t { Movs, Stos, Lods, Cmps, Scas, Ins, Outs
 
 struct StringOp {
     StringOpKind kind = StringOpKind::Movs;
-    std::uint8_t size = 1;        // element size in bytes: 1, 2 or 4
-    bool address32 = true;        // (E)SI/(E)DI/(E)CX by address size
-    std::uint8_t rep = 0;         // 0 none, 1 REP/REPE, 2 REPNE
-    std::uint8_t segment = 3;     // source segment (DS unless overridden)
+    std::uint8_t size = 1;     // element size in bytes: 1, 2 or 4
+    bool address32 = true;     // (E)SI/(E)DI/(E)CX by address size
+    std::uint8_t rep = 0;      // 0 none, 1 REP/REPE, 2 REPNE
+    std::uint8_t segment = 3;  // source segment (DS unless overridden)
 
     constexpr std::uint32_t pack() const {
         const std::uint32_t size_log2 = size == 1 ? 0 : size == 2 ? 1 : 2;

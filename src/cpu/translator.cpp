@@ -53,8 +53,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, TranslatorLimits 
         if (available > bytes.size()) available = bytes.size();
 
         Instruction insn;
-        DecodeStatus status =
-            decoder_.decode({bytes.data(), available}, loc.code32(), eip, insn);
+        DecodeStatus status = decoder_.decode({bytes.data(), available}, loc.code32(), eip, insn);
         std::uint32_t second_page = 0;
         bool spans = false;
         if (status == DecodeStatus::NeedMoreBytes) {
@@ -65,7 +64,8 @@ ir::Block Translator::translate(const LocationDescriptor& loc, TranslatorLimits 
                 if (first) {
                     // Fetching the rest faults: this is the instruction's fault.
                     builder.emit(ir::Opcode::BeginInstruction, {ir::imm32(eip)});
-                    semantics::Emitter(builder, Instruction{}, loc, eip).raise(vector::PF, fault.error_code);
+                    semantics::Emitter(builder, Instruction{}, loc, eip)
+                        .raise(vector::PF, fault.error_code);
                     block.terminal().event.fault_address = fault.linear;
                     block.guest_instructions = 1;
                     break;

@@ -29,7 +29,7 @@ struct TranslatorLimits {
 };
 
 class Translator {
-public:
+  public:
     Translator(mmu::Mmu& mmu, std::uint32_t cs_limit) : mmu_(mmu), cs_limit_(cs_limit) {}
 
     // Translates the block at `loc`. The first instruction's code must be
@@ -38,7 +38,7 @@ public:
     ir::Block translate(const LocationDescriptor& loc, TranslatorLimits limits,
                         TranslatedCode& code);
 
-private:
+  private:
     mmu::Mmu& mmu_;
     std::uint32_t cs_limit_;
     Decoder decoder_;

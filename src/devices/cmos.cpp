@@ -9,14 +9,14 @@ void Cmos::set_memory_size(std::uint64_t ram_bytes) {
     const std::uint64_t base_kib = 640;
     set(0x15, base_kib & 0xFF);
     set(0x16, base_kib >> 8);
-    const std::uint64_t ext_kib = ram_bytes > kMiB ? std::min<std::uint64_t>((ram_bytes - kMiB) >> 10, 0xFFFF) : 0;
+    const std::uint64_t ext_kib =
+        ram_bytes > kMiB ? std::min<std::uint64_t>((ram_bytes - kMiB) >> 10, 0xFFFF) : 0;
     set(0x17, ext_kib & 0xFF);
     set(0x18, (ext_kib >> 8) & 0xFF);
     set(0x30, ext_kib & 0xFF);
     set(0x31, (ext_kib >> 8) & 0xFF);
-    const std::uint64_t high = ram_bytes > 16 * kMiB
-                                   ? std::min<std::uint64_t>((ram_bytes - 16 * kMiB) >> 16, 0xFFFF)
-                                   : 0;
+    const std::uint64_t high =
+        ram_bytes > 16 * kMiB ? std::min<std::uint64_t>((ram_bytes - 16 * kMiB) >> 16, 0xFFFF) : 0;
     set(0x34, high & 0xFF);
     set(0x35, (high >> 8) & 0xFF);
 }

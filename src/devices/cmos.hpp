@@ -15,7 +15,7 @@
 namespace jitterbug::devices {
 
 class Cmos final : public PortIoHandler {
-public:
+  public:
     static constexpr std::uint16_t kIndexPort = 0x70;
     static constexpr std::uint16_t kDataPort = 0x71;
 
@@ -30,7 +30,7 @@ public:
     std::uint32_t io_read(std::uint16_t port, unsigned size) override;
     void io_write(std::uint16_t port, unsigned size, std::uint32_t value) override;
 
-private:
+  private:
     std::array<std::uint8_t, 128> nvram_{};
     std::uint8_t index_ = 0;
     bool nmi_disabled_ = false;

@@ -10,7 +10,7 @@
 namespace jitterbug::devices {
 
 class DebugExit final : public PortIoHandler {
-public:
+  public:
     static constexpr std::uint16_t kPort = 0xF4;
     using ExitFn = std::function<void(int status)>;
 
@@ -23,7 +23,7 @@ public:
         if (on_exit_) on_exit_(static_cast<int>(((value & 0xFF) << 1) | 1));
     }
 
-private:
+  private:
     ExitFn on_exit_;
 };
 

@@ -23,7 +23,8 @@ Result<void> PortIoBus::map(std::uint16_t first, unsigned count, PortIoHandler& 
     }
     handlers_.push_back({&handler, std::move(name)});
     const auto index = static_cast<std::uint8_t>(handlers_.size() - 1);
-    for (unsigned p = first; p < first + count; ++p) (*owner_)[p] = index;
+    for (unsigned p = first; p < first + count; ++p)
+        (*owner_)[p] = index;
     return {};
 }
 

@@ -14,7 +14,7 @@
 namespace jitterbug::devices {
 
 class PortIoHandler {
-public:
+  public:
     virtual ~PortIoHandler() = default;
     // `port` is absolute; size is 1, 2 or 4 bytes.
     virtual std::uint32_t io_read(std::uint16_t port, unsigned size) = 0;
@@ -22,7 +22,7 @@ public:
 };
 
 class PortIoBus {
-public:
+  public:
     PortIoBus();
 
     // Claims ports [first, first + count) for `handler`, which must outlive the bus.
@@ -31,12 +31,12 @@ public:
     std::uint32_t read(std::uint16_t port, unsigned size);
     void write(std::uint16_t port, unsigned size, std::uint32_t value);
 
-private:
+  private:
     struct Entry {
         PortIoHandler* handler;
         std::string name;
     };
-    std::vector<Entry> handlers_;  // index 0 unused: "no device"
+    std::vector<Entry> handlers_;                               // index 0 unused: "no device"
     std::unique_ptr<std::array<std::uint8_t, 0x10000>> owner_;  // port -> handler index
 };
 

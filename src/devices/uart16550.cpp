@@ -63,7 +63,8 @@ std::uint8_t Uart16550::read_register(unsigned reg) {
             update_irq();
             return b;
         }
-        case kIer: return dlab() ? static_cast<std::uint8_t>(divisor_ >> 8) : ier_;
+        case kIer:
+            return dlab() ? static_cast<std::uint8_t>(divisor_ >> 8) : ier_;
         case kIirFcr: {
             const std::uint8_t id = interrupt_id();
             // Reading IIR while it reports THR empty clears that source.
@@ -73,8 +74,10 @@ std::uint8_t Uart16550::read_register(unsigned reg) {
             }
             return static_cast<std::uint8_t>(id | ((fcr_ & 1) ? 0xC0 : 0));
         }
-        case kLcr: return lcr_;
-        case kMcr: return mcr_;
+        case kLcr:
+            return lcr_;
+        case kMcr:
+            return mcr_;
         case kLsr: {
             std::uint8_t lsr = kLsrThre | kLsrTemt;
             if (!rx_.empty()) lsr |= kLsrDataReady;
@@ -90,7 +93,8 @@ std::uint8_t Uart16550::read_register(unsigned reg) {
                                                  ((mcr_ & 0x04) << 4) | ((mcr_ & 0x08) << 4));
             }
             return 0xB0;  // CTS, DSR and DCD: a terminal is attached
-        default: return scr_;
+        default:
+            return scr_;
     }
 }
 
@@ -125,14 +129,19 @@ void Uart16550::write_register(unsigned reg, std::uint8_t value) {
             fcr_ = value & 0xC9;
             update_irq();
             return;
-        case kLcr: lcr_ = value; return;
+        case kLcr:
+            lcr_ = value;
+            return;
         case kMcr:
             mcr_ = value & 0x1F;
             update_irq();
             return;
         case kLsr:
-        case kMsr: return;  // read-only here
-        default: scr_ = value; return;
+        case kMsr:
+            return;  // read-only here
+        default:
+            scr_ = value;
+            return;
     }
 }
 

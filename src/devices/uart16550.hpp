@@ -14,7 +14,7 @@
 namespace jitterbug::devices {
 
 class Uart16550 final : public PortIoHandler {
-public:
+  public:
     using TransmitFn = std::function<void(std::uint8_t)>;
     using IrqFn = std::function<void(bool level)>;
 
@@ -28,7 +28,7 @@ public:
     std::uint32_t io_read(std::uint16_t port, unsigned size) override;
     void io_write(std::uint16_t port, unsigned size, std::uint32_t value) override;
 
-private:
+  private:
     std::uint8_t read_register(unsigned reg);
     void write_register(unsigned reg, std::uint8_t value);
     std::uint8_t interrupt_id() const;

@@ -58,7 +58,8 @@ void BlockCache::unlink(TranslationBlock* block) {
     }
 }
 
-bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current) {
+bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
+                            const TranslationBlock* current) {
     bool hit_current = false;
     const std::uint32_t first = static_cast<std::uint32_t>(phys >> kPageShift);
     const std::uint32_t last = static_cast<std::uint32_t>((phys + len - 1) >> kPageShift);

@@ -16,14 +16,14 @@ namespace jitterbug::jit {
 
 // What a backend keeps for a block it compiled (the interpreter's program).
 class CompiledCode {
-public:
+  public:
     virtual ~CompiledCode() = default;
 };
 
 struct TranslationBlock {
     LocationDescriptor location;
-    std::uint64_t phys_start = 0;  // physical address of the first byte
-    std::uint32_t size = 0;        // guest bytes covered
+    std::uint64_t phys_start = 0;          // physical address of the first byte
+    std::uint32_t size = 0;                // guest bytes covered
     std::array<std::uint32_t, 2> pages{};  // physical page numbers covered
     std::uint8_t num_pages = 0;
     std::uint32_t guest_instructions = 0;
@@ -38,7 +38,7 @@ struct TranslationBlock {
 };
 
 class BlockCache {
-public:
+  public:
     TranslationBlock* find(std::uint64_t phys, const LocationDescriptor& loc) const;
     // Takes ownership of a compiled block and indexes it. Returns the new pages
     // (physical page numbers) that hold code for the first time.
@@ -56,7 +56,7 @@ public:
 
     std::size_t size() const { return blocks_.size(); }
 
-private:
+  private:
     struct Key {
         std::uint64_t phys;
         LocationDescriptor loc;

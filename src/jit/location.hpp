@@ -10,12 +10,12 @@ namespace jitterbug {
 
 // Mode bits of a LocationDescriptor.
 namespace mode {
-constexpr std::uint32_t kCode32 = 1u << 0;       // CS.D: default operand/address size 32
-constexpr std::uint32_t kStack32 = 1u << 1;      // SS.B: ESP (not SP) addresses the stack
-constexpr std::uint32_t kProtected = 1u << 2;    // CR0.PE
-constexpr std::uint32_t kV86 = 1u << 3;          // EFLAGS.VM
-constexpr std::uint32_t kSingleStep = 1u << 4;   // translate one instruction only
-constexpr unsigned kCplShift = 5;                 // 2 bits: CPL
+constexpr std::uint32_t kCode32 = 1u << 0;      // CS.D: default operand/address size 32
+constexpr std::uint32_t kStack32 = 1u << 1;     // SS.B: ESP (not SP) addresses the stack
+constexpr std::uint32_t kProtected = 1u << 2;   // CR0.PE
+constexpr std::uint32_t kV86 = 1u << 3;         // EFLAGS.VM
+constexpr std::uint32_t kSingleStep = 1u << 4;  // translate one instruction only
+constexpr unsigned kCplShift = 5;               // 2 bits: CPL
 constexpr std::uint32_t kCplMask = 3u << kCplShift;
 }  // namespace mode
 

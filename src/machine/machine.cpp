@@ -37,8 +37,9 @@ constexpr std::uint16_t kCom1 = 0x3F8;
 
 // Collects serial bytes and hands them on a line at a time.
 class SerialSink {
-public:
-    explicit SerialSink(std::function<void(std::span<const std::uint8_t>)> out) : out_(std::move(out)) {}
+  public:
+    explicit SerialSink(std::function<void(std::span<const std::uint8_t>)> out)
+        : out_(std::move(out)) {}
 
     void put(std::uint8_t byte) {
         buffer_.push_back(byte);
@@ -55,7 +56,7 @@ public:
         buffer_.clear();
     }
 
-private:
+  private:
     std::function<void(std::span<const std::uint8_t>)> out_;
     std::vector<std::uint8_t> buffer_;
 };
@@ -72,17 +73,20 @@ bool jit_available() {
 
 Backend default_backend() { return jit_available() ? Backend::Jit : Backend::Interpreter; }
 
-std::string_view to_string(Backend backend) {
-    return backend == Backend::Jit ? "jit" : "interp";
-}
+std::string_view to_string(Backend backend) { return backend == Backend::Jit ? "jit" : "interp"; }
 
 std::string_view to_string(StopReason reason) {
     switch (reason) {
-        case StopReason::Halted: return "halted";
-        case StopReason::GuestExit: return "guest exit";
-        case StopReason::Shutdown: return "shutdown";
-        case StopReason::StopRequested: return "stop requested";
-        case StopReason::Error: return "error";
+        case StopReason::Halted:
+            return "halted";
+        case StopReason::GuestExit:
+            return "guest exit";
+        case StopReason::Shutdown:
+            return "shutdown";
+        case StopReason::StopRequested:
+            return "stop requested";
+        case StopReason::Error:
+            return "error";
     }
     return "?";
 }
@@ -131,20 +135,22 @@ struct Machine::Impl {
             if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM"); !r) return r;
         }
         if (auto r = memory.map_rom(PhysicalAddress{kBiosBase}, rom.bytes(), "BIOS"); !r) return r;
-        if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, rom.bytes(), "BIOS (reset alias)"); !r) {
+        if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, rom.bytes(), "BIOS (reset alias)");
+            !r) {
             return r;
         }
 
         cmos.set_memory_size(config.memory_bytes);
-        for (auto r : {io.map(kCom1, 8, com1, "COM1"),
-                       io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
-                       io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit")}) {
+        for (auto r :
+             {io.map(kCom1, 8, com1, "COM1"), io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
+              io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit")}) {
             if (!r) return r;
         }
         try {
             cpu = std::make_unique<cpu::Cpu>(memory, io,
-                                             config.backend == Backend::Jit ? cpu::BackendKind::Jit
-                                                                            : cpu::BackendKind::Interpreter);
+                                             config.backend == Backend::Jit
+                                                 ? cpu::BackendKind::Jit
+                                                 : cpu::BackendKind::Interpreter);
         } catch (const std::exception& e) {
             return Error{e.what()};
         }
@@ -155,9 +161,10 @@ struct Machine::Impl {
 Result<Machine> Machine::create(MachineConfig config) {
     if (config.memory_bytes < kMinMemory || config.memory_bytes > kMaxMemory ||
         config.memory_bytes % 4096 != 0) {
-        return Error{fmt::format("guest memory must be a multiple of 4 KiB between 1 MiB and 3 GiB, "
-                                 "not {} bytes",
-                                 config.memory_bytes)};
+        return Error{
+            fmt::format("guest memory must be a multiple of 4 KiB between 1 MiB and 3 GiB, "
+                        "not {} bytes",
+                        config.memory_bytes)};
     }
     if (config.backend == Backend::Jit && !jit_available()) {
         return Error{"this build of jitterbug has no JIT backend (built with JITTERBUG_JIT=OFF)"};
@@ -172,10 +179,12 @@ Machine::Machine(Machine&&) noexcept = default;
 Machine& Machine::operator=(Machine&&) noexcept = default;
 Machine::~Machine() = default;
 
-Result<void> Machine::load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline) {
+Result<void> Machine::load_multiboot(const std::filesystem::path& kernel,
+                                     std::string_view cmdline) {
     std::ifstream in(kernel, std::ios::binary);
     if (!in) return Error{fmt::format("cannot open kernel '{}'", kernel.string())};
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
     if (in.bad()) return Error{fmt::format("cannot read kernel '{}'", kernel.string())};
     if (bytes.empty()) return Error{fmt::format("kernel '{}' is empty", kernel.string())};
     auto r = load_multiboot(bytes, cmdline);
@@ -183,7 +192,8 @@ Result<void> Machine::load_multiboot(const std::filesystem::path& kernel, std::s
     return {};
 }
 
-Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline) {
+Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image,
+                                     std::string_view cmdline) {
     Result<machine::MultibootLoad> load =
         machine::load_multiboot(impl_->memory, impl_->config.memory_bytes, image, cmdline);
     if (!load) return load.error();
@@ -237,7 +247,8 @@ RunResult Machine::run() {
     }
     m.guest_exit.reset();
     m.serial.flush();
-    m.wall_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.wall_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
 

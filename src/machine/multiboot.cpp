@@ -20,7 +20,8 @@ constexpr std::uint32_t kFlagPageAlign = 1u << 0;
 constexpr std::uint32_t kFlagMemoryInfo = 1u << 1;
 constexpr std::uint32_t kFlagVideoMode = 1u << 2;
 constexpr std::uint32_t kFlagAoutKludge = 1u << 16;
-constexpr std::uint32_t kUnderstoodRequiredFlags = kFlagPageAlign | kFlagMemoryInfo | kFlagVideoMode;
+constexpr std::uint32_t kUnderstoodRequiredFlags =
+    kFlagPageAlign | kFlagMemoryInfo | kFlagVideoMode;
 
 // Information-structure flags (spec 3.3).
 constexpr std::uint32_t kInfoMemory = 1u << 0;
@@ -78,9 +79,8 @@ Result<Image> parse_aout_kludge(std::span<const std::uint8_t> file, const Header
         return Error{"multiboot header: header_addr/load_addr do not match the file"};
     }
     const std::uint32_t file_start = h.offset - (h.header_addr - h.load_addr);
-    std::uint64_t load_size = h.load_end_addr == 0
-                                  ? file.size() - file_start
-                                  : std::uint64_t{h.load_end_addr} - h.load_addr;
+    std::uint64_t load_size = h.load_end_addr == 0 ? file.size() - file_start
+                                                   : std::uint64_t{h.load_end_addr} - h.load_addr;
     if (h.load_end_addr != 0 && h.load_end_addr < h.load_addr) {
         return Error{"multiboot header: load_end_addr is below load_addr"};
     }
@@ -176,15 +176,16 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
                                      std::span<const std::uint8_t> file, std::string_view cmdline) {
     const std::optional<Header> header = find_header(file);
     if (!header) {
-        return Error{"no multiboot header (magic 0x1BADB002 with a valid checksum) in the first 8 KiB"};
+        return Error{
+            "no multiboot header (magic 0x1BADB002 with a valid checksum) in the first 8 KiB"};
     }
     const std::uint32_t unknown = header->flags & 0xFFFF & ~kUnderstoodRequiredFlags;
     if (unknown) {
-        return Error{fmt::format("multiboot header requires features this loader lacks (flags {:#x})",
-                                 unknown)};
+        return Error{fmt::format(
+            "multiboot header requires features this loader lacks (flags {:#x})", unknown)};
     }
-    Result<Image> parsed = (header->flags & kFlagAoutKludge) ? parse_aout_kludge(file, *header)
-                                                             : parse_elf(file);
+    Result<Image> parsed =
+        (header->flags & kFlagAoutKludge) ? parse_aout_kludge(file, *header) : parse_elf(file);
     if (!parsed) return parsed.error();
     const Image& img = *parsed;
 
@@ -192,9 +193,10 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
     out.kernel_start = 0xFFFFFFFFu;
     for (const Segment& s : img.segments) {
         if (!in_ram(s.paddr, s.mem_size, ram_bytes)) {
-            return Error{fmt::format("kernel segment at {:#x} ({} bytes) does not fit in the "
-                                     "guest's RAM ({} MiB, hole at 0xA0000-0xFFFFF)",
-                                     s.paddr, s.mem_size, ram_bytes >> 20)};
+            return Error{
+                fmt::format("kernel segment at {:#x} ({} bytes) does not fit in the "
+                            "guest's RAM ({} MiB, hole at 0xA0000-0xFFFFF)",
+                            s.paddr, s.mem_size, ram_bytes >> 20)};
         }
         out.kernel_start = std::min(out.kernel_start, s.paddr);
         out.kernel_end = std::max(out.kernel_end, s.paddr + s.mem_size);
@@ -223,9 +225,8 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
 
     // A flat GDT: null, code 0x08, data 0x10 (4 GiB, base 0).
     const std::uint32_t gdt = w.alloc(24);
-    const std::uint8_t gdt_bytes[24] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                        0xFF, 0xFF, 0, 0, 0, 0x9B, 0xCF, 0,
-                                        0xFF, 0xFF, 0, 0, 0, 0x93, 0xCF, 0};
+    const std::uint8_t gdt_bytes[24] = {0, 0,    0,    0, 0,    0,    0, 0, 0xFF, 0xFF, 0,    0,
+                                        0, 0x9B, 0xCF, 0, 0xFF, 0xFF, 0, 0, 0,    0x93, 0xCF, 0};
     w.put(gdt, gdt_bytes);
 
     const std::uint32_t info = w.alloc(88);
@@ -241,7 +242,8 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
         std::uint32_t type;
     };
     std::vector<Range> ranges = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}};
-    if (ram_bytes > kHighMemoryStart) ranges.push_back({kHighMemoryStart, ram_bytes - kHighMemoryStart, 1});
+    if (ram_bytes > kHighMemoryStart)
+        ranges.push_back({kHighMemoryStart, ram_bytes - kHighMemoryStart, 1});
     ranges.push_back({0xFFFF0000u, 0x10000, 2});
     const std::uint32_t mmap = w.alloc(static_cast<std::uint32_t>(ranges.size() * 24));
     for (std::size_t i = 0; i < ranges.size(); ++i) {
@@ -253,7 +255,8 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
         w.put(mmap + static_cast<std::uint32_t>(i * 24), e);
     }
 
-    const std::uint64_t upper_kib = ram_bytes > kHighMemoryStart ? (ram_bytes - kHighMemoryStart) >> 10 : 0;
+    const std::uint64_t upper_kib =
+        ram_bytes > kHighMemoryStart ? (ram_bytes - kHighMemoryStart) >> 10 : 0;
     w.put32(info + 0, kInfoMemory | kInfoCmdline | kInfoModules | kInfoMemoryMap | kInfoLoaderName);
     w.put32(info + 4, 640);
     w.put32(info + 8, static_cast<std::uint32_t>(upper_kib));

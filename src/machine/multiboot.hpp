@@ -27,7 +27,7 @@ struct MultibootLoad {
     cpu::CpuState entry_state;
     std::uint32_t info_address = 0;  // the multiboot information structure (EBX)
     std::uint32_t kernel_start = 0;
-    std::uint32_t kernel_end = 0;    // one past the last loaded or zeroed byte
+    std::uint32_t kernel_end = 0;  // one past the last loaded or zeroed byte
 };
 
 // `ram_bytes` of RAM must be mapped from physical address 0 (with the PC's

@@ -9,7 +9,7 @@
 namespace jitterbug::mmu {
 
 class HostMemory {
-public:
+  public:
     HostMemory() = default;
     // Reserves `size` zeroed bytes; pages are committed by the host on first touch.
     explicit HostMemory(std::size_t size);
@@ -24,7 +24,7 @@ public:
     std::size_t size() const { return size_; }
     std::span<std::uint8_t> bytes() const { return {data_, size_}; }
 
-private:
+  private:
     void release();
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;

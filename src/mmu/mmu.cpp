@@ -29,14 +29,16 @@ void Mmu::refill(std::uint32_t linear, PhysicalAddress phys) {
     const std::uint32_t page_linear = linear & kPageMask;
     const std::uint32_t phys_page = static_cast<std::uint32_t>(page_phys >> kPageShift);
     e.phys_page = phys_page;
-    e.addend = reinterpret_cast<std::uintptr_t>(r->host + (page_phys - r->base.value)) - page_linear;
+    e.addend =
+        reinterpret_cast<std::uintptr_t>(r->host + (page_phys - r->base.value)) - page_linear;
     e.read_tag = page_linear;
     e.code_tag = page_linear;
     const bool code = observer_ && observer_->is_code_page(phys_page);
     if (r->kind == RegionKind::Ram && !code) e.write_tag = page_linear;
 }
 
-AccessStatus Mmu::read(std::uint32_t linear, unsigned size, std::uint32_t& value, PageFault& fault) {
+AccessStatus Mmu::read(std::uint32_t linear, unsigned size, std::uint32_t& value,
+                       PageFault& fault) {
     const std::uint32_t last = linear + size - 1;
     if ((linear & kPageMask) == (last & kPageMask)) {
         PhysicalAddress phys;
@@ -63,12 +65,14 @@ AccessStatus Mmu::write_page(std::uint32_t linear, PhysicalAddress phys, unsigne
     return AccessStatus::Ok;
 }
 
-AccessStatus Mmu::write(std::uint32_t linear, unsigned size, std::uint32_t value, PageFault& fault) {
+AccessStatus Mmu::write(std::uint32_t linear, unsigned size, std::uint32_t value,
+                        PageFault& fault) {
     const std::uint32_t last = linear + size - 1;
     const bool crossing = (linear & kPageMask) != (last & kPageMask);
     PhysicalAddress lo, hi;
     if (!translate(linear, Access::Write, lo, fault)) return AccessStatus::Fault;
-    if (crossing && !translate(last & kPageMask, Access::Write, hi, fault)) return AccessStatus::Fault;
+    if (crossing && !translate(last & kPageMask, Access::Write, hi, fault))
+        return AccessStatus::Fault;
     const unsigned first = crossing ? kPageSize - (linear & kPageOffsetMask) : size;
     // Translated code in the way: invalidate it first; if the running block is
     // among the victims, nothing is written and the instruction is retried.

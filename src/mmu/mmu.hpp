@@ -28,7 +28,7 @@ struct PageFault {
 };
 
 class CodeWriteObserver {
-public:
+  public:
     virtual ~CodeWriteObserver() = default;
     virtual bool is_code_page(std::uint32_t phys_page) const = 0;
     // Bytes [phys, phys + size) are about to be written. Returns false when the
@@ -37,7 +37,7 @@ public:
 };
 
 class Mmu {
-public:
+  public:
     Mmu(PhysicalMemory& memory, Tlb& tlb) : memory_(memory), tlb_(tlb) {}
 
     void set_code_observer(CodeWriteObserver* observer) { observer_ = observer; }
@@ -66,7 +66,7 @@ public:
     PhysicalMemory& memory() { return memory_; }
     Tlb& tlb() { return tlb_; }
 
-private:
+  private:
     void refill(std::uint32_t linear, PhysicalAddress phys);
     AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size,
                             std::uint32_t value);

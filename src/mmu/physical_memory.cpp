@@ -13,8 +13,8 @@ Result<void> PhysicalMemory::insert(Region region) {
     if (region.size == 0) return Error{fmt::format("region '{}' is empty", region.name)};
     if (region.base.value + region.size < region.base.value ||
         region.base.value + region.size > (std::uint64_t{1} << 52)) {
-        return Error{fmt::format("region '{}' extends past the physical address space",
-                                 region.name)};
+        return Error{
+            fmt::format("region '{}' extends past the physical address space", region.name)};
     }
     auto it = std::upper_bound(regions_.begin(), regions_.end(), region.base,
                                [](PhysicalAddress a, const Region& r) { return a < r.base; });
@@ -33,12 +33,14 @@ Result<void> PhysicalMemory::insert(Region region) {
 
 Result<void> PhysicalMemory::map_ram(PhysicalAddress base, std::span<std::uint8_t> host,
                                      std::string name) {
-    return insert(Region{base, host.size(), RegionKind::Ram, host.data(), nullptr, std::move(name)});
+    return insert(
+        Region{base, host.size(), RegionKind::Ram, host.data(), nullptr, std::move(name)});
 }
 
 Result<void> PhysicalMemory::map_rom(PhysicalAddress base, std::span<std::uint8_t> host,
                                      std::string name) {
-    return insert(Region{base, host.size(), RegionKind::Rom, host.data(), nullptr, std::move(name)});
+    return insert(
+        Region{base, host.size(), RegionKind::Rom, host.data(), nullptr, std::move(name)});
 }
 
 Result<void> PhysicalMemory::map_mmio(PhysicalAddress base, std::uint64_t size,
@@ -66,7 +68,8 @@ std::uint8_t PhysicalMemory::read_byte(PhysicalAddress a) const {
     const Region* r = find(a);
     if (!r) return 0xFF;
     const std::uint64_t offset = a.value - r->base.value;
-    if (r->kind == RegionKind::Mmio) return static_cast<std::uint8_t>(r->mmio->mmio_read(offset, 1));
+    if (r->kind == RegionKind::Mmio)
+        return static_cast<std::uint8_t>(r->mmio->mmio_read(offset, 1));
     return r->host[offset];
 }
 
@@ -85,13 +88,15 @@ std::uint64_t PhysicalMemory::read(PhysicalAddress a, unsigned size) const {
     const Region* r = find(a);
     if (r && size <= r->size - (a.value - r->base.value)) {
         const std::uint64_t offset = a.value - r->base.value;
-        if (r->kind == RegionKind::Mmio) return r->mmio->mmio_read(offset, size) & low_mask(size * 8);
+        if (r->kind == RegionKind::Mmio)
+            return r->mmio->mmio_read(offset, size) & low_mask(size * 8);
         std::uint64_t v = 0;
         std::memcpy(&v, r->host + offset, size);
         return v;
     }
     std::uint64_t v = 0;
-    for (unsigned i = 0; i < size; ++i) v |= std::uint64_t{read_byte(a + i)} << (8 * i);
+    for (unsigned i = 0; i < size; ++i)
+        v |= std::uint64_t{read_byte(a + i)} << (8 * i);
     return v;
 }
 
@@ -106,7 +111,8 @@ void PhysicalMemory::write(PhysicalAddress a, unsigned size, std::uint64_t value
         }
         return;
     }
-    for (unsigned i = 0; i < size; ++i) write_byte(a + i, static_cast<std::uint8_t>(value >> (8 * i)));
+    for (unsigned i = 0; i < size; ++i)
+        write_byte(a + i, static_cast<std::uint8_t>(value >> (8 * i)));
 }
 
 bool PhysicalMemory::load(PhysicalAddress a, std::span<const std::uint8_t> bytes) {

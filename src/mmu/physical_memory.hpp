@@ -16,7 +16,7 @@
 namespace jitterbug::mmu {
 
 class MmioHandler {
-public:
+  public:
     virtual ~MmioHandler() = default;
     // `offset` is relative to the region base; size is 1, 2, 4 or 8.
     virtual std::uint64_t mmio_read(std::uint64_t offset, unsigned size) = 0;
@@ -38,7 +38,7 @@ struct Region {
 };
 
 class PhysicalMemory {
-public:
+  public:
     // Maps `size` bytes at `base`. Host memory for RAM and ROM is owned by the
     // caller and must outlive this object. Fails on overlap or empty regions.
     Result<void> map_ram(PhysicalAddress base, std::span<std::uint8_t> host, std::string name);
@@ -63,7 +63,7 @@ public:
 
     std::span<const Region> regions() const { return regions_; }
 
-private:
+  private:
     Result<void> insert(Region region);
     std::uint8_t read_byte(PhysicalAddress a) const;
     void write_byte(PhysicalAddress a, std::uint8_t value);

@@ -28,7 +28,7 @@ struct TlbEntry {
 static_assert(sizeof(TlbEntry) == 32);
 
 class Tlb {
-public:
+  public:
     static constexpr unsigned kIndexBits = 8;
     static constexpr unsigned kEntries = 1u << kIndexBits;
 
@@ -62,7 +62,7 @@ public:
 
     static constexpr std::size_t entries_offset() { return 0; }
 
-private:
+  private:
     std::array<TlbEntry, kEntries> entries_{};
 };
 

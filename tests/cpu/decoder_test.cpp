@@ -45,9 +45,9 @@ TEST_SUITE("cpu") {
         CHECK(insn.address_size == 16);
         const Operand& m = insn.op(1);
         CHECK(m.kind == OperandKind::Memory);
-        CHECK(m.mem.base == 5);           // BP
+        CHECK(m.mem.base == 5);  // BP
         CHECK(m.mem.index == -1);
-        CHECK(m.mem.segment == 2);        // SS by default with BP
+        CHECK(m.mem.segment == 2);  // SS by default with BP
         CHECK(m.mem.displacement == 2);
 
         const Instruction over = decode_ok(d, {0x26, 0x8B, 0x00}, false);  // mov ax, es:[bx+si]
@@ -60,7 +60,8 @@ TEST_SUITE("cpu") {
 
     TEST_CASE("32-bit SIB addressing keeps the scale") {
         Decoder d;
-        const Instruction insn = decode_ok(d, {0x8B, 0x44, 0x8B, 0x10}, true);  // mov eax, [ebx+ecx*4+16]
+        const Instruction insn =
+            decode_ok(d, {0x8B, 0x44, 0x8B, 0x10}, true);  // mov eax, [ebx+ecx*4+16]
         const Operand& m = insn.op(1);
         CHECK(m.mem.base == 3);
         CHECK(m.mem.index == 1);

@@ -52,20 +52,21 @@ TEST_SUITE("devices") {
 
     TEST_CASE("the UART loops back, raises its interrupts by priority, gated by OUT2") {
         std::vector<bool> irq;
-        Uart16550 uart(0x3F8, [](std::uint8_t) { FAIL("loopback must not transmit"); },
-                       [&](bool level) { irq.push_back(level); });
-        uart.io_write(0x3FC, 1, 0x10 | 0x08);  // loopback, OUT2
-        uart.io_write(0x3F9, 1, 0x03);         // receive and THR-empty interrupts
+        Uart16550 uart(
+            0x3F8, [](std::uint8_t) { FAIL("loopback must not transmit"); },
+            [&](bool level) { irq.push_back(level); });
+        uart.io_write(0x3FC, 1, 0x10 | 0x08);   // loopback, OUT2
+        uart.io_write(0x3F9, 1, 0x03);          // receive and THR-empty interrupts
         CHECK(irq == std::vector<bool>{true});  // THR empty at once
         CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x02);
         CHECK(irq == std::vector<bool>{true, false});  // reading IIR cleared it
-        uart.io_write(0x3F8, 1, 'x');          // loops into the receiver
+        uart.io_write(0x3F8, 1, 'x');                  // loops into the receiver
         CHECK((uart.io_read(0x3FD, 1) & 0x01) == 1);
         CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x04);  // received data outranks THR empty
         CHECK(uart.io_read(0x3F8, 1) == 'x');
         CHECK((uart.io_read(0x3FA, 1) & 0x0F) == 0x02);
         CHECK((uart.io_read(0x3FE, 1) & 0x80) == 0x80);  // DCD follows OUT2 in loopback
-        uart.io_write(0x3FC, 1, 0x10);  // OUT2 off: the line drops
+        uart.io_write(0x3FC, 1, 0x10);                   // OUT2 off: the line drops
         CHECK(irq.back() == false);
     }
 

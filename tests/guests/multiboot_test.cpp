@@ -24,8 +24,9 @@ TEST_SUITE("guests") {
             "mmap 0x000000000xffff0000 0x000000000x00010000 2\r\n";
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
-            const test::GuestRun run = test::run_guest(backend, test::guest_path("multiboot_info.elf"),
-                                                       "console=ttyS0 answer=42", 32u << 20);
+            const test::GuestRun run =
+                test::run_guest(backend, test::guest_path("multiboot_info.elf"),
+                                "console=ttyS0 answer=42", 32u << 20);
             CHECK(run.serial == expected);
             CHECK(run.result.reason == StopReason::GuestExit);
             CHECK(run.result.exit_status == ((0x21 << 1) | 1));

@@ -12,9 +12,11 @@ static void report(const char* name, uint32_t value) {
 
 static uint32_t scale_from(const char* cmdline) {
     for (const char* p = cmdline; p && *p; ++p) {
-        if (p[0] == 's' && p[1] == 'c' && p[2] == 'a' && p[3] == 'l' && p[4] == 'e' && p[5] == '=') {
+        if (p[0] == 's' && p[1] == 'c' && p[2] == 'a' && p[3] == 'l' && p[4] == 'e' &&
+            p[5] == '=') {
             uint32_t v = 0;
-            for (p += 6; *p >= '0' && *p <= '9'; ++p) v = v * 10 + (uint32_t)(*p - '0');
+            for (p += 6; *p >= '0' && *p <= '9'; ++p)
+                v = v * 10 + (uint32_t)(*p - '0');
             return v ? v : 1;
         }
     }

@@ -17,7 +17,8 @@ std::string run_native(const char* program, unsigned scale) {
     REQUIRE(pipe);
     std::string out;
     char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe.get())) out.append(buf, n);
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, pipe.get()))
+        out.append(buf, n);
     return out;
 }
 
@@ -31,9 +32,9 @@ TEST_SUITE("guests") {
         REQUIRE(expected.find("wide_arithmetic:") != std::string::npos);
 #else
         MESSAGE("no native 32-bit build on this host: comparing the backends with each other only");
-        const std::string expected = test::run_guest(Backend::Interpreter,
-                                                     test::guest_path("workloads.elf"), "scale=1")
-                                         .serial;
+        const std::string expected =
+            test::run_guest(Backend::Interpreter, test::guest_path("workloads.elf"), "scale=1")
+                .serial;
 #endif
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));

@@ -27,7 +27,8 @@ struct Outcome {
 
 // Runs `block` from a state where EAX = a, ECX = b, EBX = ~a,
 // EFLAGS.CF = carry.
-Outcome run(jit::Backend& backend, const Block& block, std::uint32_t a, std::uint32_t b, bool carry) {
+Outcome run(jit::Backend& backend, const Block& block, std::uint32_t a, std::uint32_t b,
+            bool carry) {
     jit::TranslationBlock tb;
     REQUIRE(backend.compile(block, tb));
     auto ctx = std::make_unique<cpu::CpuContext>();
@@ -116,7 +117,8 @@ std::vector<std::uint32_t> operands() {
                                     0x10000,    0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE,
                                     0x0F0F0F0F, 0x12345678, 0x80008080};
     std::mt19937 rng(12345);
-    for (int i = 0; i < 24; ++i) v.push_back(rng());
+    for (int i = 0; i < 24; ++i)
+        v.push_back(rng());
     return v;
 }
 
@@ -128,7 +130,8 @@ void compare(const char* what, const Block& block, std::uint32_t defined,
     std::vector<std::uint32_t> ys = operands();
     if (count_limit) {
         ys.clear();
-        for (std::uint32_t c = 0; c <= count_limit; ++c) ys.push_back(c);
+        for (std::uint32_t c = 0; c <= count_limit; ++c)
+            ys.push_back(c);
     }
     for (std::uint32_t a : operands()) {
         for (std::uint32_t y : ys) {
@@ -155,8 +158,10 @@ TEST_SUITE("jit") {
             CAPTURE(bits);
             compare("add", binary_block(Opcode::Add8, bits, false, false), fl::kArithmetic);
             compare("sub", binary_block(Opcode::Sub8, bits, false, false), fl::kArithmetic);
-            compare("adc", binary_block(Opcode::Adc8, bits, true, false), fl::kArithmetic, {}, true);
-            compare("sbb", binary_block(Opcode::Sbb8, bits, true, false), fl::kArithmetic, {}, true);
+            compare("adc", binary_block(Opcode::Adc8, bits, true, false), fl::kArithmetic, {},
+                    true);
+            compare("sbb", binary_block(Opcode::Sbb8, bits, true, false), fl::kArithmetic, {},
+                    true);
             // AF is undefined after logic ops.
             const std::uint32_t logic = fl::kArithmetic & ~fl::AF;
             compare("and", binary_block(Opcode::And8, bits, false, false), logic);
@@ -189,11 +194,16 @@ TEST_SUITE("jit") {
                 if (c == 0) return 0;
                 return c == 1 ? (fl::CF | fl::OF) : fl::CF;
             };
-            compare("shl", binary_block(Opcode::Shl8, bits, false, true), 0, shift_flags, false, 40);
-            compare("shr", binary_block(Opcode::Shr8, bits, false, true), 0, shift_flags, false, 40);
-            compare("sar", binary_block(Opcode::Sar8, bits, false, true), 0, shift_flags, false, 40);
-            compare("rol", binary_block(Opcode::Rol8, bits, false, true), 0, rotate_flags, false, 40);
-            compare("ror", binary_block(Opcode::Ror8, bits, false, true), 0, rotate_flags, false, 40);
+            compare("shl", binary_block(Opcode::Shl8, bits, false, true), 0, shift_flags, false,
+                    40);
+            compare("shr", binary_block(Opcode::Shr8, bits, false, true), 0, shift_flags, false,
+                    40);
+            compare("sar", binary_block(Opcode::Sar8, bits, false, true), 0, shift_flags, false,
+                    40);
+            compare("rol", binary_block(Opcode::Rol8, bits, false, true), 0, rotate_flags, false,
+                    40);
+            compare("ror", binary_block(Opcode::Ror8, bits, false, true), 0, rotate_flags, false,
+                    40);
         }
     }
 

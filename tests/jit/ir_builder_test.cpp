@@ -99,7 +99,8 @@ TEST_SUITE("jit") {
             CAPTURE(oi.name);
             CHECK_FALSE(oi.name.empty());
             CHECK(oi.num_args <= kMaxArgs);
-            for (unsigned a = 0; a < oi.num_args; ++a) CHECK(oi.args[a] != Type::Void);
+            for (unsigned a = 0; a < oi.num_args; ++a)
+                CHECK(oi.args[a] != Type::Void);
         }
         CHECK(sized(Opcode::Add8, 16) == Opcode::Add16);
         CHECK(sized(Opcode::ReadMem8, 32) == Opcode::ReadMem32);

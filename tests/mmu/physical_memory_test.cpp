@@ -10,7 +10,7 @@ using namespace jitterbug::mmu;
 
 namespace {
 class RecordingMmio final : public MmioHandler {
-public:
+  public:
     std::uint64_t mmio_read(std::uint64_t offset, unsigned size) override {
         reads.push_back({offset, size});
         return 0xA0 + offset;

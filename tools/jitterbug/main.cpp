@@ -7,8 +7,8 @@
 // when it writes v to the exit port 0xF4; 3 after a triple fault; 130 when
 // interrupted; 2 for bad arguments; 1 when the guest cannot be loaded;
 // 125 when the emulator fails.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -60,8 +60,8 @@ int run(const std::string& kernel, const std::string& append, const std::string&
         return 2;
     }
     config.memory_bytes = *memory;
-    config.backend = backend_name == "interp" ? jitterbug::Backend::Interpreter
-                                              : jitterbug::Backend::Jit;
+    config.backend =
+        backend_name == "interp" ? jitterbug::Backend::Interpreter : jitterbug::Backend::Jit;
 
     auto machine = jitterbug::Machine::create(std::move(config));
     if (!machine) {
@@ -104,8 +104,10 @@ int run(const std::string& kernel, const std::string& append, const std::string&
     }
     switch (result.reason) {
         case jitterbug::StopReason::Halted:
-        case jitterbug::StopReason::GuestExit: return result.exit_status;
-        case jitterbug::StopReason::StopRequested: return 130;
+        case jitterbug::StopReason::GuestExit:
+            return result.exit_status;
+        case jitterbug::StopReason::StopRequested:
+            return 130;
         case jitterbug::StopReason::Shutdown:
             fmt::print(stderr, "jitterbug: the guest shut the CPU down ({})\n", result.detail);
             return result.exit_status;

@@ -21,7 +21,8 @@ std::uint64_t helper_div8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divis
     return q | (((ax & 0xFFFF) % d) << 8);
 }
 
-std::uint64_t helper_idiv8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divisor, std::uint32_t) {
+std::uint64_t helper_idiv8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divisor,
+                           std::uint32_t) {
     const std::int32_t n = static_cast<std::int16_t>(ax);
     const std::int32_t d = static_cast<std::int8_t>(divisor);
     if (d == 0) return divide_error(ctx);
@@ -31,7 +32,8 @@ std::uint64_t helper_idiv8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divi
     return (static_cast<std::uint32_t>(q) & 0xFF) | ((static_cast<std::uint32_t>(r) & 0xFF) << 8);
 }
 
-std::uint64_t helper_div16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor, std::uint32_t) {
+std::uint64_t helper_div16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor,
+                           std::uint32_t) {
     const std::uint32_t d = divisor & 0xFFFF;
     if (d == 0) return divide_error(ctx);
     const std::uint32_t q = dx_ax / d;
@@ -39,14 +41,16 @@ std::uint64_t helper_div16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t d
     return q | ((dx_ax % d) << 16);
 }
 
-std::uint64_t helper_idiv16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor, std::uint32_t) {
+std::uint64_t helper_idiv16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor,
+                            std::uint32_t) {
     const std::int64_t n = static_cast<std::int32_t>(dx_ax);
     const std::int64_t d = static_cast<std::int16_t>(divisor);
     if (d == 0) return divide_error(ctx);
     const std::int64_t q = n / d;
     if (q > 32767 || q < -32768) return divide_error(ctx);
     const std::int64_t r = n % d;
-    return (static_cast<std::uint32_t>(q) & 0xFFFF) | ((static_cast<std::uint32_t>(r) & 0xFFFF) << 16);
+    return (static_cast<std::uint32_t>(q) & 0xFFFF) |
+           ((static_cast<std::uint32_t>(r) & 0xFFFF) << 16);
 }
 
 std::uint64_t helper_div32(CpuContext& ctx, std::uint32_t divisor, std::uint32_t, std::uint32_t) {
@@ -64,11 +68,13 @@ std::uint64_t helper_idiv32(CpuContext& ctx, std::uint32_t divisor, std::uint32_
     CpuState& st = ctx.state;
     const std::int64_t d = static_cast<std::int32_t>(divisor);
     if (d == 0) return divide_error(ctx);
-    const auto n = static_cast<std::int64_t>((std::uint64_t{st.reg(Gpr::Edx)} << 32) | st.reg(Gpr::Eax));
+    const auto n =
+        static_cast<std::int64_t>((std::uint64_t{st.reg(Gpr::Edx)} << 32) | st.reg(Gpr::Eax));
     // INT64_MIN / -1 overflows the host division too: its quotient never fits.
     if (n == std::numeric_limits<std::int64_t>::min() && d == -1) return divide_error(ctx);
     const std::int64_t q = n / d;
-    if (q > std::numeric_limits<std::int32_t>::max() || q < std::numeric_limits<std::int32_t>::min()) {
+    if (q > std::numeric_limits<std::int32_t>::max() ||
+        q < std::numeric_limits<std::int32_t>::min()) {
         return divide_error(ctx);
     }
     st.reg(Gpr::Eax) = static_cast<std::uint32_t>(q);

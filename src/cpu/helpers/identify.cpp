@@ -44,11 +44,16 @@ std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
             // Family 6, model 3, stepping 3: the signature EDX holds after reset.
             r = {0x00000633, 0, 0, kFeatures};
             break;
-        case 0x80000000: r = {kMaxExtendedLeaf, 0, 0, 0}; break;
-        case 0x80000001: r = {0, 0, 0, 0}; break;
+        case 0x80000000:
+            r = {kMaxExtendedLeaf, 0, 0, 0};
+            break;
+        case 0x80000001:
+            r = {0, 0, 0, 0};
+            break;
         default: {
             const unsigned part = leaf - 0x80000002u;
-            for (unsigned i = 0; i < 4; ++i) r[i] = chars(kBrand + part * 16 + i * 4);
+            for (unsigned i = 0; i < 4; ++i)
+                r[i] = chars(kBrand + part * 16 + i * 4);
             break;
         }
     }

@@ -68,7 +68,8 @@ bool element(CpuContext& ctx, const StringOp& op, const Cursor& c) {
     std::uint32_t b = 0;
     switch (op.kind) {
         case StringOpKind::Movs:
-            if (!load(ctx, src_seg, si, op.size, a) || !store(ctx, SegReg::Es, di, op.size, a)) return false;
+            if (!load(ctx, src_seg, si, op.size, a) || !store(ctx, SegReg::Es, di, op.size, a))
+                return false;
             advance(st, Gpr::Esi, c);
             advance(st, Gpr::Edi, c);
             return true;
@@ -82,7 +83,8 @@ bool element(CpuContext& ctx, const StringOp& op, const Cursor& c) {
             advance(st, Gpr::Esi, c);
             return true;
         case StringOpKind::Cmps:
-            if (!load(ctx, src_seg, si, op.size, a) || !load(ctx, SegReg::Es, di, op.size, b)) return false;
+            if (!load(ctx, src_seg, si, op.size, a) || !load(ctx, SegReg::Es, di, op.size, b))
+                return false;
             set_flags_of_compare(st, op.size, a, b);
             advance(st, Gpr::Esi, c);
             advance(st, Gpr::Edi, c);
@@ -113,7 +115,8 @@ bool element(CpuContext& ctx, const StringOp& op, const Cursor& c) {
 
 }  // namespace
 
-std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint32_t, std::uint32_t) {
+std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint32_t,
+                               std::uint32_t) {
     const StringOp op = StringOp::unpack(packed);
     CpuState& st = ctx.state;
     const Cursor c{op.address32 ? 0xFFFFFFFFu : 0xFFFFu,

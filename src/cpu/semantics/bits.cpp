@@ -66,9 +66,9 @@ void bit_test(Emitter& e) {
         index = e.ir.and_(offset, ir::imm_of_width(bits, bits - 1));
         if (dst.kind == OperandKind::Memory) {
             const Value wide = e.ir.sign_extend_32(offset);
-            const Value displacement =
-                e.ir.emit(Opcode::Shl32, {e.ir.emit(Opcode::Sar32, {wide, ir::imm8(bits == 32 ? 5 : 4)}),
-                                          ir::imm8(bits == 32 ? 2 : 1)});
+            const Value displacement = e.ir.emit(
+                Opcode::Shl32, {e.ir.emit(Opcode::Sar32, {wide, ir::imm8(bits == 32 ? 5 : 4)}),
+                                ir::imm8(bits == 32 ? 2 : 1)});
             Value ea = e.ir.add(dst.offset, displacement);
             if (e.address_size() == 16) ea = e.ir.and_(ea, ir::imm32(0xFFFF));
             dst.offset = ea;
@@ -77,7 +77,8 @@ void bit_test(Emitter& e) {
     if (kind != BitOp::Test) e.check_writable(dst);
     const Value value = e.read(dst);
     const Value count = e.ir.truncate(index, 8);
-    const Value bit = e.ir.and_(e.ir.sized_op(Opcode::Shr8, value, count), ir::imm_of_width(bits, 1));
+    const Value bit =
+        e.ir.and_(e.ir.sized_op(Opcode::Shr8, value, count), ir::imm_of_width(bits, 1));
     if constexpr (kind != BitOp::Test) {
         const Value mask = e.ir.sized_op(Opcode::Shl8, ir::imm_of_width(bits, 1), count);
         Value r;

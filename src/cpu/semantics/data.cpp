@@ -130,23 +130,72 @@ void nop(Emitter&) {}
 
 int condition_of(ZydisMnemonic m) {
     switch (m) {
-        case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_CMOVO: return 0;
-        case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_CMOVNO: return 1;
-        case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_CMOVB: return 2;
-        case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_CMOVNB: return 3;
-        case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_CMOVZ: return 4;
-        case ZYDIS_MNEMONIC_JNZ: case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_CMOVNZ: return 5;
-        case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_CMOVBE: return 6;
-        case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_SETNBE: case ZYDIS_MNEMONIC_CMOVNBE: return 7;
-        case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_CMOVS: return 8;
-        case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_CMOVNS: return 9;
-        case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_CMOVP: return 10;
-        case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_SETNP: case ZYDIS_MNEMONIC_CMOVNP: return 11;
-        case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_CMOVL: return 12;
-        case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_CMOVNL: return 13;
-        case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_SETLE: case ZYDIS_MNEMONIC_CMOVLE: return 14;
-        case ZYDIS_MNEMONIC_JNLE: case ZYDIS_MNEMONIC_SETNLE: case ZYDIS_MNEMONIC_CMOVNLE: return 15;
-        default: return -1;
+        case ZYDIS_MNEMONIC_JO:
+        case ZYDIS_MNEMONIC_SETO:
+        case ZYDIS_MNEMONIC_CMOVO:
+            return 0;
+        case ZYDIS_MNEMONIC_JNO:
+        case ZYDIS_MNEMONIC_SETNO:
+        case ZYDIS_MNEMONIC_CMOVNO:
+            return 1;
+        case ZYDIS_MNEMONIC_JB:
+        case ZYDIS_MNEMONIC_SETB:
+        case ZYDIS_MNEMONIC_CMOVB:
+            return 2;
+        case ZYDIS_MNEMONIC_JNB:
+        case ZYDIS_MNEMONIC_SETNB:
+        case ZYDIS_MNEMONIC_CMOVNB:
+            return 3;
+        case ZYDIS_MNEMONIC_JZ:
+        case ZYDIS_MNEMONIC_SETZ:
+        case ZYDIS_MNEMONIC_CMOVZ:
+            return 4;
+        case ZYDIS_MNEMONIC_JNZ:
+        case ZYDIS_MNEMONIC_SETNZ:
+        case ZYDIS_MNEMONIC_CMOVNZ:
+            return 5;
+        case ZYDIS_MNEMONIC_JBE:
+        case ZYDIS_MNEMONIC_SETBE:
+        case ZYDIS_MNEMONIC_CMOVBE:
+            return 6;
+        case ZYDIS_MNEMONIC_JNBE:
+        case ZYDIS_MNEMONIC_SETNBE:
+        case ZYDIS_MNEMONIC_CMOVNBE:
+            return 7;
+        case ZYDIS_MNEMONIC_JS:
+        case ZYDIS_MNEMONIC_SETS:
+        case ZYDIS_MNEMONIC_CMOVS:
+            return 8;
+        case ZYDIS_MNEMONIC_JNS:
+        case ZYDIS_MNEMONIC_SETNS:
+        case ZYDIS_MNEMONIC_CMOVNS:
+            return 9;
+        case ZYDIS_MNEMONIC_JP:
+        case ZYDIS_MNEMONIC_SETP:
+        case ZYDIS_MNEMONIC_CMOVP:
+            return 10;
+        case ZYDIS_MNEMONIC_JNP:
+        case ZYDIS_MNEMONIC_SETNP:
+        case ZYDIS_MNEMONIC_CMOVNP:
+            return 11;
+        case ZYDIS_MNEMONIC_JL:
+        case ZYDIS_MNEMONIC_SETL:
+        case ZYDIS_MNEMONIC_CMOVL:
+            return 12;
+        case ZYDIS_MNEMONIC_JNL:
+        case ZYDIS_MNEMONIC_SETNL:
+        case ZYDIS_MNEMONIC_CMOVNL:
+            return 13;
+        case ZYDIS_MNEMONIC_JLE:
+        case ZYDIS_MNEMONIC_SETLE:
+        case ZYDIS_MNEMONIC_CMOVLE:
+            return 14;
+        case ZYDIS_MNEMONIC_JNLE:
+        case ZYDIS_MNEMONIC_SETNLE:
+        case ZYDIS_MNEMONIC_CMOVNLE:
+            return 15;
+        default:
+            return -1;
     }
 }
 

@@ -26,7 +26,9 @@ Place Emitter::place(unsigned i) {
     switch (op.kind) {
         case OperandKind::Gpr:
         case OperandKind::Control:
-        case OperandKind::Debug: p.reg = op.reg; break;
+        case OperandKind::Debug:
+            p.reg = op.reg;
+            break;
         case OperandKind::Segment:
             p.reg = op.reg;
             p.seg = static_cast<SegReg>(op.reg);
@@ -35,8 +37,11 @@ Place Emitter::place(unsigned i) {
             p.seg = static_cast<SegReg>(op.mem.segment);
             p.offset = effective_address(op.mem);
             break;
-        case OperandKind::Immediate: p.imm = ir::imm32(op.imm); break;
-        default: break;
+        case OperandKind::Immediate:
+            p.imm = ir::imm32(op.imm);
+            break;
+        default:
+            break;
     }
     return p;
 }
@@ -44,20 +49,26 @@ Place Emitter::place(unsigned i) {
 Value Emitter::read(const Place& p, unsigned bits) {
     const unsigned width = bits ? bits : p.bits;
     switch (p.kind) {
-        case OperandKind::Gpr: return ir.resize(ir.get_gpr(p.bits, p.reg), width);
+        case OperandKind::Gpr:
+            return ir.resize(ir.get_gpr(p.bits, p.reg), width);
         case OperandKind::Memory:
-            if (p.write_checked) return ir.resize(ir.read_mem(p.bits, linear(p.seg, p.offset)), width);
+            if (p.write_checked)
+                return ir.resize(ir.read_mem(p.bits, linear(p.seg, p.offset)), width);
             return ir.resize(load(p.seg, p.offset, p.bits), width);
         case OperandKind::Segment:
             return ir.resize(ir.get_seg_selector(p.seg), width);
-        case OperandKind::Immediate: return ir::imm_of_width(width, p.imm.imm());
-        default: return ir::imm_of_width(width, 0);
+        case OperandKind::Immediate:
+            return ir::imm_of_width(width, p.imm.imm());
+        default:
+            return ir::imm_of_width(width, 0);
     }
 }
 
 void Emitter::write(const Place& p, Value v) {
     switch (p.kind) {
-        case OperandKind::Gpr: ir.set_gpr(p.bits, p.reg, ir.resize(v, p.bits)); break;
+        case OperandKind::Gpr:
+            ir.set_gpr(p.bits, p.reg, ir.resize(v, p.bits));
+            break;
         case OperandKind::Memory:
             if (p.write_checked) {
                 ir.write_mem(p.bits, linear(p.seg, p.offset), ir.resize(v, p.bits));
@@ -65,7 +76,8 @@ void Emitter::write(const Place& p, Value v) {
                 store(p.seg, p.offset, p.bits, ir.resize(v, p.bits));
             }
             break;
-        default: break;
+        default:
+            break;
     }
 }
 
@@ -102,9 +114,7 @@ Value Emitter::effective_address(const MemoryOperand& m) {
     return ea;
 }
 
-Value Emitter::linear(SegReg s, Value offset) {
-    return ir.add(ir.get_seg_base(s), offset);
-}
+Value Emitter::linear(SegReg s, Value offset) { return ir.add(ir.get_seg_base(s), offset); }
 
 Value Emitter::load(SegReg s, Value offset, unsigned bits) {
     ir.emit(Opcode::CheckSegment,

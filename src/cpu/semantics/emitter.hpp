@@ -23,13 +23,13 @@ struct Place {
     unsigned bits = 0;
     unsigned reg = 0;  // Gpr: register number; Segment: SegReg
     SegReg seg = SegReg::Ds;
-    Value offset;  // Memory: the effective address (U32)
-    Value imm;     // Immediate
+    Value offset;                // Memory: the effective address (U32)
+    Value imm;                   // Immediate
     bool write_checked = false;  // Memory: the segment check for writing was done
 };
 
 class Emitter {
-public:
+  public:
     Emitter(ir::Builder& builder, const Instruction& insn, const LocationDescriptor& location,
             std::uint32_t eip);
 
@@ -88,7 +88,7 @@ public:
     void dispatch();                   // EIP (and maybe CS) already set by a helper
     void end_block();                  // continue at the next instruction, via the dispatcher
     void halt();
-    void raise(std::uint8_t vector);   // a fault at this instruction
+    void raise(std::uint8_t vector);  // a fault at this instruction
     void raise(std::uint8_t vector, std::uint32_t error_code);
     void software_interrupt(std::uint8_t vector);
     bool ended() const;
@@ -96,7 +96,7 @@ public:
     // Masks an EIP value to the operand size (16-bit code wraps at 64 KiB).
     Value mask_eip(Value v);
 
-private:
+  private:
     LocationDescriptor location_;
     std::uint32_t eip_;
 };

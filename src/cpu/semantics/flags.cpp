@@ -4,13 +4,15 @@
 namespace jitterbug::cpu::semantics {
 namespace {
 
-void clc(Emitter& e) { e.ir.set_arith_flags(e.ir.emit(Opcode::FlagsFromU32, {ir::imm32(0)}), eflags::CF); }
+void clc(Emitter& e) {
+    e.ir.set_arith_flags(e.ir.emit(Opcode::FlagsFromU32, {ir::imm32(0)}), eflags::CF);
+}
 void stc(Emitter& e) {
     e.ir.set_arith_flags(e.ir.emit(Opcode::FlagsFromU32, {ir::imm32(eflags::CF)}), eflags::CF);
 }
 void cmc(Emitter& e) {
-    const Value f = e.ir.xor_(e.ir.emit(Opcode::FlagsToU32, {e.ir.get_arith_flags()}),
-                              ir::imm32(eflags::CF));
+    const Value f =
+        e.ir.xor_(e.ir.emit(Opcode::FlagsToU32, {e.ir.get_arith_flags()}), ir::imm32(eflags::CF));
     e.ir.set_arith_flags(e.ir.emit(Opcode::FlagsFromU32, {f}), eflags::CF);
 }
 

@@ -11,7 +11,9 @@ void multiply_accumulator(Emitter& e) {
     const unsigned bits = ir::Builder::width(src);
     const Value product = e.ir.emit(ir::sized(Op8, bits), {e.ir.get_gpr(bits, 0), src});
     switch (bits) {
-        case 8: e.ir.set_gpr(16, 0, product); break;
+        case 8:
+            e.ir.set_gpr(16, 0, product);
+            break;
         case 16:
             e.ir.set_gpr(16, 0, e.ir.truncate(product, 16));
             e.ir.set_gpr(16, 2,
@@ -58,7 +60,8 @@ void divide(Emitter& e) {
             const Value dx_ax = e.ir.or_(
                 e.ir.emit(Opcode::Shl32, {e.ir.zero_extend_32(e.ir.get_gpr(16, 2)), ir::imm8(16)}),
                 e.ir.zero_extend_32(e.ir.get_gpr(16, 0)));
-            const Value r = e.ir.call(is_signed ? HelperId::idiv16 : HelperId::div16, dx_ax, divisor);
+            const Value r =
+                e.ir.call(is_signed ? HelperId::idiv16 : HelperId::div16, dx_ax, divisor);
             const Value r32 = e.ir.truncate(r, 32);
             e.ir.set_gpr(16, 0, e.ir.truncate(r32, 16));
             e.ir.set_gpr(16, 2, e.ir.truncate(e.ir.emit(Opcode::Shr32, {r32, ir::imm8(16)}), 16));

@@ -24,8 +24,7 @@ void shift(Emitter& e) {
     const Value count = e.ir.and_(e.read(1, 8), ir::imm8(31));
     const Value r = e.ir.emit(ir::sized(Op8, dst.bits), {a, count});
     e.write(dst, r);
-    const Value flags =
-        e.ir.select(e.ir.is_zero(count), e.ir.get_arith_flags(), e.ir.flags_of(r));
+    const Value flags = e.ir.select(e.ir.is_zero(count), e.ir.get_arith_flags(), e.ir.flags_of(r));
     e.ir.set_arith_flags(flags, kFlags);
 }
 

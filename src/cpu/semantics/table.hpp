@@ -10,11 +10,11 @@
 namespace jitterbug::cpu::semantics {
 
 class SemanticsTable {
-public:
+  public:
     void add(ZydisMnemonic m, SemanticFn fn) { fns_[m] = fn; }
     SemanticFn find(Mnemonic m) const { return m < fns_.size() ? fns_[m] : nullptr; }
 
-private:
+  private:
     std::array<SemanticFn, ZYDIS_MNEMONIC_MAX_VALUE + 1> fns_{};
 };
 

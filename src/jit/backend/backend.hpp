@@ -15,9 +15,9 @@ struct CpuContext;
 namespace jitterbug::jit {
 
 enum class ExitReason : std::uint32_t {
-    Next,     // the block ran to its end; EIP holds the next instruction
-    Abort,    // an instruction aborted (event raised or retry); EIP holds it
-    Halt,     // HLT ran; EIP holds the next instruction
+    Next,   // the block ran to its end; EIP holds the next instruction
+    Abort,  // an instruction aborted (event raised or retry); EIP holds it
+    Halt,   // HLT ran; EIP holds the next instruction
 };
 
 struct BlockExit {
@@ -27,7 +27,7 @@ struct BlockExit {
 };
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
     virtual std::string_view name() const = 0;
     // Compiles `block` into `tb`. Returns false when the code space is

@@ -8,7 +8,8 @@ Value Block::append(Opcode op, std::initializer_list<Value> args) {
     unsigned i = 0;
     for (const Value& v : args) {
         inst.args[i++] = v;
-        if (!v.is_immediate() && !v.empty() && v.inst() < insts_.size()) ++insts_[v.inst()].use_count;
+        if (!v.is_immediate() && !v.empty() && v.inst() < insts_.size())
+            ++insts_[v.inst()].use_count;
     }
     insts_.push_back(inst);
     const Type t = result_type(op);
@@ -17,7 +18,8 @@ Value Block::append(Opcode op, std::initializer_list<Value> args) {
 }
 
 void Block::recount_uses() {
-    for (Inst& inst : insts_) inst.use_count = 0;
+    for (Inst& inst : insts_)
+        inst.use_count = 0;
     for (Inst& inst : insts_) {
         for (unsigned i = 0; i < inst.num_args(); ++i) {
             const Value& v = inst.args[i];

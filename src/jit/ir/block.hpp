@@ -41,7 +41,7 @@ struct Terminal {
 };
 
 class Block {
-public:
+  public:
     explicit Block(LocationDescriptor location) : location_(location) {}
 
     const LocationDescriptor& location() const { return location_; }
@@ -64,7 +64,7 @@ public:
     // Recomputes every use count from scratch.
     void recount_uses();
 
-private:
+  private:
     LocationDescriptor location_;
     std::vector<Inst> insts_;
     Terminal terminal_;

@@ -10,21 +10,24 @@ Value Builder::zero_extend_32(Value v) {
         case Type::U16:
             if (v.is_immediate()) return imm32(v.imm());
             return emit(Opcode::ZeroExtend16To32, {v});
-        default: return v;
+        default:
+            return v;
     }
 }
 
 Value Builder::sign_extend_32(Value v) {
     switch (v.type()) {
         case Type::U8:
-            if (v.is_immediate()) return imm32(static_cast<std::uint32_t>(static_cast<std::int8_t>(v.imm())));
+            if (v.is_immediate())
+                return imm32(static_cast<std::uint32_t>(static_cast<std::int8_t>(v.imm())));
             return emit(Opcode::SignExtend8To32, {v});
         case Type::U16:
             if (v.is_immediate()) {
                 return imm32(static_cast<std::uint32_t>(static_cast<std::int16_t>(v.imm())));
             }
             return emit(Opcode::SignExtend16To32, {v});
-        default: return v;
+        default:
+            return v;
     }
 }
 

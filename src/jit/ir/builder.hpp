@@ -12,7 +12,7 @@
 namespace jitterbug::ir {
 
 class Builder {
-public:
+  public:
     explicit Builder(Block& block) : block_(block) {}
 
     Block& block() { return block_; }
@@ -98,7 +98,7 @@ public:
         return Value::immediate(Type::SegRef, static_cast<unsigned>(s));
     }
 
-private:
+  private:
     Block& block_;
 };
 

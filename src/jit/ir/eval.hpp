@@ -160,8 +160,8 @@ constexpr Out shld(std::uint32_t a, std::uint32_t b, unsigned count) {
         r = (a << count) | (b >> (32 - count));
         cf = (a >> (32 - count)) & 1;
     } else {
-        const std::uint64_t v = (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) |
-                                (a & 0xFFFF);
+        const std::uint64_t v =
+            (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (a & 0xFFFF);
         r = static_cast<std::uint32_t>(v >> (32 - count)) & 0xFFFF;
         cf = (v >> (48 - count)) & 1;
     }
@@ -179,8 +179,8 @@ constexpr Out shrd(std::uint32_t a, std::uint32_t b, unsigned count) {
         r = (a >> count) | (b << (32 - count));
         cf = (a >> (count - 1)) & 1;
     } else {
-        const std::uint64_t v = (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) |
-                                (a & 0xFFFF);
+        const std::uint64_t v =
+            (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (a & 0xFFFF);
         r = static_cast<std::uint32_t>(v >> count) & 0xFFFF;
         cf = (v >> (count - 1)) & 1;
     }
@@ -227,7 +227,8 @@ constexpr WideOut imul(std::uint32_t a, std::uint32_t b) {
     const std::int64_t p = sign_extend_to_64<Bits>(a) * sign_extend_to_64<Bits>(b);
     std::uint32_t f = szp<Bits>(static_cast<std::uint32_t>(p));
     if (p != sign_extend_to_64<Bits>(static_cast<std::uint32_t>(p))) f |= CF | OF;
-    const std::uint64_t mask2 = Bits == 32 ? ~std::uint64_t{0} : (std::uint64_t{1} << (2 * Bits)) - 1;
+    const std::uint64_t mask2 =
+        Bits == 32 ? ~std::uint64_t{0} : (std::uint64_t{1} << (2 * Bits)) - 1;
     return {static_cast<std::uint64_t>(p) & mask2, f};
 }
 
@@ -235,14 +236,30 @@ constexpr WideOut imul(std::uint32_t a, std::uint32_t b) {
 constexpr bool test_cond(unsigned cc, std::uint32_t f) {
     bool r = false;
     switch (cc >> 1) {
-        case 0: r = f & OF; break;
-        case 1: r = f & CF; break;
-        case 2: r = f & ZF; break;
-        case 3: r = f & (CF | ZF); break;
-        case 4: r = f & SF; break;
-        case 5: r = f & PF; break;
-        case 6: r = ((f & SF) != 0) != ((f & OF) != 0); break;
-        case 7: r = (f & ZF) || (((f & SF) != 0) != ((f & OF) != 0)); break;
+        case 0:
+            r = f & OF;
+            break;
+        case 1:
+            r = f & CF;
+            break;
+        case 2:
+            r = f & ZF;
+            break;
+        case 3:
+            r = f & (CF | ZF);
+            break;
+        case 4:
+            r = f & SF;
+            break;
+        case 5:
+            r = f & PF;
+            break;
+        case 6:
+            r = ((f & SF) != 0) != ((f & OF) != 0);
+            break;
+        case 7:
+            r = (f & ZF) || (((f & SF) != 0) != ((f & OF) != 0));
+            break;
     }
     return (cc & 1) ? !r : r;
 }

@@ -7,8 +7,9 @@ namespace {
 
 constexpr std::array<OpcodeInfo, kNumOpcodes> kInfo = {{
 // The type names below expand to Type:: enumerators only inside this table.
-#define OPCODE(name, result, ...)                                                        \
-    OpcodeInfo{#name, result,                                                            \
+#define OPCODE(name, result, ...)                                                          \
+    OpcodeInfo{#name,                                                                      \
+               result,                                                                     \
                static_cast<std::uint8_t>(std::initializer_list<Type>{__VA_ARGS__}.size()), \
                {__VA_ARGS__}},
 #define U1 Type::U1

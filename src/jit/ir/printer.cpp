@@ -13,8 +13,8 @@ constexpr std::array<std::string_view, 8> kGpr32 = {"eax", "ecx", "edx", "ebx",
                                                     "esp", "ebp", "esi", "edi"};
 constexpr std::array<std::string_view, 8> kGpr8 = {"al", "cl", "dl", "bl", "ah", "ch", "dh", "bh"};
 constexpr std::array<std::string_view, 6> kSeg = {"es", "cs", "ss", "ds", "fs", "gs"};
-constexpr std::array<std::string_view, 16> kCond = {"o", "no", "b",  "ae", "e", "ne", "be", "a",
-                                                    "s", "ns", "p",  "np", "l", "ge", "le", "g"};
+constexpr std::array<std::string_view, 16> kCond = {"o", "no", "b", "ae", "e", "ne", "be", "a",
+                                                    "s", "ns", "p", "np", "l", "ge", "le", "g"};
 
 std::string value_text(const Value& v, Opcode op) {
     if (v.empty()) return "<none>";
@@ -24,24 +24,31 @@ std::string value_text(const Value& v, Opcode op) {
         case Type::GprRef:
             return std::string(op == Opcode::GetGpr8 || op == Opcode::SetGpr8 ? kGpr8[x & 7]
                                                                               : kGpr32[x & 7]);
-        case Type::SegRef: return std::string(kSeg[x % kSeg.size()]);
-        case Type::CondRef: return std::string(kCond[x & 15]);
+        case Type::SegRef:
+            return std::string(kSeg[x % kSeg.size()]);
+        case Type::CondRef:
+            return std::string(kCond[x & 15]);
         case Type::HelperRef:
             return x < cpu::kNumHelpers ? std::string(cpu::kHelperInfo[x].name)
                                         : fmt::format("helper{}", x);
-        default: return fmt::format("#{:#x}", x);
+        default:
+            return fmt::format("#{:#x}", x);
     }
 }
 
 std::string terminal_text(const Terminal& t) {
     switch (t.kind) {
-        case Terminal::Kind::None: return "<unterminated>";
-        case Terminal::Kind::Link: return fmt::format("link {:#x}", t.target);
+        case Terminal::Kind::None:
+            return "<unterminated>";
+        case Terminal::Kind::Link:
+            return fmt::format("link {:#x}", t.target);
         case Terminal::Kind::Branch:
             return fmt::format("branch {} ? {:#x} : {:#x}", value_text(t.cond, Opcode{}), t.target,
                                t.fallthrough);
-        case Terminal::Kind::Dispatch: return "dispatch";
-        case Terminal::Kind::Halt: return fmt::format("halt, resume at {:#x}", t.target);
+        case Terminal::Kind::Dispatch:
+            return "dispatch";
+        case Terminal::Kind::Halt:
+            return fmt::format("halt, resume at {:#x}", t.target);
         case Terminal::Kind::Raise:
             return fmt::format("raise vector {} at {:#x}", t.event.vector, t.target);
     }
@@ -52,18 +59,30 @@ std::string terminal_text(const Terminal& t) {
 
 std::string_view to_string(Type t) {
     switch (t) {
-        case Type::Void: return "void";
-        case Type::U1: return "u1";
-        case Type::U8: return "u8";
-        case Type::U16: return "u16";
-        case Type::U32: return "u32";
-        case Type::U64: return "u64";
-        case Type::Flags: return "flags";
-        case Type::GprRef: return "gpr";
-        case Type::SegRef: return "seg";
-        case Type::CondRef: return "cond";
-        case Type::HelperRef: return "helper";
-        case Type::Opaque: return "opaque";
+        case Type::Void:
+            return "void";
+        case Type::U1:
+            return "u1";
+        case Type::U8:
+            return "u8";
+        case Type::U16:
+            return "u16";
+        case Type::U32:
+            return "u32";
+        case Type::U64:
+            return "u64";
+        case Type::Flags:
+            return "flags";
+        case Type::GprRef:
+            return "gpr";
+        case Type::SegRef:
+            return "seg";
+        case Type::CondRef:
+            return "cond";
+        case Type::HelperRef:
+            return "helper";
+        case Type::Opaque:
+            return "opaque";
     }
     return "?";
 }

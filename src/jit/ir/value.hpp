@@ -13,7 +13,7 @@ using InstRef = std::uint32_t;
 constexpr InstRef kNoInst = std::numeric_limits<InstRef>::max();
 
 class Value {
-public:
+  public:
     Value() = default;
 
     static Value immediate(Type type, std::uint64_t bits) { return Value(type, bits, kNoInst); }
@@ -27,7 +27,7 @@ public:
 
     bool operator==(const Value&) const = default;
 
-private:
+  private:
     Value(Type type, std::uint64_t bits, InstRef inst) : imm_(bits), inst_(inst), type_(type) {}
 
     std::uint64_t imm_ = 0;

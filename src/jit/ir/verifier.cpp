@@ -44,8 +44,8 @@ std::string verify(const Block& block) {
                                        oi.name, a, v.inst());
                 }
                 if (result_type(insts[v.inst()].op) != v.type()) {
-                    return fmt::format("%{} {}: argument {} has the wrong type for %{}", i,
-                                       oi.name, a, v.inst());
+                    return fmt::format("%{} {}: argument {} has the wrong type for %{}", i, oi.name,
+                                       a, v.inst());
                 }
             }
         }

@@ -4,8 +4,7 @@
 #define EXIT_PORT 0xF4
 
 void serial_putc(char c) {
-    while (!(inb(COM1 + 5) & 0x20)) {
-    }
+    while (!(inb(COM1 + 5) & 0x20)) {}
     outb(COM1, (uint8_t)c);
 }
 
@@ -19,7 +18,8 @@ void serial_puts(const char* s) {
 void serial_put_hex(uint32_t v) {
     static const char digits[] = "0123456789abcdef";
     serial_puts("0x");
-    for (int shift = 28; shift >= 0; shift -= 4) serial_putc(digits[(v >> shift) & 15]);
+    for (int shift = 28; shift >= 0; shift -= 4)
+        serial_putc(digits[(v >> shift) & 15]);
 }
 
 void serial_put_dec(uint32_t v) {
@@ -29,12 +29,14 @@ void serial_put_dec(uint32_t v) {
         buf[i++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (i) serial_putc(buf[--i]);
+    while (i)
+        serial_putc(buf[--i]);
 }
 
 void guest_exit(int code) {
     outb(EXIT_PORT, (uint8_t)code);
-    for (;;) __asm__ volatile("cli; hlt");
+    for (;;)
+        __asm__ volatile("cli; hlt");
 }
 
 void* memcpy(void* dst, const void* src, size_t n) {
@@ -53,11 +55,13 @@ void* memmove(void* dst, const void* src, size_t n) {
     unsigned char* d = dst;
     const unsigned char* s = src;
     if (d < s) {
-        while (n--) *d++ = *s++;
+        while (n--)
+            *d++ = *s++;
     } else {
         d += n;
         s += n;
-        while (n--) *--d = *--s;
+        while (n--)
+            *--d = *--s;
     }
     return dst;
 }
@@ -73,6 +77,7 @@ int memcmp(const void* a, const void* b, size_t n) {
 
 size_t strlen(const char* s) {
     size_t n = 0;
-    while (s[n]) ++n;
+    while (s[n])
+        ++n;
     return n;
 }

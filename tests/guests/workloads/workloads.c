@@ -38,14 +38,17 @@ static uint8_t sieve_flags[SIEVE_SIZE];
 
 static uint32_t sieve(uint32_t limit) {
     if (limit > SIEVE_SIZE) limit = SIEVE_SIZE;
-    for (uint32_t i = 0; i < limit; ++i) sieve_flags[i] = 1;
+    for (uint32_t i = 0; i < limit; ++i)
+        sieve_flags[i] = 1;
     sieve_flags[0] = sieve_flags[1] = 0;
     for (uint32_t i = 2; i * i < limit; ++i) {
         if (!sieve_flags[i]) continue;
-        for (uint32_t j = i * i; j < limit; j += i) sieve_flags[j] = 0;
+        for (uint32_t j = i * i; j < limit; j += i)
+            sieve_flags[j] = 0;
     }
     uint32_t count = 0;
-    for (uint32_t i = 0; i < limit; ++i) count += sieve_flags[i];
+    for (uint32_t i = 0; i < limit; ++i)
+        count += sieve_flags[i];
     return count;
 }
 
@@ -53,7 +56,8 @@ static uint32_t crc_table[256];
 
 static uint32_t crc32(const uint8_t* data, size_t n) {
     uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; ++i) crc = crc_table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
+    for (size_t i = 0; i < n; ++i)
+        crc = crc_table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -63,13 +67,16 @@ static uint8_t buffer_b[65536];
 static uint32_t crc_workload(uint32_t rounds) {
     for (uint32_t i = 0; i < 256; ++i) {
         uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        for (int k = 0; k < 8; ++k)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
         crc_table[i] = c;
     }
     rng_state = 0xC0FFEEu;
-    for (size_t i = 0; i < sizeof buffer_a; ++i) buffer_a[i] = (uint8_t)next_random();
+    for (size_t i = 0; i < sizeof buffer_a; ++i)
+        buffer_a[i] = (uint8_t)next_random();
     uint32_t crc = 0;
-    for (uint32_t r = 0; r < rounds; ++r) crc ^= crc32(buffer_a, sizeof buffer_a) + r;
+    for (uint32_t r = 0; r < rounds; ++r)
+        crc ^= crc32(buffer_a, sizeof buffer_a) + r;
     return crc;
 }
 
@@ -80,8 +87,10 @@ static void quicksort(int32_t* v, int lo, int hi) {
         const int32_t pivot = v[lo + (hi - lo) / 2];
         int i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot) ++i;
-            while (v[j] > pivot) --j;
+            while (v[i] < pivot)
+                ++i;
+            while (v[j] > pivot)
+                --j;
             if (i <= j) {
                 const int32_t t = v[i];
                 v[i] = v[j];
@@ -104,11 +113,12 @@ static void quicksort(int32_t* v, int lo, int hi) {
 static uint32_t sort_workload(uint32_t n) {
     if (n > sizeof sort_data / sizeof sort_data[0]) n = sizeof sort_data / sizeof sort_data[0];
     rng_state = 0xBADC0DEu;
-    for (uint32_t i = 0; i < n; ++i) sort_data[i] = (int32_t)next_random();
+    for (uint32_t i = 0; i < n; ++i)
+        sort_data[i] = (int32_t)next_random();
     quicksort(sort_data, 0, (int)n - 1);
     uint32_t h = 0;
     for (uint32_t i = 0; i < n; ++i) {
-        if (i > 0 && sort_data[i - 1] > sort_data[i]) return 0xDEADu;  /* not sorted */
+        if (i > 0 && sort_data[i - 1] > sort_data[i]) return 0xDEADu; /* not sorted */
         h = h * 31u + (uint32_t)sort_data[i];
     }
     return h;
@@ -121,11 +131,26 @@ enum { OP_PUSH, OP_ADD, OP_SUB, OP_MUL, OP_DUP, OP_SWAP, OP_JNZ, OP_DEC, OP_XOR,
 
 static uint32_t bytecode_workload(uint32_t iterations) {
     const uint32_t program[] = {
-        OP_PUSH, 0,           /* accumulator */
-        OP_PUSH, iterations,  /* counter */
+        OP_PUSH,
+        0, /* accumulator */
+        OP_PUSH,
+        iterations, /* counter */
         /* loop (pc 4): */
-        OP_SWAP, OP_PUSH, 7, OP_MUL, OP_PUSH, 3, OP_ADD, OP_PUSH, 0x5A5A, OP_XOR, OP_SWAP,
-        OP_DEC, OP_DUP, OP_JNZ, 4,
+        OP_SWAP,
+        OP_PUSH,
+        7,
+        OP_MUL,
+        OP_PUSH,
+        3,
+        OP_ADD,
+        OP_PUSH,
+        0x5A5A,
+        OP_XOR,
+        OP_SWAP,
+        OP_DEC,
+        OP_DUP,
+        OP_JNZ,
+        4,
         OP_HALT,
     };
     uint32_t stack[16];
@@ -133,17 +158,47 @@ static uint32_t bytecode_workload(uint32_t iterations) {
     uint32_t pc = 0;
     for (;;) {
         switch (program[pc++]) {
-            case OP_PUSH: stack[sp++] = program[pc++]; break;
-            case OP_ADD: --sp; stack[sp - 1] += stack[sp]; break;
-            case OP_SUB: --sp; stack[sp - 1] -= stack[sp]; break;
-            case OP_MUL: --sp; stack[sp - 1] *= stack[sp]; break;
-            case OP_DUP: stack[sp] = stack[sp - 1]; ++sp; break;
-            case OP_SWAP: { uint32_t t = stack[sp - 1]; stack[sp - 1] = stack[sp - 2]; stack[sp - 2] = t; break; }
-            case OP_JNZ: { uint32_t target = program[pc++]; if (stack[--sp]) pc = target; break; }
-            case OP_DEC: stack[sp - 1] -= 1; break;
-            case OP_XOR: --sp; stack[sp - 1] ^= stack[sp]; break;
-            case OP_HALT: return stack[0] ^ stack[1];
-            default: return 0xBADu;
+            case OP_PUSH:
+                stack[sp++] = program[pc++];
+                break;
+            case OP_ADD:
+                --sp;
+                stack[sp - 1] += stack[sp];
+                break;
+            case OP_SUB:
+                --sp;
+                stack[sp - 1] -= stack[sp];
+                break;
+            case OP_MUL:
+                --sp;
+                stack[sp - 1] *= stack[sp];
+                break;
+            case OP_DUP:
+                stack[sp] = stack[sp - 1];
+                ++sp;
+                break;
+            case OP_SWAP: {
+                uint32_t t = stack[sp - 1];
+                stack[sp - 1] = stack[sp - 2];
+                stack[sp - 2] = t;
+                break;
+            }
+            case OP_JNZ: {
+                uint32_t target = program[pc++];
+                if (stack[--sp]) pc = target;
+                break;
+            }
+            case OP_DEC:
+                stack[sp - 1] -= 1;
+                break;
+            case OP_XOR:
+                --sp;
+                stack[sp - 1] ^= stack[sp];
+                break;
+            case OP_HALT:
+                return stack[0] ^ stack[1];
+            default:
+                return 0xBADu;
         }
     }
 }
@@ -151,12 +206,17 @@ static uint32_t bytecode_workload(uint32_t iterations) {
 static uint32_t memory_workload(uint32_t rounds) {
     uint32_t h = 0;
     for (uint32_t r = 0; r < rounds; ++r) {
-        for (size_t i = 0; i < sizeof buffer_a; i += 4096) buffer_a[i] = (uint8_t)(r + i);
+        for (size_t i = 0; i < sizeof buffer_a; i += 4096)
+            buffer_a[i] = (uint8_t)(r + i);
         /* Copies and fills of whole buffers: REP MOVS/STOS in the guest build. */
-        for (size_t i = 0; i < sizeof buffer_b; ++i) buffer_b[i] = buffer_a[i];
-        for (size_t i = 0; i < 1024; ++i) buffer_b[(i * 61 + r) % sizeof buffer_b] ^= (uint8_t)i;
-        for (size_t i = 0; i < sizeof buffer_b; i += 64) h = h * 33u + buffer_b[i];
-        for (size_t i = 0; i < sizeof buffer_a / 2; ++i) buffer_a[i] = (uint8_t)r;
+        for (size_t i = 0; i < sizeof buffer_b; ++i)
+            buffer_b[i] = buffer_a[i];
+        for (size_t i = 0; i < 1024; ++i)
+            buffer_b[(i * 61 + r) % sizeof buffer_b] ^= (uint8_t)i;
+        for (size_t i = 0; i < sizeof buffer_b; i += 64)
+            h = h * 33u + buffer_b[i];
+        for (size_t i = 0; i < sizeof buffer_a / 2; ++i)
+            buffer_a[i] = (uint8_t)r;
     }
     return h;
 }

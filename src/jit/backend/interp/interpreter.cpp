@@ -32,7 +32,7 @@ struct Step {
 };
 
 class InterpProgram final : public CompiledCode {
-public:
+  public:
     std::vector<std::uint64_t> constants;  // slots [first_constant, ...)
     Slot first_constant = 0;
     std::vector<Step> steps;
@@ -79,7 +79,8 @@ std::unique_ptr<InterpProgram> build_program(const ir::Block& block) {
         prog->steps.push_back(s);
     }
     prog->terminal = block.terminal();
-    if (prog->terminal.kind == ir::Terminal::Kind::Branch) prog->cond = slot_of(prog->terminal.cond);
+    if (prog->terminal.kind == ir::Terminal::Kind::Branch)
+        prog->cond = slot_of(prog->terminal.cond);
     if (prog->first_constant + prog->constants.size() >= kMaxSlots) return nullptr;
     return prog;
 }
@@ -96,7 +97,7 @@ void set_gpr8(cpu::CpuState& s, unsigned r8, std::uint32_t v) {
 }
 
 class InterpreterBackend final : public Backend {
-public:
+  public:
     std::string_view name() const override { return "interp"; }
 
     bool compile(const ir::Block& block, TranslationBlock& tb) override {
@@ -118,42 +119,66 @@ public:
         return run(ctx, prog, v);
     }
 
-private:
+  private:
     static BlockExit run(cpu::CpuContext& ctx, const InterpProgram& prog, std::uint64_t* v);
 
     std::vector<std::uint64_t> slots_;
 };
 
 // Stores an ALU result and, when they are read, its flags.
-#define ALU_OUT(expr)                                  \
-    do {                                               \
-        const auto o = (expr);                         \
-        v[s.dst] = o.value;                            \
-        if (s.flags != kNoSlot) v[s.flags] = o.flags;  \
+#define ALU_OUT(expr)                                 \
+    do {                                              \
+        const auto o = (expr);                        \
+        v[s.dst] = o.value;                           \
+        if (s.flags != kNoSlot) v[s.flags] = o.flags; \
     } while (0)
 
-#define SIZED(Name, fn)                                              \
-    case Opcode::Name##8: ALU_OUT((fn<8>)(A, B)); break;             \
-    case Opcode::Name##16: ALU_OUT((fn<16>)(A, B)); break;           \
-    case Opcode::Name##32: ALU_OUT((fn<32>)(A, B)); break;
+#define SIZED(Name, fn)          \
+    case Opcode::Name##8:        \
+        ALU_OUT((fn<8>)(A, B));  \
+        break;                   \
+    case Opcode::Name##16:       \
+        ALU_OUT((fn<16>)(A, B)); \
+        break;                   \
+    case Opcode::Name##32:       \
+        ALU_OUT((fn<32>)(A, B)); \
+        break;
 
-#define SIZED_UNARY(Name, fn)                                        \
-    case Opcode::Name##8: ALU_OUT((fn<8>)(A)); break;                \
-    case Opcode::Name##16: ALU_OUT((fn<16>)(A)); break;              \
-    case Opcode::Name##32: ALU_OUT((fn<32>)(A)); break;
+#define SIZED_UNARY(Name, fn) \
+    case Opcode::Name##8:     \
+        ALU_OUT((fn<8>)(A));  \
+        break;                \
+    case Opcode::Name##16:    \
+        ALU_OUT((fn<16>)(A)); \
+        break;                \
+    case Opcode::Name##32:    \
+        ALU_OUT((fn<32>)(A)); \
+        break;
 
 template <unsigned Bits>
-ev::Out add2(std::uint32_t a, std::uint32_t b) { return ev::add<Bits>(a, b, 0); }
+ev::Out add2(std::uint32_t a, std::uint32_t b) {
+    return ev::add<Bits>(a, b, 0);
+}
 template <unsigned Bits>
-ev::Out sub2(std::uint32_t a, std::uint32_t b) { return ev::sub<Bits>(a, b, 0); }
+ev::Out sub2(std::uint32_t a, std::uint32_t b) {
+    return ev::sub<Bits>(a, b, 0);
+}
 template <unsigned Bits>
-ev::Out and2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a & b); }
+ev::Out and2(std::uint32_t a, std::uint32_t b) {
+    return ev::logic<Bits>(a & b);
+}
 template <unsigned Bits>
-ev::Out or2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a | b); }
+ev::Out or2(std::uint32_t a, std::uint32_t b) {
+    return ev::logic<Bits>(a | b);
+}
 template <unsigned Bits>
-ev::Out xor2(std::uint32_t a, std::uint32_t b) { return ev::logic<Bits>(a ^ b); }
+ev::Out xor2(std::uint32_t a, std::uint32_t b) {
+    return ev::logic<Bits>(a ^ b);
+}
 template <unsigned Bits>
-ev::Out not1(std::uint32_t a) { return {~a & ev::kMask<Bits>, 0}; }
+ev::Out not1(std::uint32_t a) {
+    return {~a & ev::kMask<Bits>, 0};
+}
 
 // Shifts and rotates: a masked count of 0 leaves the value and produces no
 // flags; the flags slot (if read) then holds 0 and the semantics select the
@@ -171,15 +196,25 @@ ev::Out shift3(std::uint32_t a, std::uint32_t b, std::uint32_t count) {
     return Fn(a, b, c);
 }
 template <unsigned Bits>
-ev::Out shl2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::shl<Bits>>(a, c); }
+ev::Out shl2(std::uint32_t a, std::uint32_t c) {
+    return shift<Bits, ev::shl<Bits>>(a, c);
+}
 template <unsigned Bits>
-ev::Out shr2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::shr<Bits>>(a, c); }
+ev::Out shr2(std::uint32_t a, std::uint32_t c) {
+    return shift<Bits, ev::shr<Bits>>(a, c);
+}
 template <unsigned Bits>
-ev::Out sar2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::sar<Bits>>(a, c); }
+ev::Out sar2(std::uint32_t a, std::uint32_t c) {
+    return shift<Bits, ev::sar<Bits>>(a, c);
+}
 template <unsigned Bits>
-ev::Out rol2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::rol<Bits>>(a, c); }
+ev::Out rol2(std::uint32_t a, std::uint32_t c) {
+    return shift<Bits, ev::rol<Bits>>(a, c);
+}
 template <unsigned Bits>
-ev::Out ror2(std::uint32_t a, std::uint32_t c) { return shift<Bits, ev::ror<Bits>>(a, c); }
+ev::Out ror2(std::uint32_t a, std::uint32_t c) {
+    return shift<Bits, ev::ror<Bits>>(a, c);
+}
 
 BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& prog,
                                   std::uint64_t* v) {
@@ -197,60 +232,123 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
                 ++started;
                 break;
 
-            case Opcode::GetGpr8: v[s.dst] = get_gpr8(st, s.ref); break;
-            case Opcode::GetGpr16: v[s.dst] = st.gpr[s.ref] & 0xFFFF; break;
-            case Opcode::GetGpr32: v[s.dst] = st.gpr[s.ref]; break;
-            case Opcode::SetGpr8: set_gpr8(st, s.ref, A); break;
-            case Opcode::SetGpr16: st.gpr[s.ref] = (st.gpr[s.ref] & 0xFFFF0000u) | (A & 0xFFFF); break;
-            case Opcode::SetGpr32: st.gpr[s.ref] = A; break;
-            case Opcode::GetSegSelector: v[s.dst] = st.seg[s.ref].selector; break;
-            case Opcode::GetSegBase: v[s.dst] = st.seg[s.ref].base; break;
+            case Opcode::GetGpr8:
+                v[s.dst] = get_gpr8(st, s.ref);
+                break;
+            case Opcode::GetGpr16:
+                v[s.dst] = st.gpr[s.ref] & 0xFFFF;
+                break;
+            case Opcode::GetGpr32:
+                v[s.dst] = st.gpr[s.ref];
+                break;
+            case Opcode::SetGpr8:
+                set_gpr8(st, s.ref, A);
+                break;
+            case Opcode::SetGpr16:
+                st.gpr[s.ref] = (st.gpr[s.ref] & 0xFFFF0000u) | (A & 0xFFFF);
+                break;
+            case Opcode::SetGpr32:
+                st.gpr[s.ref] = A;
+                break;
+            case Opcode::GetSegSelector:
+                v[s.dst] = st.seg[s.ref].selector;
+                break;
+            case Opcode::GetSegBase:
+                v[s.dst] = st.seg[s.ref].base;
+                break;
             case Opcode::SetSegReal:
                 st.seg[s.ref].selector = static_cast<std::uint16_t>(A);
                 st.seg[s.ref].base = (A & 0xFFFF) << 4;
                 break;
-            case Opcode::SetEip: st.eip = A; break;
+            case Opcode::SetEip:
+                st.eip = A;
+                break;
 
-            case Opcode::GetEflags: v[s.dst] = st.eflags; break;
-            case Opcode::SetEflags: st.eflags = A; break;
-            case Opcode::GetArithFlags: v[s.dst] = st.eflags & cpu::eflags::kArithmetic; break;
-            case Opcode::SetArithFlags: st.eflags = (st.eflags & ~B) | (A & B); break;
-            case Opcode::GetFlagsFromOp: break;  // folded into the producer
-            case Opcode::FlagsFromU32: v[s.dst] = A & cpu::eflags::kArithmetic; break;
-            case Opcode::FlagsToU32: v[s.dst] = A; break;
-            case Opcode::TestCond: v[s.dst] = ev::test_cond(s.ref, A); break;
+            case Opcode::GetEflags:
+                v[s.dst] = st.eflags;
+                break;
+            case Opcode::SetEflags:
+                st.eflags = A;
+                break;
+            case Opcode::GetArithFlags:
+                v[s.dst] = st.eflags & cpu::eflags::kArithmetic;
+                break;
+            case Opcode::SetArithFlags:
+                st.eflags = (st.eflags & ~B) | (A & B);
+                break;
+            case Opcode::GetFlagsFromOp:
+                break;  // folded into the producer
+            case Opcode::FlagsFromU32:
+                v[s.dst] = A & cpu::eflags::kArithmetic;
+                break;
+            case Opcode::FlagsToU32:
+                v[s.dst] = A;
+                break;
+            case Opcode::TestCond:
+                v[s.dst] = ev::test_cond(s.ref, A);
+                break;
 
-            SIZED(Add, add2)
-            SIZED(Sub, sub2)
-            SIZED(And, and2)
-            SIZED(Or, or2)
-            SIZED(Xor, xor2)
-            case Opcode::Adc8: ALU_OUT(ev::add<8>(A, B, C & 1)); break;
-            case Opcode::Adc16: ALU_OUT(ev::add<16>(A, B, C & 1)); break;
-            case Opcode::Adc32: ALU_OUT(ev::add<32>(A, B, C & 1)); break;
-            case Opcode::Sbb8: ALU_OUT(ev::sub<8>(A, B, C & 1)); break;
-            case Opcode::Sbb16: ALU_OUT(ev::sub<16>(A, B, C & 1)); break;
-            case Opcode::Sbb32: ALU_OUT(ev::sub<32>(A, B, C & 1)); break;
-            SIZED_UNARY(Inc, ev::inc)
-            SIZED_UNARY(Dec, ev::dec)
-            SIZED_UNARY(Neg, ev::neg)
-            SIZED_UNARY(Not, not1)
-            SIZED(Shl, shl2)
-            SIZED(Shr, shr2)
-            SIZED(Sar, sar2)
-            SIZED(Rol, rol2)
-            SIZED(Ror, ror2)
-            case Opcode::Shld16: ALU_OUT((shift3<16, ev::shld<16>>(A, B, C))); break;
-            case Opcode::Shld32: ALU_OUT((shift3<32, ev::shld<32>>(A, B, C))); break;
-            case Opcode::Shrd16: ALU_OUT((shift3<16, ev::shrd<16>>(A, B, C))); break;
-            case Opcode::Shrd32: ALU_OUT((shift3<32, ev::shrd<32>>(A, B, C))); break;
-            case Opcode::Bsf16: ALU_OUT(ev::bsf<16>(A, B)); break;
-            case Opcode::Bsf32: ALU_OUT(ev::bsf<32>(A, B)); break;
-            case Opcode::Bsr16: ALU_OUT(ev::bsr<16>(A, B)); break;
-            case Opcode::Bsr32: ALU_OUT(ev::bsr<32>(A, B)); break;
-            case Opcode::Bswap32: v[s.dst] = __builtin_bswap32(A); break;
-            SIZED(Mul, ev::mul)
-            SIZED(Imul, ev::imul)
+                SIZED(Add, add2)
+                SIZED(Sub, sub2)
+                SIZED(And, and2)
+                SIZED(Or, or2)
+                SIZED(Xor, xor2)
+            case Opcode::Adc8:
+                ALU_OUT(ev::add<8>(A, B, C & 1));
+                break;
+            case Opcode::Adc16:
+                ALU_OUT(ev::add<16>(A, B, C & 1));
+                break;
+            case Opcode::Adc32:
+                ALU_OUT(ev::add<32>(A, B, C & 1));
+                break;
+            case Opcode::Sbb8:
+                ALU_OUT(ev::sub<8>(A, B, C & 1));
+                break;
+            case Opcode::Sbb16:
+                ALU_OUT(ev::sub<16>(A, B, C & 1));
+                break;
+            case Opcode::Sbb32:
+                ALU_OUT(ev::sub<32>(A, B, C & 1));
+                break;
+                SIZED_UNARY(Inc, ev::inc)
+                SIZED_UNARY(Dec, ev::dec)
+                SIZED_UNARY(Neg, ev::neg)
+                SIZED_UNARY(Not, not1)
+                SIZED(Shl, shl2)
+                SIZED(Shr, shr2)
+                SIZED(Sar, sar2)
+                SIZED(Rol, rol2)
+                SIZED(Ror, ror2)
+            case Opcode::Shld16:
+                ALU_OUT((shift3<16, ev::shld<16>>(A, B, C)));
+                break;
+            case Opcode::Shld32:
+                ALU_OUT((shift3<32, ev::shld<32>>(A, B, C)));
+                break;
+            case Opcode::Shrd16:
+                ALU_OUT((shift3<16, ev::shrd<16>>(A, B, C)));
+                break;
+            case Opcode::Shrd32:
+                ALU_OUT((shift3<32, ev::shrd<32>>(A, B, C)));
+                break;
+            case Opcode::Bsf16:
+                ALU_OUT(ev::bsf<16>(A, B));
+                break;
+            case Opcode::Bsf32:
+                ALU_OUT(ev::bsf<32>(A, B));
+                break;
+            case Opcode::Bsr16:
+                ALU_OUT(ev::bsr<16>(A, B));
+                break;
+            case Opcode::Bsr32:
+                ALU_OUT(ev::bsr<32>(A, B));
+                break;
+            case Opcode::Bswap32:
+                v[s.dst] = __builtin_bswap32(A);
+                break;
+                SIZED(Mul, ev::mul)
+                SIZED(Imul, ev::imul)
 
             case Opcode::ZeroExtend8To16:
             case Opcode::ZeroExtend8To32:
@@ -268,22 +366,42 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
                 v[s.dst] = static_cast<std::uint32_t>(static_cast<std::int16_t>(A));
                 break;
             case Opcode::Truncate16To8:
-            case Opcode::Truncate32To8: v[s.dst] = A & 0xFF; break;
-            case Opcode::Truncate32To16: v[s.dst] = A & 0xFFFF; break;
-            case Opcode::Truncate64To32: v[s.dst] = A; break;
-            case Opcode::High32Of64: v[s.dst] = v[s.src[0]] >> 32; break;
-            case Opcode::Pack32To64: v[s.dst] = std::uint64_t{A} | (std::uint64_t{B} << 32); break;
+            case Opcode::Truncate32To8:
+                v[s.dst] = A & 0xFF;
+                break;
+            case Opcode::Truncate32To16:
+                v[s.dst] = A & 0xFFFF;
+                break;
+            case Opcode::Truncate64To32:
+                v[s.dst] = A;
+                break;
+            case Opcode::High32Of64:
+                v[s.dst] = v[s.src[0]] >> 32;
+                break;
+            case Opcode::Pack32To64:
+                v[s.dst] = std::uint64_t{A} | (std::uint64_t{B} << 32);
+                break;
 
             case Opcode::IsZero8:
             case Opcode::IsZero16:
-            case Opcode::IsZero32: v[s.dst] = A == 0; break;
-            case Opcode::LogicalNot1: v[s.dst] = !(A & 1); break;
-            case Opcode::LogicalAnd1: v[s.dst] = (A & B) & 1; break;
-            case Opcode::LogicalOr1: v[s.dst] = (A | B) & 1; break;
+            case Opcode::IsZero32:
+                v[s.dst] = A == 0;
+                break;
+            case Opcode::LogicalNot1:
+                v[s.dst] = !(A & 1);
+                break;
+            case Opcode::LogicalAnd1:
+                v[s.dst] = (A & B) & 1;
+                break;
+            case Opcode::LogicalOr1:
+                v[s.dst] = (A | B) & 1;
+                break;
             case Opcode::Select8:
             case Opcode::Select16:
             case Opcode::Select32:
-            case Opcode::SelectFlags: v[s.dst] = (A & 1) ? v[s.src[1]] : v[s.src[2]]; break;
+            case Opcode::SelectFlags:
+                v[s.dst] = (A & 1) ? v[s.src[1]] : v[s.src[2]];
+                break;
 
             case Opcode::CheckSegment:
                 rt::check_segment(ctx, s.ref, A, B);
@@ -292,8 +410,8 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
             case Opcode::ReadMem8:
             case Opcode::ReadMem16:
             case Opcode::ReadMem32: {
-                const unsigned size = 1u << (static_cast<unsigned>(s.op) -
-                                             static_cast<unsigned>(Opcode::ReadMem8));
+                const unsigned size =
+                    1u << (static_cast<unsigned>(s.op) - static_cast<unsigned>(Opcode::ReadMem8));
                 v[s.dst] = rt::read(ctx, A, size);
                 if (ctx.abort_instruction) goto abort;
                 break;
@@ -301,8 +419,8 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
             case Opcode::WriteMem8:
             case Opcode::WriteMem16:
             case Opcode::WriteMem32: {
-                const unsigned size = 1u << (static_cast<unsigned>(s.op) -
-                                             static_cast<unsigned>(Opcode::WriteMem8));
+                const unsigned size =
+                    1u << (static_cast<unsigned>(s.op) - static_cast<unsigned>(Opcode::WriteMem8));
                 rt::write(ctx, A, size, B);
                 if (ctx.abort_instruction) goto abort;
                 break;
@@ -321,19 +439,24 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
         const ir::Terminal& t = prog.terminal;
         const std::uint32_t all = started;
         switch (t.kind) {
-            case ir::Terminal::Kind::Link: st.eip = t.target; return {ExitReason::Next, all};
+            case ir::Terminal::Kind::Link:
+                st.eip = t.target;
+                return {ExitReason::Next, all};
             case ir::Terminal::Kind::Branch:
                 st.eip = (v[prog.cond] & 1) ? t.target : t.fallthrough;
                 return {ExitReason::Next, all};
-            case ir::Terminal::Kind::Dispatch: return {ExitReason::Next, all};
-            case ir::Terminal::Kind::Halt: st.eip = t.target; return {ExitReason::Halt, all};
+            case ir::Terminal::Kind::Dispatch:
+                return {ExitReason::Next, all};
+            case ir::Terminal::Kind::Halt:
+                st.eip = t.target;
+                return {ExitReason::Halt, all};
             case ir::Terminal::Kind::Raise:
                 st.eip = t.target;
                 rt::raise(ctx, t.event);
                 // Faults do not retire their instruction; traps and INT n do.
-                return {ExitReason::Abort,
-                        t.event.kind == cpu::EventKind::Fault ? all - 1 : all};
-            case ir::Terminal::Kind::None: break;
+                return {ExitReason::Abort, t.event.kind == cpu::EventKind::Fault ? all - 1 : all};
+            case ir::Terminal::Kind::None:
+                break;
         }
         return {ExitReason::Next, all};
     }
@@ -349,6 +472,8 @@ abort:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_interpreter_backend() { return std::make_unique<InterpreterBackend>(); }
+std::unique_ptr<Backend> make_interpreter_backend() {
+    return std::make_unique<InterpreterBackend>();
+}
 
 }  // namespace jitterbug::jit

@@ -28,9 +28,9 @@ void BlockCompiler::compile() {
         const auto i = static_cast<ir::InstRef>(n);
         const ir::Inst& inst = insts[n];
         switch (inst.op) {
-#define OPCODE(name, ...)        \
-    case Opcode::name:           \
-        emit_##name(i, inst);    \
+#define OPCODE(name, ...)     \
+    case Opcode::name:        \
+        emit_##name(i, inst); \
         break;
 #include "jit/ir/opcodes.inc"
 #undef OPCODE
@@ -39,7 +39,8 @@ void BlockCompiler::compile() {
     }
     emit_terminal();
     // Out-of-line code: slow paths, then the exits of aborted instructions.
-    for (std::size_t k = 0; k < slow_paths_.size(); ++k) slow_paths_[k]();
+    for (std::size_t k = 0; k < slow_paths_.size(); ++k)
+        slow_paths_[k]();
     for (auto& [index, exit] : abort_exits_) {
         c.L(exit.label);
         c.mov(dword[r15 + ctx_offset::kEip], exit.eip);
@@ -93,15 +94,21 @@ Xbyak::Address BlockCompiler::seg_addr(unsigned s, std::size_t field) {
 }
 
 namespace {
-void raise_event(cpu::CpuContext& ctx, const cpu::Event* event) { cpu::runtime::raise(ctx, *event); }
+void raise_event(cpu::CpuContext& ctx, const cpu::Event* event) {
+    cpu::runtime::raise(ctx, *event);
+}
 }  // namespace
 
 void BlockCompiler::emit_terminal() {
     const ir::Terminal& t = block_.terminal();
     switch (t.kind) {
         case ir::Terminal::Kind::None:
-        case ir::Terminal::Kind::Dispatch: emit_exit(ExitReason::Next, started_); break;
-        case ir::Terminal::Kind::Link: emit_link(t.target); break;
+        case ir::Terminal::Kind::Dispatch:
+            emit_exit(ExitReason::Next, started_);
+            break;
+        case ir::Terminal::Kind::Link:
+            emit_link(t.target);
+            break;
         case ir::Terminal::Kind::Branch: {
             if (t.cond.is_immediate()) {
                 emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);

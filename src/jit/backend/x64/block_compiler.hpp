@@ -41,11 +41,11 @@ constexpr std::uint64_t pack_exit(ExitReason reason, std::uint32_t retired) {
 }
 
 class BlockCompiler {
-public:
+  public:
     BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const void* epilogue);
     void compile();
 
-private:
+  private:
 #define OPCODE(name, ...) void emit_##name(ir::InstRef i, const ir::Inst& inst);
 #include "jit/ir/opcodes.inc"
 #undef OPCODE
@@ -95,10 +95,14 @@ private:
 // The register of `r` at width `bits` (8, 16, 32 or 64).
 inline Xbyak::Reg sized(const Reg64& r, unsigned bits) {
     switch (bits) {
-        case 8: return r.cvt8();
-        case 16: return r.cvt16();
-        case 32: return r.cvt32();
-        default: return r;
+        case 8:
+            return r.cvt8();
+        case 16:
+            return r.cvt16();
+        case 32:
+            return r.cvt32();
+        default:
+            return r;
     }
 }
 

@@ -30,15 +30,15 @@ void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits
     ra_.define_in(i, dst);
 }
 
-#define BINARY(Name, host)                                                               \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {               \
+#define BINARY(Name, host)                                                                 \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                 \
         binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) { \
-            if (s) {                                                                      \
-                c.host(d, *s);                                                            \
-            } else {                                                                      \
-                c.host(d, imm);                                                           \
-            }                                                                             \
-        });                                                                               \
+            if (s) {                                                                       \
+                c.host(d, *s);                                                             \
+            } else {                                                                       \
+                c.host(d, imm);                                                            \
+            }                                                                              \
+        });                                                                                \
     }
 
 #define kBits 8
@@ -65,7 +65,7 @@ BINARY(Xor32, xor_)
 #undef BINARY
 
 // ADC/SBB: the carry input goes into the host CF with BT.
-#define WITH_CARRY(Name, host, bits)                                      \
+#define WITH_CARRY(Name, host, bits)                                       \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
         const Reg64 src = ra_.use(inst.args[1]);                           \
@@ -83,7 +83,7 @@ WITH_CARRY(Sbb16, sbb, 16)
 WITH_CARRY(Sbb32, sbb, 32)
 #undef WITH_CARRY
 
-#define UNARY(Name, host, bits)                                           \
+#define UNARY(Name, host, bits)                                            \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         unary_alu(i, inst, bits, [this](const Reg& d) { c.host(d); });     \
     }
@@ -111,11 +111,21 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
     const ir::Value& count = inst.args[1];
     auto apply = [&](const Reg& d, auto&& amount) {
         switch (kind) {
-            case kShl: c.shl(d, amount); break;
-            case kShr: c.shr(d, amount); break;
-            case kSar: c.sar(d, amount); break;
-            case kRol: c.rol(d, amount); break;
-            default: c.ror(d, amount); break;
+            case kShl:
+                c.shl(d, amount);
+                break;
+            case kShr:
+                c.shr(d, amount);
+                break;
+            case kSar:
+                c.sar(d, amount);
+                break;
+            case kRol:
+                c.rol(d, amount);
+                break;
+            default:
+                c.ror(d, amount);
+                break;
         }
     };
     if (count.is_immediate()) {
@@ -133,8 +143,10 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
     ra_.define_in(i, dst);
 }
 
-#define SHIFT(Name, kind, bits) \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { shift(i, inst, bits, kind); }
+#define SHIFT(Name, kind, bits)                                            \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        shift(i, inst, bits, kind);                                        \
+    }
 SHIFT(Shl8, kShl, 8)
 SHIFT(Shl16, kShl, 16)
 SHIFT(Shl32, kShl, 32)
@@ -154,24 +166,24 @@ SHIFT(Ror32, kRor, 32)
 
 // ---- Double-precision shifts, bit scans, byte swap -----------------------------
 
-#define DOUBLE_SHIFT(Name, host, bits)                                                 \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {              \
-        const ir::Value& count = inst.args[2];                                          \
-        if (count.is_immediate()) {                                                     \
-            const Reg64 dst = ra_.use_scratch(inst.args[0]);                            \
-            const Reg64 src = ra_.use(inst.args[1]);                                    \
-            const unsigned n = static_cast<unsigned>(count.imm()) & 31;                 \
-            if (n != 0) c.host(sized(dst, bits), sized(src, bits), n);                  \
-            capture_flags(i);                                                           \
-            ra_.define_in(i, dst);                                                      \
-            return;                                                                     \
-        }                                                                               \
-        ra_.use_fixed(count, rcx);                                                      \
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);                                \
-        const Reg64 src = ra_.use(inst.args[1]);                                        \
-        c.host(sized(dst, bits), sized(src, bits), cl);                                 \
-        capture_flags(i);                                                               \
-        ra_.define_in(i, dst);                                                          \
+#define DOUBLE_SHIFT(Name, host, bits)                                     \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const ir::Value& count = inst.args[2];                             \
+        if (count.is_immediate()) {                                        \
+            const Reg64 dst = ra_.use_scratch(inst.args[0]);               \
+            const Reg64 src = ra_.use(inst.args[1]);                       \
+            const unsigned n = static_cast<unsigned>(count.imm()) & 31;    \
+            if (n != 0) c.host(sized(dst, bits), sized(src, bits), n);     \
+            capture_flags(i);                                              \
+            ra_.define_in(i, dst);                                         \
+            return;                                                        \
+        }                                                                  \
+        ra_.use_fixed(count, rcx);                                         \
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
+        const Reg64 src = ra_.use(inst.args[1]);                           \
+        c.host(sized(dst, bits), sized(src, bits), cl);                    \
+        capture_flags(i);                                                  \
+        ra_.define_in(i, dst);                                             \
     }
 DOUBLE_SHIFT(Shld16, shld, 16)
 DOUBLE_SHIFT(Shld32, shld, 32)
@@ -180,7 +192,7 @@ DOUBLE_SHIFT(Shrd32, shrd, 32)
 #undef DOUBLE_SHIFT
 
 // BSF/BSR leave the destination alone for a zero source: start from `old`.
-#define BIT_SCAN(Name, host, bits)                                        \
+#define BIT_SCAN(Name, host, bits)                                         \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 src = ra_.use(inst.args[0]);                           \
         const Reg64 dst = ra_.use_scratch(inst.args[1]);                   \
@@ -215,7 +227,9 @@ void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits,
     capture_flags(i);
     // Assemble the double-width product in RAX, zero-extended.
     switch (bits) {
-        case 8: c.movzx(eax, ax); break;
+        case 8:
+            c.movzx(eax, ax);
+            break;
         case 16:
             c.movzx(eax, ax);
             c.shl(edx, 16);
@@ -231,15 +245,23 @@ void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits,
 }
 
 void BlockCompiler::emit_Mul8(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 8, false); }
-void BlockCompiler::emit_Mul16(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 16, false); }
-void BlockCompiler::emit_Mul32(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 32, false); }
+void BlockCompiler::emit_Mul16(ir::InstRef i, const ir::Inst& inst) {
+    multiply(i, inst, 16, false);
+}
+void BlockCompiler::emit_Mul32(ir::InstRef i, const ir::Inst& inst) {
+    multiply(i, inst, 32, false);
+}
 void BlockCompiler::emit_Imul8(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 8, true); }
-void BlockCompiler::emit_Imul16(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 16, true); }
-void BlockCompiler::emit_Imul32(ir::InstRef i, const ir::Inst& inst) { multiply(i, inst, 32, true); }
+void BlockCompiler::emit_Imul16(ir::InstRef i, const ir::Inst& inst) {
+    multiply(i, inst, 16, true);
+}
+void BlockCompiler::emit_Imul32(ir::InstRef i, const ir::Inst& inst) {
+    multiply(i, inst, 32, true);
+}
 
 // ---- Width changes ------------------------------------------------------------------
 
-#define CONVERT(Name, body)                                               \
+#define CONVERT(Name, body)                                                \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 r = ra_.use_scratch(inst.args[0]);                     \
         body;                                                              \
@@ -271,7 +293,7 @@ void BlockCompiler::emit_Pack32To64(ir::InstRef i, const ir::Inst& inst) {
 
 // ---- Tests and selection ---------------------------------------------------------
 
-#define IS_ZERO(Name, bits)                                               \
+#define IS_ZERO(Name, bits)                                                \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 src = ra_.use(inst.args[0]);                           \
         const Reg64 dst = ra_.define(i);                                   \
@@ -302,7 +324,7 @@ void BlockCompiler::emit_LogicalOr1(ir::InstRef i, const ir::Inst& inst) {
     ra_.define_in(i, r);
 }
 
-#define SELECT(Name)                                                      \
+#define SELECT(Name)                                                       \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 cond = ra_.use(inst.args[0]);                          \
         const Reg64 a = ra_.use(inst.args[1]);                             \

@@ -13,13 +13,15 @@ namespace {
 
 // Saves `regs` around a call, keeping RSP 16-byte aligned.
 void push_all(Xbyak::CodeGenerator& c, const std::vector<Reg64>& regs) {
-    for (const Reg64& r : regs) c.push(r);
+    for (const Reg64& r : regs)
+        c.push(r);
     if (regs.size() % 2) c.sub(rsp, 8);
 }
 
 void pop_all(Xbyak::CodeGenerator& c, const std::vector<Reg64>& regs) {
     if (regs.size() % 2) c.add(rsp, 8);
-    for (auto it = regs.rbegin(); it != regs.rend(); ++it) c.pop(*it);
+    for (auto it = regs.rbegin(); it != regs.rend(); ++it)
+        c.pop(*it);
 }
 
 std::uint32_t read_slow_thunk(cpu::CpuContext& ctx, std::uint32_t linear, std::uint32_t size) {
@@ -98,9 +100,15 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     auto* done = &slow_labels_.emplace_back();
     tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow);
     switch (size) {
-        case 1: c.movzx(dst.cvt32(), byte[host]); break;
-        case 2: c.movzx(dst.cvt32(), word[host]); break;
-        default: c.mov(dst.cvt32(), dword[host]); break;
+        case 1:
+            c.movzx(dst.cvt32(), byte[host]);
+            break;
+        case 2:
+            c.movzx(dst.cvt32(), word[host]);
+            break;
+        default:
+            c.mov(dst.cvt32(), dword[host]);
+            break;
     }
     c.L(*done);
 
@@ -130,9 +138,15 @@ void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
     auto* done = &slow_labels_.emplace_back();
     tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow);
     switch (size) {
-        case 1: c.mov(byte[host], value.cvt8()); break;
-        case 2: c.mov(word[host], value.cvt16()); break;
-        default: c.mov(dword[host], value.cvt32()); break;
+        case 1:
+            c.mov(byte[host], value.cvt8());
+            break;
+        case 2:
+            c.mov(word[host], value.cvt16());
+            break;
+        default:
+            c.mov(dword[host], value.cvt32());
+            break;
     }
     c.L(*done);
 
@@ -167,7 +181,8 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     // Everything in caller-saved registers moves out first; the arguments
     // then come from callee-saved registers, spill slots or immediates.
     ra_.spill_caller_saved();
-    for (unsigned a = 1; a <= 3; ++a) ra_.consume(inst.args[a]);
+    for (unsigned a = 1; a <= 3; ++a)
+        ra_.consume(inst.args[a]);
     ra_.load_into(rsi, inst.args[1]);
     ra_.load_into(rdx, inst.args[2]);
     ra_.load_into(rcx, inst.args[3]);

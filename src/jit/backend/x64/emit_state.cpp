@@ -149,22 +149,54 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     c.popfq();
     const Xbyak::Reg8 d = dst.cvt8();
     switch (cc) {
-        case 0: c.seto(d); break;
-        case 1: c.setno(d); break;
-        case 2: c.setb(d); break;
-        case 3: c.setae(d); break;
-        case 4: c.sete(d); break;
-        case 5: c.setne(d); break;
-        case 6: c.setbe(d); break;
-        case 7: c.seta(d); break;
-        case 8: c.sets(d); break;
-        case 9: c.setns(d); break;
-        case 10: c.setp(d); break;
-        case 11: c.setnp(d); break;
-        case 12: c.setl(d); break;
-        case 13: c.setge(d); break;
-        case 14: c.setle(d); break;
-        default: c.setg(d); break;
+        case 0:
+            c.seto(d);
+            break;
+        case 1:
+            c.setno(d);
+            break;
+        case 2:
+            c.setb(d);
+            break;
+        case 3:
+            c.setae(d);
+            break;
+        case 4:
+            c.sete(d);
+            break;
+        case 5:
+            c.setne(d);
+            break;
+        case 6:
+            c.setbe(d);
+            break;
+        case 7:
+            c.seta(d);
+            break;
+        case 8:
+            c.sets(d);
+            break;
+        case 9:
+            c.setns(d);
+            break;
+        case 10:
+            c.setp(d);
+            break;
+        case 11:
+            c.setnp(d);
+            break;
+        case 12:
+            c.setl(d);
+            break;
+        case 13:
+            c.setge(d);
+            break;
+        case 14:
+            c.setle(d);
+            break;
+        default:
+            c.setg(d);
+            break;
     }
     c.movzx(dst.cvt32(), d);
 }

@@ -28,8 +28,10 @@ constexpr bool is_caller_saved(int r) {
         case Xbyak::Operand::R8:
         case Xbyak::Operand::R9:
         case Xbyak::Operand::R10:
-        case Xbyak::Operand::R11: return true;
-        default: return false;
+        case Xbyak::Operand::R11:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -41,7 +43,8 @@ RegAlloc::RegAlloc(Xbyak::CodeGenerator& code, const ir::Block& block)
       spilled_(block.insts().size(), false),
       defined_(block.insts().size(), false),
       remaining_(block.insts().size(), 0) {
-    for (std::size_t i = 0; i < block.insts().size(); ++i) remaining_[i] = block.insts()[i].use_count;
+    for (std::size_t i = 0; i < block.insts().size(); ++i)
+        remaining_[i] = block.insts()[i].use_count;
 }
 
 Xbyak::Address RegAlloc::spill_slot(ir::InstRef i) const {
@@ -199,7 +202,8 @@ Reg64 RegAlloc::scratch() {
 
 void RegAlloc::reserve(const Reg64& r) {
     const int idx = r.getIdx();
-    if (regs_[idx].locked) throw std::logic_error("x64 register allocator: reserved register locked");
+    if (regs_[idx].locked)
+        throw std::logic_error("x64 register allocator: reserved register locked");
     if (regs_[idx].value != ir::kNoInst) {
         const int other = find_free();
         const ir::InstRef moved = regs_[idx].value;

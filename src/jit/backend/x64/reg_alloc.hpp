@@ -23,7 +23,7 @@ constexpr std::size_t kMaxIrInsts = 4096;
 constexpr std::size_t kFrameSize = kMaxIrInsts * 8 + 8;
 
 class RegAlloc {
-public:
+  public:
     RegAlloc(Xbyak::CodeGenerator& code, const ir::Block& block);
 
     // A register holding `v`, locked until end_inst().
@@ -55,7 +55,7 @@ public:
 
     bool is_defined(ir::InstRef i) const { return defined_[i]; }
 
-private:
+  private:
     struct HostReg {
         ir::InstRef value = ir::kNoInst;
         bool locked = false;

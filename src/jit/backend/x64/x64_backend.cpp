@@ -8,6 +8,7 @@
 #include "cpu/cpu_context.hpp"
 #include "jit/backend/backend.hpp"
 #include "jit/backend/x64/block_compiler.hpp"
+#include "jit/backend/x64/host_disassembler.hpp"
 #include "util/log.hpp"
 
 namespace jitterbug::jit {
@@ -20,7 +21,7 @@ constexpr std::size_t kCodeBufferSize = std::size_t{64} << 20;
 constexpr std::size_t kMaxBlockCode = std::size_t{1} << 20;
 
 class ExecutableMemory {
-public:
+  public:
     explicit ExecutableMemory(std::size_t size) : size_(size) {
         void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE | PROT_EXEC,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -34,13 +35,13 @@ public:
     std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
 
-private:
+  private:
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
 };
 
 class X64Backend final : public Backend {
-public:
+  public:
     X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
         emit_trampoline();
     }
@@ -62,6 +63,12 @@ public:
             throw std::logic_error(std::string("xbyak: ") + e.what());
         }
         tb.host_code = memory_.data() + start;
+        if (log::jit().should_log(spdlog::level::debug)) {
+            log::jit().debug(
+                "host code of block {:#x} ({} bytes):\n{}", block.location().eip,
+                code_.getSize() - start,
+                x64::disassemble_host(memory_.data() + start, code_.getSize() - start));
+        }
         return true;
     }
 
@@ -76,7 +83,7 @@ public:
         code_.setSize(trampoline_size_);
     }
 
-private:
+  private:
     // enter(ctx, code): saves the callee-saved registers, sets R15 to the
     // context, reserves the spill frame and jumps to the block. Blocks leave
     // through the epilogue with the packed BlockExit in RAX.
