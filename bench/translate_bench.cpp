@@ -40,12 +40,12 @@ struct CodeImage {
 
 std::vector<ir::Block> translate_all(CodeImage& img, std::uint64_t& guest_insns) {
     std::vector<ir::Block> blocks;
-    cpu::Translator translator(img.mmu, 0xFFFFFFFF);
+    cpu::Translator translator(img.mmu);
     for (std::uint32_t eip = img.start; eip < img.end && blocks.size() < 2000;) {
         cpu::TranslatedCode code;
         blocks.push_back(translator.translate(
-            LocationDescriptor{eip, 0, mode::kCode32 | mode::kStack32 | mode::kProtected}, {},
-            code));
+            LocationDescriptor{eip, 0, mode::kCode32 | mode::kStack32 | mode::kProtected},
+            0xFFFFFFFF, {}, code));
         guest_insns += blocks.back().guest_instructions;
         eip += code.size ? code.size : 1;
     }

@@ -30,7 +30,7 @@ CpuState reset_state() {
 }
 
 Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backend)
-    : ctx_(std::make_unique<CpuContext>()), mmu_(memory, ctx_->tlb), io_(io) {
+    : ctx_(std::make_unique<CpuContext>()), mmu_(memory, ctx_->tlb), io_(io), translator_(mmu_) {
     ctx_->cpu = this;
     mmu_.set_code_observer(this);
     if (backend == BackendKind::Jit) {
@@ -185,9 +185,9 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
 
 std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
                                                       std::uint64_t phys) {
-    Translator translator(mmu_, ctx_->state.segment(SegReg::Cs).limit);
     TranslatedCode code;
-    const ir::Block block = translator.translate(loc, TranslatorLimits{}, code);
+    const ir::Block block =
+        translator_.translate(loc, ctx_->state.segment(SegReg::Cs).limit, TranslatorLimits{}, code);
     if (const std::string problem = ir::verify(block); !problem.empty()) {
         throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
     }

@@ -81,6 +81,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::unique_ptr<CpuContext> ctx_;
     mmu::Mmu mmu_;
     devices::PortIoBus& io_;
+    Translator translator_;
     std::unique_ptr<jit::Backend> backend_;
     jit::BlockCache cache_;
     CpuStatistics stats_;

@@ -13,8 +13,8 @@ constexpr unsigned kMaxInstructionLength = 15;
 
 }  // namespace
 
-ir::Block Translator::translate(const LocationDescriptor& loc, TranslatorLimits limits,
-                                TranslatedCode& code) {
+ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_limit,
+                                TranslatorLimits limits, TranslatedCode& code) {
     ir::Block block(loc);
     ir::Builder builder(block);
     const semantics::SemanticsTable& table = semantics::semantics_table();
@@ -88,7 +88,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, TranslatorLimits 
         }
         code.size += length;
 
-        if (eip + length - 1 > cs_limit_ || eip + length - 1 < eip) {
+        if (eip + length - 1 > cs_limit || eip + length - 1 < eip) {
             e.raise(vector::GP, 0);  // beyond the code segment limit
         } else if (status != DecodeStatus::Ok) {
             e.raise(vector::UD);

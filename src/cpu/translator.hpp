@@ -30,17 +30,16 @@ struct TranslatorLimits {
 
 class Translator {
   public:
-    Translator(mmu::Mmu& mmu, std::uint32_t cs_limit) : mmu_(mmu), cs_limit_(cs_limit) {}
+    explicit Translator(mmu::Mmu& mmu) : mmu_(mmu) {}
 
-    // Translates the block at `loc`. The first instruction's code must be
-    // fetchable (the caller raises its fetch fault); `code` receives where
-    // the guest code lies.
-    ir::Block translate(const LocationDescriptor& loc, TranslatorLimits limits,
-                        TranslatedCode& code);
+    // Translates the block at `loc`, whose instructions must lie within
+    // `cs_limit`. The first instruction's code must be fetchable (the caller
+    // raises its fetch fault); `code` receives where the guest code lies.
+    ir::Block translate(const LocationDescriptor& loc, std::uint32_t cs_limit,
+                        TranslatorLimits limits, TranslatedCode& code);
 
   private:
     mmu::Mmu& mmu_;
-    std::uint32_t cs_limit_;
     Decoder decoder_;
 };
 

@@ -5,24 +5,6 @@
 namespace jitterbug::cpu::semantics {
 namespace {
 
-// Loads segment register `s` with `selector` (U16): in real and v86 mode the
-// base follows the selector; in protected mode the descriptor is loaded and
-// checked by the runtime. Loading SS inhibits interrupts for one instruction
-// (SDM Vol. 3A, 6.8.3), so the block ends and the dispatcher steps the next
-// instruction alone.
-void load_segment(Emitter& e, SegReg s, Value selector) {
-    if (e.real_addressing()) {
-        e.ir.set_seg_real(s, selector);
-    } else {
-        e.ir.call(HelperId::load_segment, ir::imm32(static_cast<unsigned>(s)),
-                  e.ir.zero_extend_32(selector));
-    }
-    if (s == SegReg::Ss) {
-        e.ir.call(HelperId::inhibit_interrupts);
-        e.end_block();
-    }
-}
-
 void mov(Emitter& e) {
     const Operand& dst = e.insn.op(0);
     const Operand& src = e.insn.op(1);
@@ -37,7 +19,9 @@ void mov(Emitter& e) {
             e.raise(vector::UD);  // MOV CS is invalid (SDM Vol. 2B, MOV)
             return;
         }
-        load_segment(e, static_cast<SegReg>(dst.reg), e.read(1, 16));
+        const auto s = static_cast<SegReg>(dst.reg);
+        e.load_segment(s, e.read(1, 16));
+        if (s == SegReg::Ss) e.end_block();  // the next instruction runs in the shadow
         return;
     }
     Place d = e.place(0);

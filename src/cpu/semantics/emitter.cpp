@@ -164,6 +164,18 @@ Emitter::Popped Emitter::pop(unsigned bits) {
     return {v, adjust_stack_pointer(sp, static_cast<std::int32_t>(bits / 8))};
 }
 
+// ---- Segment registers ---------------------------------------------------------------
+
+void Emitter::load_segment(SegReg s, Value selector) {
+    if (real_addressing()) {
+        ir.set_seg_real(s, selector);
+    } else {
+        ir.call(HelperId::load_segment, ir::imm32(static_cast<unsigned>(s)),
+                ir.zero_extend_32(selector));
+    }
+    if (s == SegReg::Ss) ir.call(HelperId::inhibit_interrupts);
+}
+
 // ---- Flags ----------------------------------------------------------------------------
 
 void Emitter::set_flags_from(Value op_result, std::uint32_t mask) {

@@ -77,6 +77,13 @@ class Emitter {
     };
     Popped pop(unsigned bits);
 
+    // ---- Segment registers -------------------------------------------------------
+    // Loads segment register `s` with `selector` (U16): by selector in real and
+    // virtual-8086 mode, through the descriptor (checked by the runtime) in
+    // protected mode. Loading SS also holds interrupts off for one
+    // instruction (SDM Vol. 3A, 6.8.3); the caller must end the block.
+    void load_segment(SegReg s, Value selector);
+
     // ---- Flags -------------------------------------------------------------------
     // Sets the status flags in `mask` from the flags of `op_result`.
     void set_flags_from(Value op_result, std::uint32_t mask = eflags::kArithmetic);

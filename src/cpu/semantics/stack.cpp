@@ -4,15 +4,6 @@
 namespace jitterbug::cpu::semantics {
 namespace {
 
-void load_segment(Emitter& e, SegReg s, Value selector) {
-    if (e.real_addressing()) {
-        e.ir.set_seg_real(s, selector);
-    } else {
-        e.ir.call(HelperId::load_segment, ir::imm32(static_cast<unsigned>(s)),
-                  e.ir.zero_extend_32(selector));
-    }
-}
-
 void push(Emitter& e) {
     const Operand& op = e.insn.op(0);
     const unsigned bits = e.operand_size();
@@ -36,12 +27,9 @@ void pop(Emitter& e) {
     switch (op.kind) {
         case OperandKind::Segment: {
             const auto s = static_cast<SegReg>(op.reg);
-            load_segment(e, s, e.ir.truncate(p.value, 16));
+            e.load_segment(s, e.ir.truncate(p.value, 16));
             e.set_stack_pointer(p.new_sp);
-            if (s == SegReg::Ss) {
-                e.ir.call(HelperId::inhibit_interrupts);
-                e.end_block();
-            }
+            if (s == SegReg::Ss) e.end_block();  // the next instruction runs in the shadow
             return;
         }
         case OperandKind::Memory: {

@@ -165,21 +165,7 @@ void RegAlloc::use_fixed(const ir::Value& v, const Reg64& r) {
         regs_[idx].locked = true;
         return;
     }
-    if (regs_[idx].locked) throw std::logic_error("x64 register allocator: fixed register locked");
-    // Keep the evicted value in a register if one is free.
-    if (regs_[idx].value != ir::kNoInst) {
-        const int other = find_free();
-        const ir::InstRef moved = regs_[idx].value;
-        if (other >= 0) {
-            code_.mov(Reg64(other), r);
-            regs_[other].value = moved;
-            reg_of_[moved] = static_cast<std::int8_t>(other);
-            regs_[idx].value = ir::kNoInst;
-        } else {
-            evict(idx);
-        }
-    }
-    regs_[idx].locked = true;
+    reserve(r);
     load_into(r, v);
     note_use(v);
 }
@@ -202,8 +188,8 @@ Reg64 RegAlloc::scratch() {
 
 void RegAlloc::reserve(const Reg64& r) {
     const int idx = r.getIdx();
-    if (regs_[idx].locked)
-        throw std::logic_error("x64 register allocator: reserved register locked");
+    if (regs_[idx].locked) throw std::logic_error("x64 register allocator: fixed register locked");
+    // Keep the displaced value in a register if one is free.
     if (regs_[idx].value != ir::kNoInst) {
         const int other = find_free();
         const ir::InstRef moved = regs_[idx].value;
