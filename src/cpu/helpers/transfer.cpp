@@ -108,7 +108,7 @@ std::uint64_t helper_far_return(CpuContext& ctx, std::uint32_t flags, std::uint3
     if (!op32) eip &= 0xFFFF;
     const auto selector = static_cast<std::uint16_t>(cs);
     if (st.protected_mode() && !st.v86_mode() && (selector & 3) > st.cpl()) {
-        // A return to an outer privilege level switches stacks: not yet.
+        // A return to an outer privilege level switches stacks (issue 5).
         runtime::raise_fault(ctx, vector::GP, selector & 0xFFFC);
         return 0;
     }
@@ -135,7 +135,7 @@ std::uint64_t helper_iret(CpuContext& ctx, std::uint32_t flags, std::uint32_t, s
     } else {
         if (st.v86_mode() || (st.eflags & eflags::NT) || (selector & 3) != st.cpl() ||
             (op32 && (fl & eflags::VM) && st.cpl() == 0)) {
-            // Task returns, virtual-8086 mode and privilege changes: not yet.
+            // Task returns, virtual-8086 mode and privilege changes (issue 5).
             runtime::raise_fault(ctx, vector::GP, 0);
             return 0;
         }
