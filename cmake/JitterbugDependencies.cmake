@@ -11,6 +11,10 @@ if(JITTERBUG_JIT)
 endif()
 if(JITTERBUG_TESTS)
     find_package(doctest REQUIRED CONFIG)
+    # The hardware-captured CPU test data (tests/isa) comes gzip-compressed,
+    # with its metadata in JSON.
+    find_package(ZLIB REQUIRED)
+    find_package(nlohmann_json 3 REQUIRED CONFIG)
 endif()
 if(JITTERBUG_BENCH)
     find_package(benchmark REQUIRED CONFIG)

@@ -77,10 +77,14 @@ LocationDescriptor Cpu::current_location() const {
     return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
 }
 
-CpuExit Cpu::run() {
+CpuExit Cpu::run(std::uint64_t max_instructions) {
     CpuContext& ctx = *ctx_;
+    const std::uint64_t start = stats_.instructions + stats_.events_delivered;
     try {
         for (;;) {
+            if (stats_.instructions + stats_.events_delivered - start >= max_instructions) {
+                return CpuExit::InstructionLimit;
+            }
             if (ctx.exit_request.load(std::memory_order_relaxed) & exit_request::kStop) {
                 ctx.exit_request.fetch_and(~exit_request::kStop, std::memory_order_relaxed);
                 return CpuExit::Stopped;
@@ -211,6 +215,10 @@ void Cpu::compile(const ir::Block& block, jit::TranslationBlock& tb) {
     cache_.clear();
     ++stats_.code_flushes;
     if (!backend_->compile(block, tb)) throw std::logic_error("block does not fit the code space");
+}
+
+void Cpu::invalidate_code(PhysicalAddress phys, std::uint64_t size) {
+    if (size != 0) cache_.invalidate(phys.value, size, nullptr);
 }
 
 bool Cpu::is_code_page(std::uint32_t phys_page) const { return cache_.is_code_page(phys_page); }

@@ -27,6 +27,7 @@ enum class CpuExit {
     Halted,               // HLT with EFLAGS.IF = 0: nothing can wake the CPU
     WaitingForInterrupt,  // HLT with EFLAGS.IF = 1
     Shutdown,             // triple fault
+    InstructionLimit,     // the instruction budget given to run() is spent
     InternalError,        // a bug in the emulator; see error()
 };
 
@@ -34,6 +35,7 @@ struct CpuStatistics {
     std::uint64_t instructions = 0;
     std::uint64_t blocks_translated = 0;
     std::uint64_t code_flushes = 0;
+    std::uint64_t events_delivered = 0;  // exceptions and interrupts
 };
 
 class Cpu final : public mmu::CodeWriteObserver {
@@ -51,15 +53,24 @@ class Cpu final : public mmu::CodeWriteObserver {
     const CpuStatistics& statistics() const { return stats_; }
     const std::string& error() const { return error_; }
     bool halted() const { return halted_; }
+    // The last exception or interrupt delivered (or whose delivery shut the CPU down).
+    const Event& last_event() const { return last_event_; }
 
     // Processor RESET (SDM Vol. 3A, 9.1).
     void reset();
     // Installs a whole new state (loaders, tests); flushes the TLB.
     void set_state(const CpuState& state);
-    // Runs until one of the CpuExit conditions.
-    CpuExit run();
+    // Runs until one of the CpuExit conditions. With a budget, returns
+    // InstructionLimit at the first block boundary once at least
+    // `max_instructions` more instructions have retired; each delivered
+    // exception or interrupt counts as one, so that a fault loop ends too.
+    CpuExit run(std::uint64_t max_instructions = ~std::uint64_t{0});
     // Makes run() return at the next block boundary. Thread-safe.
     void request_stop();
+
+    // Guest memory [phys, phys + size) was written other than by the CPU (a
+    // loader, a test, DMA): translations of it are dropped.
+    void invalidate_code(PhysicalAddress phys, std::uint64_t size);
 
     // Delivers an exception or interrupt now (SDM Vol. 3A, 6.12), escalating to
     // #DF and shutdown as the SDM prescribes.
@@ -87,6 +98,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     CpuStatistics stats_;
     bool halted_ = false;
     bool shutdown_ = false;
+    Event last_event_;
     std::string error_;
 };
 

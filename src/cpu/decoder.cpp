@@ -91,6 +91,17 @@ Operand convert_memory(const ZydisDecodedOperand& z) {
 Decoder::Decoder() : impl_(std::make_unique<Impl>()) {
     ZydisDecoderInit(&impl_->decoder16, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
     ZydisDecoderInit(&impl_->decoder32, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    // A P6 knows none of the later meanings of old prefixes and opcodes:
+    // 3E before an indirect branch is DS (not NOTRACK), F2 is REPNE (not BND),
+    // F3 0F BC/BD are BSF/BSR (not TZCNT/LZCNT).
+    for (ZydisDecoder* d : {&impl_->decoder16, &impl_->decoder32}) {
+        for (ZydisDecoderMode m :
+             {ZYDIS_DECODER_MODE_CET, ZYDIS_DECODER_MODE_MPX, ZYDIS_DECODER_MODE_TZCNT,
+              ZYDIS_DECODER_MODE_LZCNT, ZYDIS_DECODER_MODE_WBNOINVD, ZYDIS_DECODER_MODE_CLDEMOTE,
+              ZYDIS_DECODER_MODE_KNC, ZYDIS_DECODER_MODE_AMD_BRANCHES}) {
+            ZydisDecoderEnableMode(d, m, ZYAN_FALSE);
+        }
+    }
 }
 
 Decoder::~Decoder() = default;

@@ -146,10 +146,12 @@ bool deliver_protected(CpuContext& ctx, const Event& e) {
 
 void Cpu::deliver(const Event& event) {
     CpuContext& ctx = *ctx_;
+    ++stats_.events_delivered;
     Event current = event;
     // Each round either delivers, escalates towards #DF or shuts down; the
     // bound only guards against a chain the rules above did not foresee.
     for (int round = 0; round < 8; ++round) {
+        last_event_ = current;
         if (current.vector == vector::PF) ctx.state.cr2 = current.fault_address;
         ctx.event = {};
         ctx.abort_instruction = 0;

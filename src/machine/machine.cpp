@@ -197,6 +197,8 @@ Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image,
     Result<machine::MultibootLoad> load =
         machine::load_multiboot(impl_->memory, impl_->config.memory_bytes, image, cmdline);
     if (!load) return load.error();
+    // Anything translated before (the firmware's code) may have been overwritten.
+    impl_->cpu->invalidate_code(PhysicalAddress{0}, impl_->config.memory_bytes);
     impl_->cpu->set_state(load->entry_state);
     return {};
 }
@@ -234,6 +236,7 @@ RunResult Machine::run() {
                 result.exit_status = 3;
                 result.detail = "triple fault";
                 break;
+            case cpu::CpuExit::InstructionLimit:  // run() sets no budget
             case cpu::CpuExit::InternalError:
                 result.reason = StopReason::Error;
                 result.exit_status = 125;

@@ -1,4 +1,4 @@
-// CPUID and RDTSC.
+// CPUID, RDTSC and WAIT.
 #include <array>
 #include <cstring>
 
@@ -9,10 +9,11 @@ namespace jitterbug::cpu {
 namespace {
 
 // CPUID.1:EDX feature bits (SDM Vol. 2A, Table 3-11). Exactly what is
-// implemented: time-stamp counter and CMOVcc. No x87 yet.
+// implemented: time-stamp counter, CMPXCHG8B and CMOVcc. No x87 yet.
 constexpr std::uint32_t kFeatureTsc = 1u << 4;
+constexpr std::uint32_t kFeatureCx8 = 1u << 8;
 constexpr std::uint32_t kFeatureCmov = 1u << 15;
-constexpr std::uint32_t kFeatures = kFeatureTsc | kFeatureCmov;
+constexpr std::uint32_t kFeatures = kFeatureTsc | kFeatureCx8 | kFeatureCmov;
 
 constexpr std::uint32_t kMaxBasicLeaf = 1;
 constexpr std::uint32_t kMaxExtendedLeaf = 0x80000004;
@@ -61,6 +62,12 @@ std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
     st.reg(Gpr::Ebx) = r[1];
     st.reg(Gpr::Ecx) = r[2];
     st.reg(Gpr::Edx) = r[3];
+    return 0;
+}
+
+std::uint64_t helper_fwait(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
+    const std::uint32_t cr0 = ctx.state.cr0;
+    if ((cr0 & cr0::MP) && (cr0 & cr0::TS)) runtime::raise_fault(ctx, vector::NM);
     return 0;
 }
 

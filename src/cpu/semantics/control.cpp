@@ -114,6 +114,33 @@ void into(Emitter& e) {
     e.jump(e.next_eip());
 }
 
+// BOUND r, m16&16 / m32&32: #BR when the signed index is outside the bounds.
+void bound(Emitter& e) {
+    const Operand& m = e.insn.op(1);
+    if (m.kind != OperandKind::Memory) {
+        e.raise(vector::UD);
+        return;
+    }
+    const unsigned bits = e.operand_size();
+    const auto seg = static_cast<SegReg>(m.mem.segment);
+    const Value ea = e.effective_address(m.mem);
+    Value upper_at = e.ir.add(ea, ir::imm32(bits / 8));
+    if (e.address_size() == 16) upper_at = e.ir.and_(upper_at, ir::imm32(0xFFFF));
+    const Value lower = e.ir.sign_extend_32(e.load(seg, ea, bits));
+    const Value upper = e.ir.sign_extend_32(e.load(seg, upper_at, bits));
+    const Value index = e.ir.sign_extend_32(e.read(0, bits));
+    e.ir.call(HelperId::bound, index, lower, upper);
+}
+
+// INT1 (ICEBP, F1): a debug exception reported as a trap, delivered without
+// the gate-DPL check of INT n.
+void int1(Emitter& e) {
+    ir::Terminal& t = e.ir.block().terminal();
+    t.kind = ir::Terminal::Kind::Raise;
+    t.target = e.eip();
+    t.event = Event{EventKind::Trap, vector::DB, false, 0, e.next_eip()};
+}
+
 void hlt(Emitter& e) {
     if (e.location().protected_mode() && e.location().cpl() != 0) {
         e.raise(vector::GP, 0);  // privileged (SDM Vol. 2A, HLT)
@@ -142,6 +169,8 @@ void register_control(SemanticsTable& t) {
     t.add(ZYDIS_MNEMONIC_INT, int_n);
     t.add(ZYDIS_MNEMONIC_INT3, int3);
     t.add(ZYDIS_MNEMONIC_INTO, into);
+    t.add(ZYDIS_MNEMONIC_INT1, int1);
+    t.add(ZYDIS_MNEMONIC_BOUND, bound);
     t.add(ZYDIS_MNEMONIC_HLT, hlt);
 }
 

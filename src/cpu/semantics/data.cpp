@@ -20,7 +20,7 @@ void mov(Emitter& e) {
             return;
         }
         const auto s = static_cast<SegReg>(dst.reg);
-        e.load_segment(s, e.read(1, 16));
+        e.load_segment(s, e.read(1, 16), s == SegReg::Ss);
         if (s == SegReg::Ss) e.end_block();  // the next instruction runs in the shadow
         return;
     }
@@ -49,16 +49,41 @@ void lea(Emitter& e) {
     e.write(d, e.ir.truncate(e.effective_address(m.mem), d.bits));
 }
 
-void xchg(Emitter& e) {
-    // A memory operand is written first: its fault leaves both unchanged.
-    const bool first_is_memory = e.insn.op(0).kind == OperandKind::Memory;
-    Place a = e.place(first_is_memory ? 0 : 1);
-    Place b = e.place(first_is_memory ? 1 : 0);
-    e.check_writable(a);
-    const Value va = e.read(a);
-    const Value vb = e.read(b, a.bits);
-    e.write(a, vb);
-    e.write(b, va);
+// LDS/LES/LFS/LGS/LSS r, m16:16/32: offset then selector from memory; the
+// segment register is loaded before the general register is written.
+void load_far_pointer(Emitter& e) {
+    const Operand& m = e.insn.op(1);
+    if (m.kind != OperandKind::Memory) {
+        e.raise(vector::UD);
+        return;
+    }
+    SegReg s = SegReg::Ds;
+    switch (static_cast<ZydisMnemonic>(e.insn.mnemonic)) {
+        case ZYDIS_MNEMONIC_LES:
+            s = SegReg::Es;
+            break;
+        case ZYDIS_MNEMONIC_LFS:
+            s = SegReg::Fs;
+            break;
+        case ZYDIS_MNEMONIC_LGS:
+            s = SegReg::Gs;
+            break;
+        case ZYDIS_MNEMONIC_LSS:
+            s = SegReg::Ss;
+            break;
+        default:
+            break;
+    }
+    Place d = e.place(0);
+    const auto seg = static_cast<SegReg>(m.mem.segment);
+    const Value ea = e.effective_address(m.mem);
+    const Value offset = e.load(seg, ea, d.bits);
+    Value sel_at = e.ir.add(ea, ir::imm32(d.bits / 8));
+    if (e.address_size() == 16) sel_at = e.ir.and_(sel_at, ir::imm32(0xFFFF));
+    const Value selector = e.load(seg, sel_at, 16);
+    e.load_segment(s, selector, false);
+    e.write(d, offset);
+    if (s == SegReg::Ss) e.end_block();  // the stack width may have changed
 }
 
 void cbw(Emitter& e) {  // CBW / CWDE: AX = sext(AL) or EAX = sext(AX)
@@ -188,7 +213,10 @@ void register_data(SemanticsTable& t) {
     t.add(ZYDIS_MNEMONIC_MOVZX, movzx);
     t.add(ZYDIS_MNEMONIC_MOVSX, movsx);
     t.add(ZYDIS_MNEMONIC_LEA, lea);
-    t.add(ZYDIS_MNEMONIC_XCHG, xchg);
+    for (auto m : {ZYDIS_MNEMONIC_LDS, ZYDIS_MNEMONIC_LES, ZYDIS_MNEMONIC_LFS, ZYDIS_MNEMONIC_LGS,
+                   ZYDIS_MNEMONIC_LSS}) {
+        t.add(m, load_far_pointer);
+    }
     t.add(ZYDIS_MNEMONIC_CBW, cbw);
     t.add(ZYDIS_MNEMONIC_CWDE, cbw);
     t.add(ZYDIS_MNEMONIC_CWD, cwd);

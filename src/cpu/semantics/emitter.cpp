@@ -166,14 +166,14 @@ Emitter::Popped Emitter::pop(unsigned bits) {
 
 // ---- Segment registers ---------------------------------------------------------------
 
-void Emitter::load_segment(SegReg s, Value selector) {
+void Emitter::load_segment(SegReg s, Value selector, bool shadow) {
     if (real_addressing()) {
         ir.set_seg_real(s, selector);
     } else {
         ir.call(HelperId::load_segment, ir::imm32(static_cast<unsigned>(s)),
                 ir.zero_extend_32(selector));
     }
-    if (s == SegReg::Ss) ir.call(HelperId::inhibit_interrupts);
+    if (shadow) ir.call(HelperId::inhibit_interrupts);
 }
 
 // ---- Flags ----------------------------------------------------------------------------

@@ -80,9 +80,9 @@ class Emitter {
     // ---- Segment registers -------------------------------------------------------
     // Loads segment register `s` with `selector` (U16): by selector in real and
     // virtual-8086 mode, through the descriptor (checked by the runtime) in
-    // protected mode. Loading SS also holds interrupts off for one
-    // instruction (SDM Vol. 3A, 6.8.3); the caller must end the block.
-    void load_segment(SegReg s, Value selector);
+    // protected mode. MOV SS and POP SS also hold interrupts off for one
+    // instruction (`shadow`, SDM Vol. 3A, 6.8.3); the caller then ends the block.
+    void load_segment(SegReg s, Value selector, bool shadow);
 
     // ---- Flags -------------------------------------------------------------------
     // Sets the status flags in `mask` from the flags of `op_result`.
@@ -118,6 +118,8 @@ void register_stack(SemanticsTable& t);
 void register_control(SemanticsTable& t);
 void register_shift(SemanticsTable& t);
 void register_bits(SemanticsTable& t);
+void register_exchange(SemanticsTable& t);
+void register_bcd(SemanticsTable& t);
 void register_muldiv(SemanticsTable& t);
 void register_string(SemanticsTable& t);
 void register_flags(SemanticsTable& t);

@@ -43,6 +43,11 @@ void sti(Emitter& e) {
     e.end_block();
 }
 
+// SALC (D6, undocumented): AL = CF ? 0xFF : 0; flags unchanged.
+void salc(Emitter& e) {
+    e.ir.set_gpr(8, 0, e.ir.select(e.ir.carry_flag(), ir::imm8(0xFF), ir::imm8(0)));
+}
+
 }  // namespace
 
 void register_flags(SemanticsTable& t) {
@@ -53,6 +58,7 @@ void register_flags(SemanticsTable& t) {
     t.add(ZYDIS_MNEMONIC_STD, change_eflags<eflags::DF, true>);
     t.add(ZYDIS_MNEMONIC_CLI, cli);
     t.add(ZYDIS_MNEMONIC_STI, sti);
+    t.add(ZYDIS_MNEMONIC_SALC, salc);
 }
 
 }  // namespace jitterbug::cpu::semantics

@@ -27,7 +27,7 @@ void pop(Emitter& e) {
     switch (op.kind) {
         case OperandKind::Segment: {
             const auto s = static_cast<SegReg>(op.reg);
-            e.load_segment(s, e.ir.truncate(p.value, 16));
+            e.load_segment(s, e.ir.truncate(p.value, 16), s == SegReg::Ss);
             e.set_stack_pointer(p.new_sp);
             if (s == SegReg::Ss) e.end_block();  // the next instruction runs in the shadow
             return;

@@ -11,6 +11,8 @@ const SemanticsTable& semantics_table() {
         register_control(t);
         register_shift(t);
         register_bits(t);
+        register_exchange(t);
+        register_bcd(t);
         register_muldiv(t);
         register_string(t);
         register_flags(t);

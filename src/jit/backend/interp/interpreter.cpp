@@ -189,6 +189,12 @@ ev::Out shift(std::uint32_t a, std::uint32_t count) {
     if (c == 0) return {a & ev::kMask<Bits>, 0};
     return Fn(a, c);
 }
+template <unsigned Bits, ev::Out (*Fn)(std::uint32_t, unsigned, bool)>
+ev::Out rotate_carry(std::uint32_t a, std::uint32_t count, std::uint32_t carry) {
+    const unsigned c = count & 31;
+    if (c == 0) return {a & ev::kMask<Bits>, 0};
+    return Fn(a, c, (carry & 1) != 0);
+}
 template <unsigned Bits, ev::Out (*Fn)(std::uint32_t, std::uint32_t, unsigned)>
 ev::Out shift3(std::uint32_t a, std::uint32_t b, std::uint32_t count) {
     const unsigned c = count & 31;
@@ -320,6 +326,24 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
                 SIZED(Sar, sar2)
                 SIZED(Rol, rol2)
                 SIZED(Ror, ror2)
+            case Opcode::Rcl8:
+                ALU_OUT((rotate_carry<8, ev::rcl<8>>(A, B, C)));
+                break;
+            case Opcode::Rcl16:
+                ALU_OUT((rotate_carry<16, ev::rcl<16>>(A, B, C)));
+                break;
+            case Opcode::Rcl32:
+                ALU_OUT((rotate_carry<32, ev::rcl<32>>(A, B, C)));
+                break;
+            case Opcode::Rcr8:
+                ALU_OUT((rotate_carry<8, ev::rcr<8>>(A, B, C)));
+                break;
+            case Opcode::Rcr16:
+                ALU_OUT((rotate_carry<16, ev::rcr<16>>(A, B, C)));
+                break;
+            case Opcode::Rcr32:
+                ALU_OUT((rotate_carry<32, ev::rcr<32>>(A, B, C)));
+                break;
             case Opcode::Shld16:
                 ALU_OUT((shift3<16, ev::shld<16>>(A, B, C)));
                 break;

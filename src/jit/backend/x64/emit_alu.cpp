@@ -12,7 +12,13 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
     const Reg64 dst = ra_.use_scratch(inst.args[0]);
     const ir::Value& b = inst.args[1];
     if (b.is_immediate()) {
-        op(sized(dst, bits), nullptr, static_cast<std::uint32_t>(b.imm()));
+        // xbyak wants the immediate in the signed range of the operand width.
+        const std::uint64_t v = b.imm();
+        const std::uint32_t imm =
+            bits == 8    ? static_cast<std::uint32_t>(static_cast<std::int8_t>(v))
+            : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
+                         : static_cast<std::uint32_t>(v);
+        op(sized(dst, bits), nullptr, imm);
     } else {
         const Reg64 src = ra_.use(b);
         const Reg s = sized(src, bits);
@@ -163,6 +169,32 @@ SHIFT(Ror8, kRor, 8)
 SHIFT(Ror16, kRor, 16)
 SHIFT(Ror32, kRor, 32)
 #undef SHIFT
+
+// ---- Rotates through carry: CF goes into the host's CF with BT -----------------
+
+#define ROTATE_CARRY(Name, host, bits)                                     \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        const ir::Value& count = inst.args[1];                             \
+        if (!count.is_immediate()) ra_.use_fixed(count, rcx);              \
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
+        const Reg64 carry = ra_.use(inst.args[2]);                         \
+        c.bt(carry.cvt32(), 0);                                            \
+        if (count.is_immediate()) {                                        \
+            const unsigned n = static_cast<unsigned>(count.imm()) & 31;    \
+            if (n != 0) c.host(sized(dst, bits), n);                       \
+        } else {                                                           \
+            c.host(sized(dst, bits), cl);                                  \
+        }                                                                  \
+        capture_flags(i);                                                  \
+        ra_.define_in(i, dst);                                             \
+    }
+ROTATE_CARRY(Rcl8, rcl, 8)
+ROTATE_CARRY(Rcl16, rcl, 16)
+ROTATE_CARRY(Rcl32, rcl, 32)
+ROTATE_CARRY(Rcr8, rcr, 8)
+ROTATE_CARRY(Rcr16, rcr, 16)
+ROTATE_CARRY(Rcr32, rcr, 32)
+#undef ROTATE_CARRY
 
 // ---- Double-precision shifts, bit scans, byte swap -----------------------------
 

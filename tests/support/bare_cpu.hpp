@@ -1,0 +1,46 @@
+// BareCpu: a CPU over plain RAM and an empty port bus, for instruction-level
+// tests: no firmware, no devices; reads of ports return all ones.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "cpu/cpu.hpp"
+#include "devices/port_io_bus.hpp"
+#include "mmu/host_memory.hpp"
+#include "mmu/physical_memory.hpp"
+
+namespace jitterbug::test {
+
+class BareCpu {
+  public:
+    BareCpu(cpu::BackendKind backend, std::uint64_t ram_bytes) : ram_(ram_bytes) {
+        (void)memory_.map_ram(PhysicalAddress{0}, ram_.bytes(), "RAM");
+        cpu_ = std::make_unique<cpu::Cpu>(memory_, io_, backend);
+    }
+
+    cpu::Cpu& cpu() { return *cpu_; }
+    cpu::CpuState& state() { return cpu_->state(); }
+    std::uint8_t* ram() { return ram_.data(); }
+    std::uint64_t ram_size() const { return ram_.size(); }
+
+    // Writes guest memory as a loader would, dropping stale translations.
+    void poke(std::uint32_t addr, std::uint8_t value) {
+        ram_.data()[addr] = value;
+        cpu_->invalidate_code(PhysicalAddress{addr}, 1);
+    }
+
+  private:
+    mmu::HostMemory ram_;
+    mmu::PhysicalMemory memory_;
+    devices::PortIoBus io_;
+    std::unique_ptr<cpu::Cpu> cpu_;
+};
+
+// A real-mode segment register loaded with `selector`, as after a far jump.
+inline cpu::SegmentRegister real_mode_segment(std::uint16_t selector, bool code = false) {
+    return cpu::SegmentRegister{std::uint32_t{selector} << 4, 0xFFFF, selector,
+                                code ? cpu::seg_attr::kRealModeCode : cpu::seg_attr::kRealModeData};
+}
+
+}  // namespace jitterbug::test
