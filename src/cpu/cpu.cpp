@@ -58,6 +58,7 @@ void Cpu::set_state(const CpuState& state) {
     ctx.interrupt_shadow = false;
     halted_ = false;
     shutdown_ = false;
+    event_stop_ = false;
     mmu_.flush_tlb();
     sync_segment_checks(ctx);
 }
@@ -90,6 +91,10 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 return CpuExit::Stopped;
             }
             if (shutdown_) return CpuExit::Shutdown;
+            if (event_stop_) {
+                event_stop_ = false;
+                return CpuExit::Event;
+            }
             if (halted_) {
                 return (ctx.state.eflags & eflags::IF) ? CpuExit::WaitingForInterrupt
                                                        : CpuExit::Halted;
@@ -135,6 +140,12 @@ void Cpu::handle_abort() {
     if (ctx.event.pending()) {
         const Event e = ctx.event;
         ctx.event = {};
+        if (stop_on_events_) {
+            last_event_ = e;
+            if (e.vector == vector::PF) ctx.state.cr2 = e.fault_address;
+            event_stop_ = true;
+            return;
+        }
         deliver(e);
     }
 }

@@ -28,6 +28,8 @@ enum class CpuExit {
     WaitingForInterrupt,  // HLT with EFLAGS.IF = 1
     Shutdown,             // triple fault
     InstructionLimit,     // the instruction budget given to run() is spent
+    Event,                // an exception or interrupt was raised and not delivered
+                          // (set_stop_on_events); see last_event()
     InternalError,        // a bug in the emulator; see error()
 };
 
@@ -68,6 +70,12 @@ class Cpu final : public mmu::CodeWriteObserver {
     // Makes run() return at the next block boundary. Thread-safe.
     void request_stop();
 
+    // With `stop`, run() returns CpuExit::Event instead of delivering an
+    // exception or software interrupt: the state is the one the handler
+    // would have been entered with, before any push (EIP at the faulting
+    // instruction; for traps and INT n, last_event().next_eip is the next).
+    void set_stop_on_events(bool stop) { stop_on_events_ = stop; }
+
     // Guest memory [phys, phys + size) was written other than by the CPU (a
     // loader, a test, DMA): translations of it are dropped.
     void invalidate_code(PhysicalAddress phys, std::uint64_t size);
@@ -98,6 +106,8 @@ class Cpu final : public mmu::CodeWriteObserver {
     CpuStatistics stats_;
     bool halted_ = false;
     bool shutdown_ = false;
+    bool stop_on_events_ = false;
+    bool event_stop_ = false;  // run() returns CpuExit::Event at the next check
     Event last_event_;
     std::string error_;
 };

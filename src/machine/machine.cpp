@@ -237,6 +237,7 @@ RunResult Machine::run() {
                 result.detail = "triple fault";
                 break;
             case cpu::CpuExit::InstructionLimit:  // run() sets no budget
+            case cpu::CpuExit::Event:             // nor stops on events
             case cpu::CpuExit::InternalError:
                 result.reason = StopReason::Error;
                 result.exit_status = 125;

@@ -1,5 +1,7 @@
 // DIV and IDIV: #DE on a zero divisor or a quotient too large for its
-// register, with the registers unchanged (SDM Vol. 2A, DIV/IDIV).
+// register, with the registers unchanged (SDM Vol. 2A, DIV/IDIV). All six
+// status flags are undefined; they are set as the hardware sets them: CF and
+// OF kept, AF set, SF, ZF and PF cleared.
 #include <limits>
 
 #include "cpu/helpers/helpers.hpp"
@@ -11,6 +13,13 @@ std::uint64_t divide_error(CpuContext& ctx) {
     runtime::raise_fault(ctx, vector::DE);
     return 0;
 }
+
+template <typename T>
+T divided(CpuContext& ctx, T result) {
+    std::uint32_t& f = ctx.state.eflags;
+    f = (f & ~(eflags::SF | eflags::ZF | eflags::PF)) | eflags::AF;
+    return result;
+}
 }  // namespace
 
 std::uint64_t helper_div8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divisor, std::uint32_t) {
@@ -18,7 +27,7 @@ std::uint64_t helper_div8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divis
     if (d == 0) return divide_error(ctx);
     const std::uint32_t q = (ax & 0xFFFF) / d;
     if (q > 0xFF) return divide_error(ctx);
-    return q | (((ax & 0xFFFF) % d) << 8);
+    return divided(ctx, std::uint64_t{q | (((ax & 0xFFFF) % d) << 8)});
 }
 
 std::uint64_t helper_idiv8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divisor,
@@ -29,7 +38,8 @@ std::uint64_t helper_idiv8(CpuContext& ctx, std::uint32_t ax, std::uint32_t divi
     const std::int32_t q = n / d;
     if (q > 127 || q < -128) return divide_error(ctx);
     const std::int32_t r = n % d;
-    return (static_cast<std::uint32_t>(q) & 0xFF) | ((static_cast<std::uint32_t>(r) & 0xFF) << 8);
+    return divided(ctx, std::uint64_t{(static_cast<std::uint32_t>(q) & 0xFF) |
+                                      ((static_cast<std::uint32_t>(r) & 0xFF) << 8)});
 }
 
 std::uint64_t helper_div16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor,
@@ -38,7 +48,7 @@ std::uint64_t helper_div16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t d
     if (d == 0) return divide_error(ctx);
     const std::uint32_t q = dx_ax / d;
     if (q > 0xFFFF) return divide_error(ctx);
-    return q | ((dx_ax % d) << 16);
+    return divided(ctx, std::uint64_t{q | ((dx_ax % d) << 16)});
 }
 
 std::uint64_t helper_idiv16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t divisor,
@@ -49,8 +59,8 @@ std::uint64_t helper_idiv16(CpuContext& ctx, std::uint32_t dx_ax, std::uint32_t 
     const std::int64_t q = n / d;
     if (q > 32767 || q < -32768) return divide_error(ctx);
     const std::int64_t r = n % d;
-    return (static_cast<std::uint32_t>(q) & 0xFFFF) |
-           ((static_cast<std::uint32_t>(r) & 0xFFFF) << 16);
+    return divided(ctx, std::uint64_t{(static_cast<std::uint32_t>(q) & 0xFFFF) |
+                                      ((static_cast<std::uint32_t>(r) & 0xFFFF) << 16)});
 }
 
 std::uint64_t helper_div32(CpuContext& ctx, std::uint32_t divisor, std::uint32_t, std::uint32_t) {
@@ -61,7 +71,7 @@ std::uint64_t helper_div32(CpuContext& ctx, std::uint32_t divisor, std::uint32_t
     if (q > 0xFFFFFFFFu) return divide_error(ctx);
     st.reg(Gpr::Eax) = static_cast<std::uint32_t>(q);
     st.reg(Gpr::Edx) = static_cast<std::uint32_t>(n % divisor);
-    return 0;
+    return divided(ctx, std::uint64_t{0});
 }
 
 std::uint64_t helper_idiv32(CpuContext& ctx, std::uint32_t divisor, std::uint32_t, std::uint32_t) {
@@ -79,7 +89,7 @@ std::uint64_t helper_idiv32(CpuContext& ctx, std::uint32_t divisor, std::uint32_
     }
     st.reg(Gpr::Eax) = static_cast<std::uint32_t>(q);
     st.reg(Gpr::Edx) = static_cast<std::uint32_t>(n % d);
-    return 0;
+    return divided(ctx, std::uint64_t{0});
 }
 
 }  // namespace jitterbug::cpu

@@ -24,7 +24,8 @@ void multiply_accumulator(Emitter& e) {
             e.ir.set_gpr(32, 2, e.ir.emit(Opcode::High32Of64, {product}));
             break;
     }
-    e.set_flags_from(product);
+    // SF, ZF, AF and PF are undefined and stay as they were (as the hardware does).
+    e.set_flags_from(product, eflags::CF | eflags::OF);
 }
 
 void imul(Emitter& e) {
@@ -40,7 +41,7 @@ void imul(Emitter& e) {
     const Value b = e.insn.operand_count == 3 ? e.read(2, bits) : e.read(dst);
     const Value product = e.ir.emit(ir::sized(Opcode::Imul8, bits), {a, b});
     e.write(dst, e.ir.truncate(product, bits));
-    e.set_flags_from(product);
+    e.set_flags_from(product, eflags::CF | eflags::OF);
 }
 
 // DIV/IDIV: the runtime divides and raises #DE on a zero divisor or a

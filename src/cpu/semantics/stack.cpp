@@ -5,18 +5,9 @@ namespace jitterbug::cpu::semantics {
 namespace {
 
 void push(Emitter& e) {
-    const Operand& op = e.insn.op(0);
     const unsigned bits = e.operand_size();
-    if (op.kind == OperandKind::Segment && bits == 32) {
-        // A segment register pushed with a 32-bit operand size moves the stack
-        // pointer by 4 but writes only the selector's 16 bits, as P6-family
-        // processors do (SDM Vol. 2B, PUSH).
-        const Value sel = e.ir.get_seg_selector(static_cast<SegReg>(op.reg));
-        const Value sp = e.adjust_stack_pointer(e.stack_pointer(), -4);
-        e.store(SegReg::Ss, sp, 16, sel);
-        e.set_stack_pointer(sp);
-        return;
-    }
+    // A segment register with a 32-bit operand size: the SDM allows a 16-bit
+    // move or the zero-extended selector; like the host, push the latter.
     e.push(e.read(0, bits));
 }
 

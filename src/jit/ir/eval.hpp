@@ -181,8 +181,10 @@ constexpr Out rcr(std::uint32_t a, unsigned count, bool carry) {
 }
 
 // SHLD/SHRD with the count masked to 5 bits and nonzero. The 16-bit forms
-// with counts above 16 shift through a:b:a (48 bits), which gives Intel's
-// results; OF is defined for a count of 1 only, AF is undefined (cleared).
+// with counts above 16 have undefined results; like the hardware, SHLD
+// shifts through a:b:b and SHRD through b:b:a (48 bits). OF and AF, undefined
+// in the SDM beyond a count of 1, follow the hardware: AF set; OF = MSB XOR
+// CF after SHLD, and the XOR of the two top result bits after SHRD.
 template <unsigned Bits>
 constexpr Out shld(std::uint32_t a, std::uint32_t b, unsigned count) {
     std::uint32_t r;
@@ -192,13 +194,18 @@ constexpr Out shld(std::uint32_t a, std::uint32_t b, unsigned count) {
         cf = (a >> (32 - count)) & 1;
     } else {
         const std::uint64_t v =
-            (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (a & 0xFFFF);
+            (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (b & 0xFFFF);
         r = static_cast<std::uint32_t>(v >> (32 - count)) & 0xFFFF;
-        cf = (v >> (48 - count)) & 1;
+        cf = count <= 16 && ((v >> (48 - count)) & 1);
     }
-    std::uint32_t f = szp<Bits>(r);
+    std::uint32_t f = szp<Bits>(r) | AF;
     if (cf) f |= CF;
-    if ((r ^ a) & kSign<Bits>) f |= OF;
+    // At a count of 16 the hardware reports OF = CF, past it CF = OF = 0.
+    if (Bits == 16 && count >= 16) {
+        if (cf) f |= OF;
+    } else if (((r & kSign<Bits>) != 0) != cf) {
+        f |= OF;
+    }
     return {r, f};
 }
 
@@ -211,35 +218,38 @@ constexpr Out shrd(std::uint32_t a, std::uint32_t b, unsigned count) {
         cf = (a >> (count - 1)) & 1;
     } else {
         const std::uint64_t v =
-            (std::uint64_t{a & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (a & 0xFFFF);
+            (std::uint64_t{b & 0xFFFF} << 32) | (std::uint64_t{b & 0xFFFF} << 16) | (a & 0xFFFF);
         r = static_cast<std::uint32_t>(v >> count) & 0xFFFF;
-        cf = (v >> (count - 1)) & 1;
+        cf = count <= 16 && ((v >> (count - 1)) & 1);
     }
-    std::uint32_t f = szp<Bits>(r);
+    std::uint32_t f = szp<Bits>(r) | AF;
     if (cf) f |= CF;
-    if ((r ^ a) & kSign<Bits>) f |= OF;
+    if (((r >> (Bits - 1)) ^ (r >> (Bits - 2))) & 1) f |= OF;
     return {r, f};
 }
 
-// BSF/BSR: ZF = (source == 0), when the destination keeps its old value;
-// the other status flags are undefined (reported as 0).
+// BSF/BSR: ZF = (source == 0), when the destination keeps its old value.
+// CF, OF, SF, AF and PF are undefined; the hardware clears them but for PF,
+// which follows the result (and is set with ZF for a zero source).
 template <unsigned Bits>
 constexpr Out bsf(std::uint32_t source, std::uint32_t old) {
     source &= kMask<Bits>;
-    if (source == 0) return {old & kMask<Bits>, ZF};
-    return {static_cast<std::uint32_t>(__builtin_ctz(source)), 0};
+    if (source == 0) return {old & kMask<Bits>, ZF | PF};
+    const auto r = static_cast<std::uint32_t>(__builtin_ctz(source));
+    return {r, szp<8>(r) & PF};
 }
 
 template <unsigned Bits>
 constexpr Out bsr(std::uint32_t source, std::uint32_t old) {
     source &= kMask<Bits>;
-    if (source == 0) return {old & kMask<Bits>, ZF};
-    return {static_cast<std::uint32_t>(31 - __builtin_clz(source)), 0};
+    if (source == 0) return {old & kMask<Bits>, ZF | PF};
+    const auto r = static_cast<std::uint32_t>(31 - __builtin_clz(source));
+    return {r, szp<8>(r) & PF};
 }
 
 // Widening multiplies. CF = OF = upper half significant. SF, ZF, AF and PF
-// are undefined; AMD processors (and this model) set SF/ZF/PF from the low
-// half and clear AF. See docs/undefined-flags.md.
+// are undefined: the semantics leave them unchanged, as the hardware does
+// (docs/undefined-flags.md); the values here are reported but not written.
 struct WideOut {
     std::uint64_t value;
     std::uint32_t flags;
