@@ -64,6 +64,7 @@ bool deliver_real(CpuContext& ctx, const Event& e) {
     if (ctx.abort_instruction) return false;
     const std::uint32_t flags = st.eflags;
     const std::uint32_t sp = st.reg(Gpr::Esp);
+    if (!check_stack_room(ctx, 3, 2)) return false;
     const bool ok = push(ctx, flags & 0xFFFF, 2) && push(ctx, st.segment(SegReg::Cs).selector, 2) &&
                     push(ctx, return_eip(st, e) & 0xFFFF, 2);
     if (!ok) {
@@ -127,6 +128,7 @@ bool deliver_protected(CpuContext& ctx, const Event& e) {
     }
     const unsigned bytes = is32 ? 4 : 2;
     const std::uint32_t sp = st.reg(Gpr::Esp);
+    if (!check_stack_room(ctx, e.has_error_code ? 4 : 3, bytes)) return false;
     bool ok = push(ctx, st.eflags, bytes) && push(ctx, st.segment(SegReg::Cs).selector, bytes) &&
               push(ctx, return_eip(st, e), bytes);
     if (ok && e.has_error_code) ok = push(ctx, e.error_code, bytes);

@@ -68,6 +68,17 @@ bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsig
     return ok;
 }
 
+bool check_stack_room(CpuContext& ctx, unsigned slots, unsigned bytes) {
+    const CpuState& st = ctx.state;
+    const bool stack32 = st.segment(SegReg::Ss).big();
+    const std::uint32_t mask = stack32 ? 0xFFFFFFFFu : 0xFFFFu;
+    for (unsigned k = 1; k <= slots; ++k) {
+        const std::uint32_t slot = (st.reg(Gpr::Esp) - k * bytes) & mask;
+        if (!check_segment_access(ctx, SegReg::Ss, slot, bytes, true)) return false;
+    }
+    return true;
+}
+
 std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selector) {
     const CpuState& st = ctx.state;
     const bool local = (selector & 4) != 0;

@@ -43,6 +43,12 @@ void sync_segment_checks(CpuContext& ctx);
 bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsigned size,
                           bool write);
 
+// Checks that `slots` pushes of `bytes` each fit below the current stack
+// pointer, before any of them is written (multi-push instructions and
+// interrupt frames either push everything or nothing). Raises and returns
+// false when one does not.
+bool check_stack_room(CpuContext& ctx, unsigned slots, unsigned bytes);
+
 // Reads the descriptor `selector` names from the GDT or LDT. On failure
 // (beyond the table limit, or a fault reading it) raises #GP(selector) and
 // returns nothing.

@@ -84,6 +84,7 @@ std::uint64_t helper_far_call(CpuContext& ctx, std::uint32_t selector, std::uint
     const std::uint32_t eip = op32 ? offset : offset & 0xFFFF;
     const std::uint32_t old_esp = st.reg(Gpr::Esp);
     const CpuState saved = st;
+    if (!check_stack_room(ctx, 2, bytes)) return 0;
     if (!stack_push(ctx, st.segment(SegReg::Cs).selector, bytes) ||
         !stack_push(ctx, next_eip, bytes)) {
         st.reg(Gpr::Esp) = old_esp;

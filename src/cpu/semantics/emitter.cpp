@@ -83,9 +83,7 @@ void Emitter::write(const Place& p, Value v) {
 
 void Emitter::check_writable(Place& p) {
     if (p.kind != OperandKind::Memory) return;
-    ir.emit(Opcode::CheckSegment,
-            {ir::Builder::seg_ref(p.seg), p.offset,
-             ir::imm32(runtime::segment_check_info(p.bits / 8, runtime::kAccessWrite))});
+    check_segment(p.seg, p.offset, p.bits, true);
     p.write_checked = true;
 }
 
@@ -116,17 +114,20 @@ Value Emitter::effective_address(const MemoryOperand& m) {
 
 Value Emitter::linear(SegReg s, Value offset) { return ir.add(ir.get_seg_base(s), offset); }
 
-Value Emitter::load(SegReg s, Value offset, unsigned bits) {
+void Emitter::check_segment(SegReg s, Value offset, unsigned bits, bool write) {
     ir.emit(Opcode::CheckSegment,
             {ir::Builder::seg_ref(s), offset,
-             ir::imm32(runtime::segment_check_info(bits / 8, runtime::kAccessRead))});
+             ir::imm32(runtime::segment_check_info(
+                 bits / 8, write ? runtime::kAccessWrite : runtime::kAccessRead))});
+}
+
+Value Emitter::load(SegReg s, Value offset, unsigned bits) {
+    check_segment(s, offset, bits, false);
     return ir.read_mem(bits, linear(s, offset));
 }
 
 void Emitter::store(SegReg s, Value offset, unsigned bits, Value v) {
-    ir.emit(Opcode::CheckSegment,
-            {ir::Builder::seg_ref(s), offset,
-             ir::imm32(runtime::segment_check_info(bits / 8, runtime::kAccessWrite))});
+    check_segment(s, offset, bits, true);
     ir.write_mem(bits, linear(s, offset), v);
 }
 

@@ -60,6 +60,9 @@ class Emitter {
     // ---- Memory ------------------------------------------------------------------
     Value effective_address(const MemoryOperand& m);
     Value linear(SegReg s, Value offset);
+    // The segment check of an access, on its own (the access then uses
+    // ir.read_mem/write_mem on linear()).
+    void check_segment(SegReg s, Value offset, unsigned bits, bool write);
     Value load(SegReg s, Value offset, unsigned bits);
     void store(SegReg s, Value offset, unsigned bits, Value v);
 

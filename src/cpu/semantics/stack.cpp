@@ -1,4 +1,6 @@
 // PUSH, POP, PUSHA/POPA, PUSHF/POPF, ENTER, LEAVE.
+#include <vector>
+
 #include "cpu/semantics/common.hpp"
 
 namespace jitterbug::cpu::semantics {
@@ -49,17 +51,23 @@ void pop(Emitter& e) {
     }
 }
 
+// PUSHA: every slot is checked before the first store (SDM Vol. 2B, PUSHA:
+// #SS if the start or the end of the frame is outside the stack segment).
 void pusha(Emitter& e) {
     const unsigned bits = e.operand_size();
     const unsigned bytes = bits / 8;
     const Value sp = e.stack_pointer();
-    // Stores of EAX, ECX, EDX, EBX, original ESP, EBP, ESI, EDI; registers last.
+    std::array<Value, 8> slots;
     for (unsigned r = 0; r < 8; ++r) {
-        const Value slot = e.adjust_stack_pointer(sp, -static_cast<std::int32_t>(bytes * (r + 1)));
-        const Value v = r == 4 ? e.ir.truncate(sp, bits) : e.ir.get_gpr(bits, r);
-        e.store(SegReg::Ss, slot, bits, v);
+        slots[r] = e.adjust_stack_pointer(sp, -static_cast<std::int32_t>(bytes * (r + 1)));
+        e.check_segment(SegReg::Ss, slots[r], bits, true);
     }
-    e.set_stack_pointer(e.adjust_stack_pointer(sp, -static_cast<std::int32_t>(bytes * 8)));
+    // EAX, ECX, EDX, EBX, the original ESP, EBP, ESI, EDI; the register last.
+    for (unsigned r = 0; r < 8; ++r) {
+        const Value v = r == 4 ? e.ir.truncate(sp, bits) : e.ir.get_gpr(bits, r);
+        e.ir.write_mem(bits, e.linear(SegReg::Ss, slots[r]), v);
+    }
+    e.set_stack_pointer(slots[7]);
 }
 
 void popa(Emitter& e) {
@@ -104,7 +112,9 @@ void leave(Emitter& e) {
 
 void enter(Emitter& e) {
     // SDM Vol. 2A, ENTER: push EBP; copy `level - 1` frame pointers from the
-    // enclosing frame; push the new frame pointer; allocate `size` bytes.
+    // enclosing frame; push the new frame pointer; allocate `size` bytes. The
+    // old frame is read first and every slot checked before the first store,
+    // so a fault changes nothing.
     const unsigned bits = e.operand_size();
     const auto bytes = static_cast<std::int32_t>(bits / 8);
     const std::uint32_t size = e.insn.op(0).imm & 0xFFFF;
@@ -112,20 +122,27 @@ void enter(Emitter& e) {
     const Value sp = e.stack_pointer();
     Value ebp = e.ir.get_reg32(Gpr::Ebp);
     if (!e.stack32()) ebp = e.ir.and_(ebp, ir::imm32(0xFFFF));
-    std::int32_t depth = -bytes;
-    e.store(SegReg::Ss, e.adjust_stack_pointer(sp, depth), bits, e.ir.truncate(ebp, bits));
-    const Value frame = e.adjust_stack_pointer(sp, depth);
+    std::vector<Value> values{e.ir.truncate(ebp, bits)};
+    const Value frame = e.adjust_stack_pointer(sp, -bytes);
     if (level > 0) {
         for (unsigned i = 1; i < level; ++i) {
             const Value from = e.adjust_stack_pointer(ebp, -bytes * static_cast<std::int32_t>(i));
-            const Value v = e.load(SegReg::Ss, from, bits);
-            depth -= bytes;
-            e.store(SegReg::Ss, e.adjust_stack_pointer(sp, depth), bits, v);
+            values.push_back(e.load(SegReg::Ss, from, bits));
         }
-        depth -= bytes;
-        e.store(SegReg::Ss, e.adjust_stack_pointer(sp, depth), bits, e.ir.truncate(frame, bits));
+        values.push_back(e.ir.truncate(frame, bits));
     }
-    const Value new_sp = e.adjust_stack_pointer(sp, depth - static_cast<std::int32_t>(size));
+    std::vector<Value> slots;
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        slots.push_back(e.adjust_stack_pointer(sp, -bytes * static_cast<std::int32_t>(k + 1)));
+        e.check_segment(SegReg::Ss, slots.back(), bits, true);
+    }
+    const auto pushed = static_cast<std::int32_t>(values.size()) * bytes;
+    const Value new_sp = e.adjust_stack_pointer(sp, -pushed - static_cast<std::int32_t>(size));
+    // #SS when the allocated frame ends outside the stack segment.
+    e.check_segment(SegReg::Ss, new_sp, 8, true);
+    for (std::size_t k = 0; k < values.size(); ++k) {
+        e.ir.write_mem(bits, e.linear(SegReg::Ss, slots[k]), values[k]);
+    }
     e.ir.set_gpr(bits, static_cast<unsigned>(Gpr::Ebp), e.ir.truncate(frame, bits));
     e.set_stack_pointer(new_sp);
 }
