@@ -17,18 +17,10 @@ using cpu::SegReg;
 
 namespace {
 
-std::vector<cpu::BackendKind> backends() {
-    std::vector<cpu::BackendKind> b{cpu::BackendKind::Interpreter};
-#ifdef JITTERBUG_HAVE_JIT
-    b.push_back(cpu::BackendKind::Jit);
-#endif
-    return b;
-}
-
 const char* name(cpu::BackendKind b) { return b == cpu::BackendKind::Jit ? "jit" : "interp"; }
 
-constexpr std::uint16_t kCodeSegment = 0x1000;  // code at 0x10000
-constexpr std::uint16_t kDataSegment = 0x2000;  // data at 0x20000
+constexpr std::uint16_t kCodeSegment = 0x1000;   // code at 0x10000
+constexpr std::uint16_t kDataSegment = 0x2000;   // data at 0x20000
 constexpr std::uint16_t kStackSegment = 0x3000;  // stack at 0x30000
 
 // A real-mode CPU about to run `code` at 1000:0000, stopping on events.
@@ -36,9 +28,11 @@ struct RealMode {
     BareCpu machine;
     cpu::CpuState start;
 
-    RealMode(cpu::BackendKind backend, std::initializer_list<std::uint8_t> code) : machine(backend, 1 << 20) {
+    RealMode(cpu::BackendKind backend, std::initializer_list<std::uint8_t> code)
+        : machine(backend, 1 << 20) {
         std::uint32_t at = kCodeSegment * 16;
-        for (std::uint8_t b : code) machine.poke(at++, b);
+        for (std::uint8_t b : code)
+            machine.poke(at++, b);
         machine.poke(at, 0xF4);  // HLT
         start = cpu::reset_state();
         start.eip = 0;
@@ -67,7 +61,8 @@ void check_unchanged(const cpu::CpuState& before, const cpu::CpuState& after) {
     }
     CHECK(after.eflags == before.eflags);
     CHECK(after.eip == before.eip);
-    for (unsigned s = 0; s < cpu::kNumSegRegs; ++s) CHECK(after.seg[s].selector == before.seg[s].selector);
+    for (unsigned s = 0; s < cpu::kNumSegRegs; ++s)
+        CHECK(after.seg[s].selector == before.seg[s].selector);
 }
 
 void expect_fault(RealMode& m, std::uint8_t vector) {
@@ -80,8 +75,9 @@ void expect_fault(RealMode& m, std::uint8_t vector) {
 }  // namespace
 
 TEST_SUITE("isa") {
-    TEST_CASE("DIV and IDIV raise #DE on a zero divisor and on quotient overflow with nothing changed") {
-        for (auto backend : backends()) {
+    TEST_CASE(
+        "DIV and IDIV raise #DE on a zero divisor and on quotient overflow with nothing changed") {
+        for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
             RealMode zero(backend, {0xF6, 0xF3});  // div bl
             zero.start.reg(Gpr::Eax) = 0x1234;
@@ -114,7 +110,7 @@ TEST_SUITE("isa") {
     }
 
     TEST_CASE("BOUND raises #BR outside the bounds and not inside") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
             for (const std::uint16_t index : {0x0010, 0x0100, 0x0101, 0xFFFF}) {
                 RealMode m(backend, {0x62, 0x07});  // bound ax, [bx]
@@ -126,7 +122,8 @@ TEST_SUITE("isa") {
                 bounds[2] = 0x00;  // upper = 0x0100
                 bounds[3] = 0x01;
                 CAPTURE(index);
-                if (index == 0x0101 || index == 0xFFFF) {  // 0xFFFF is -1: below the signed lower bound
+                if (index == 0x0101 ||
+                    index == 0xFFFF) {  // 0xFFFF is -1: below the signed lower bound
                     expect_fault(m, cpu::vector::BR);
                 } else {
                     CHECK(m.run() == cpu::CpuExit::Halted);
@@ -147,19 +144,20 @@ TEST_SUITE("isa") {
             {0xC4, 0xC0},        // les ax, ax: register operand
             {0x0F, 0x22, 0xC0},  // mov cr0, eax: with the system architecture
         };
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             for (const auto& code : codes) {
                 CAPTURE(name(backend));
                 CAPTURE(code[1]);
                 RealMode m(backend, {});
-                for (std::size_t i = 0; i < code.size(); ++i) m.machine.poke(kCodeSegment * 16 + i, code[i]);
+                for (std::size_t i = 0; i < code.size(); ++i)
+                    m.machine.poke(kCodeSegment * 16 + i, code[i]);
                 expect_fault(m, cpu::vector::UD);
             }
         }
     }
 
     TEST_CASE("a fault on an instruction's second memory access leaves no partial write") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
             const std::uint32_t stack = kStackSegment * 16;
             {
@@ -196,20 +194,22 @@ TEST_SUITE("isa") {
                 m.start.reg(Gpr::Esp) = 0x000F;
                 m.start.reg(Gpr::Eax) = 0xABCD;
                 expect_fault(m, cpu::vector::SS);
-                for (unsigned a = 0; a < 0x10; ++a) CHECK(m.memory()[stack + a] == 0);
+                for (unsigned a = 0; a < 0x10; ++a)
+                    CHECK(m.memory()[stack + a] == 0);
             }
         }
     }
 
     TEST_CASE("a REP string instruction stopped by a fault resumes where it stopped") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
             // rep movsw from DI = FFF1: seven words fit, the eighth crosses the end of ES.
             RealMode m(backend, {0xF3, 0xA5});
             m.start.reg(Gpr::Esi) = 0x100;
             m.start.reg(Gpr::Edi) = 0xFFF1;
             m.start.reg(Gpr::Ecx) = 10;
-            for (unsigned i = 0; i < 20; ++i) m.memory()[kDataSegment * 16 + 0x100 + i] = static_cast<std::uint8_t>(i + 1);
+            for (unsigned i = 0; i < 20; ++i)
+                m.memory()[kDataSegment * 16 + 0x100 + i] = static_cast<std::uint8_t>(i + 1);
             REQUIRE(m.run() == cpu::CpuExit::Event);
             CHECK(m.machine.cpu().last_event().vector == cpu::vector::GP);
             const cpu::CpuState& s = m.machine.state();
@@ -217,7 +217,8 @@ TEST_SUITE("isa") {
             CHECK((s.reg(Gpr::Ecx) & 0xFFFF) == 3);
             CHECK((s.reg(Gpr::Esi) & 0xFFFF) == 0x10E);
             CHECK((s.reg(Gpr::Edi) & 0xFFFF) == 0xFFFF);
-            for (unsigned i = 0; i < 14; ++i) CHECK(m.memory()[kDataSegment * 16 + 0xFFF1 + i] == i + 1);
+            for (unsigned i = 0; i < 14; ++i)
+                CHECK(m.memory()[kDataSegment * 16 + 0xFFF1 + i] == i + 1);
             CHECK(m.memory()[kDataSegment * 16 + 0xFFFF] == 0);
 
             // Resume with DI moved back into the segment: the remaining three words follow.
@@ -226,22 +227,25 @@ TEST_SUITE("isa") {
             m.machine.cpu().set_state(resumed);
             REQUIRE(m.machine.cpu().run(1000) == cpu::CpuExit::Halted);
             CHECK((m.machine.state().reg(Gpr::Ecx) & 0xFFFF) == 0);
-            for (unsigned i = 0; i < 6; ++i) CHECK(m.memory()[kDataSegment * 16 + 0x200 + i] == 15 + i);
+            for (unsigned i = 0; i < 6; ++i)
+                CHECK(m.memory()[kDataSegment * 16 + 0x200 + i] == 15 + i);
         }
     }
 
     TEST_CASE("a long REP string instruction yields between chunks and resumes exactly") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
             // 32-bit flat: rep stosb of 20000 bytes at 0x40000.
             BareCpu machine(backend, 1 << 20);
             const std::uint8_t code[] = {0xF3, 0xAA, 0xF4};  // rep stosb; hlt
-            for (unsigned i = 0; i < sizeof code; ++i) machine.poke(0x1000 + i, code[i]);
+            for (unsigned i = 0; i < sizeof code; ++i)
+                machine.poke(0x1000 + i, code[i]);
             cpu::CpuState s = cpu::reset_state();
             using namespace cpu::seg_attr;
             s.cr0 = cpu::cr0::PE | cpu::cr0::ET;
             s.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
-            for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss}) s.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+            for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
+                s.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
             s.eip = 0x1000;
             s.reg(Gpr::Eax) = 0x5A;
             s.reg(Gpr::Ecx) = 20000;
@@ -266,7 +270,8 @@ TEST_SUITE("isa") {
     TEST_CASE("CPUID reports a coherent family-6 identity and only what is implemented") {
         BareCpu machine(cpu::BackendKind::Interpreter, 1 << 20);
         const std::uint8_t code[] = {0x0F, 0xA2, 0xF4};  // cpuid; hlt
-        for (unsigned i = 0; i < sizeof code; ++i) machine.poke(0x1000 + i, code[i]);
+        for (unsigned i = 0; i < sizeof code; ++i)
+            machine.poke(0x1000 + i, code[i]);
         auto query = [&](std::uint32_t leaf) {
             cpu::CpuState s = machine.state();
             s.segment(SegReg::Cs) = real_mode_segment(0x0100, true);
@@ -275,7 +280,8 @@ TEST_SUITE("isa") {
             machine.cpu().set_state(s);
             REQUIRE(machine.cpu().run(100) == cpu::CpuExit::Halted);
             const auto& r = machine.state();
-            return std::array<std::uint32_t, 4>{r.reg(Gpr::Eax), r.reg(Gpr::Ebx), r.reg(Gpr::Ecx), r.reg(Gpr::Edx)};
+            return std::array<std::uint32_t, 4>{r.reg(Gpr::Eax), r.reg(Gpr::Ebx), r.reg(Gpr::Ecx),
+                                                r.reg(Gpr::Edx)};
         };
         const auto leaf0 = query(0);
         char vendor[13] = {};

@@ -35,33 +35,30 @@ struct Outcome {
 constexpr std::uint32_t kBase = 0x10000;
 
 Outcome run(BareCpu& m, const Setup& s) {
-    for (std::size_t i = 0; i < s.code.size(); ++i) m.poke(kBase + s.eip + i, s.code[i]);
+    for (std::size_t i = 0; i < s.code.size(); ++i)
+        m.poke(kBase + s.eip + i, s.code[i]);
     m.poke(kBase + s.eip + s.code.size(), 0xF4);
-    for (auto [offset, value] : s.memory) m.poke(kBase + offset, value);
+    for (auto [offset, value] : s.memory)
+        m.poke(kBase + offset, value);
     cpu::CpuState st = cpu::reset_state();
     using namespace cpu::seg_attr;
     if (s.code32) {
         st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
         st.segment(SegReg::Cs) = {kBase, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
-        for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss}) st.segment(r) = {kBase, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+        for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
+            st.segment(r) = {kBase, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
     } else {
-        for (SegReg r : {SegReg::Cs, SegReg::Ds, SegReg::Es, SegReg::Ss}) st.segment(r) = real_mode_segment(kBase >> 4, r == SegReg::Cs);
+        for (SegReg r : {SegReg::Cs, SegReg::Ds, SegReg::Es, SegReg::Ss})
+            st.segment(r) = real_mode_segment(kBase >> 4, r == SegReg::Cs);
     }
     st.eip = s.eip;
     st.reg(Gpr::Esp) = 0x8000;
-    for (auto [r, v] : s.regs) st.reg(r) = v;
+    for (auto [r, v] : s.regs)
+        st.reg(r) = v;
     m.cpu().set_stop_on_events(true);
     m.cpu().set_state(st);
     const cpu::CpuExit exit = m.cpu().run(100);
     return {exit, m.state(), &m};
-}
-
-std::vector<cpu::BackendKind> backends() {
-    std::vector<cpu::BackendKind> b{cpu::BackendKind::Interpreter};
-#ifdef JITTERBUG_HAVE_JIT
-    b.push_back(cpu::BackendKind::Jit);
-#endif
-    return b;
 }
 
 std::uint32_t read32(BareCpu& m, std::uint32_t offset) {
@@ -73,20 +70,28 @@ std::uint32_t read32(BareCpu& m, std::uint32_t offset) {
 
 TEST_SUITE("isa") {
     TEST_CASE("16-bit code with operand- and address-size prefixes") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             BareCpu m(backend, 1 << 20);
             // 66 8B 07: mov eax, [bx] reads a doubleword.
-            Outcome o = run(m, {false, {0x66, 0x8B, 0x07}, 0x100, {{Gpr::Ebx, 0x20}},
+            Outcome o = run(m, {false,
+                                {0x66, 0x8B, 0x07},
+                                0x100,
+                                {{Gpr::Ebx, 0x20}},
                                 {{0x20, 0x11}, {0x21, 0x22}, {0x22, 0x33}, {0x23, 0x44}}});
             CHECK(o.exit == cpu::CpuExit::Halted);
             CHECK(o.state.reg(Gpr::Eax) == 0x44332211);
             // 67 8B 04 58: mov ax, [eax + ebx*2]: 32-bit addressing, 16-bit data.
-            o = run(m, {false, {0x67, 0x8B, 0x04, 0x58}, 0x100, {{Gpr::Eax, 0x10}, {Gpr::Ebx, 0x8}, {Gpr::Ecx, 0}},
+            o = run(m, {false,
+                        {0x67, 0x8B, 0x04, 0x58},
+                        0x100,
+                        {{Gpr::Eax, 0x10}, {Gpr::Ebx, 0x8}, {Gpr::Ecx, 0}},
                         {{0x20, 0xCD}, {0x21, 0xAB}}});
             CHECK((o.state.reg(Gpr::Eax) & 0xFFFF) == 0xABCD);
             CHECK((o.state.reg(Gpr::Eax) >> 16) == 0);
             // The same with an offset past the 64 KiB limit: #GP(0).
-            o = run(m, {false, {0x67, 0x8B, 0x04, 0x58}, 0x100, {{Gpr::Eax, 0x10000}, {Gpr::Ebx, 0}}, {}});
+            o = run(
+                m,
+                {false, {0x67, 0x8B, 0x04, 0x58}, 0x100, {{Gpr::Eax, 0x10000}, {Gpr::Ebx, 0}}, {}});
             REQUIRE(o.exit == cpu::CpuExit::Event);
             CHECK(m.cpu().last_event().vector == cpu::vector::GP);
             CHECK(o.state.eip == 0x100);
@@ -102,15 +107,21 @@ TEST_SUITE("isa") {
     }
 
     TEST_CASE("32-bit code with operand- and address-size prefixes") {
-        for (auto backend : backends()) {
+        for (auto backend : cpu_backends()) {
             BareCpu m(backend, 1 << 20);
             // 67 8B 07: mov eax, [bx]: 16-bit addressing ignores the upper half of EBX.
-            Outcome o = run(m, {true, {0x67, 0x8B, 0x07}, 0x100, {{Gpr::Ebx, 0xABCD0040}},
+            Outcome o = run(m, {true,
+                                {0x67, 0x8B, 0x07},
+                                0x100,
+                                {{Gpr::Ebx, 0xABCD0040}},
                                 {{0x40, 0x78}, {0x41, 0x56}, {0x42, 0x34}, {0x43, 0x12}}});
             CHECK(o.exit == cpu::CpuExit::Halted);
             CHECK(o.state.reg(Gpr::Eax) == 0x12345678);
             // 67 8B 40 F0: mov eax, [bx + si - 16] wraps at 64 KiB: offset FFF8.
-            o = run(m, {true, {0x67, 0x8B, 0x40, 0xF0}, 0x100, {{Gpr::Ebx, 0x8}, {Gpr::Esi, 0}},
+            o = run(m, {true,
+                        {0x67, 0x8B, 0x40, 0xF0},
+                        0x100,
+                        {{Gpr::Ebx, 0x8}, {Gpr::Esi, 0}},
                         {{0xFFF8, 0xEF}, {0xFFF9, 0xBE}, {0xFFFA, 0xAD}, {0xFFFB, 0xDE}}});
             CHECK(o.state.reg(Gpr::Eax) == 0xDEADBEEF);
             // 66 B8 iw: mov ax, imm16 writes only AX.

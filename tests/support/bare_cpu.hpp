@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "cpu/cpu.hpp"
 #include "devices/port_io_bus.hpp"
@@ -36,6 +37,15 @@ class BareCpu {
     devices::PortIoBus io_;
     std::unique_ptr<cpu::Cpu> cpu_;
 };
+
+// The backends this build has.
+inline std::vector<cpu::BackendKind> cpu_backends() {
+    std::vector<cpu::BackendKind> b{cpu::BackendKind::Interpreter};
+#ifdef JITTERBUG_HAVE_JIT
+    b.push_back(cpu::BackendKind::Jit);
+#endif
+    return b;
+}
 
 // A real-mode segment register loaded with `selector`, as after a far jump.
 inline cpu::SegmentRegister real_mode_segment(std::uint16_t selector, bool code = false) {

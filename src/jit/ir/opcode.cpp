@@ -44,30 +44,6 @@ constexpr std::array<OpcodeInfo, kNumOpcodes> kInfo = {{
 
 const OpcodeInfo& info(Opcode op) { return kInfo[static_cast<std::size_t>(op)]; }
 
-bool has_side_effects(Opcode op) {
-    switch (op) {
-        case Opcode::SetGpr8:
-        case Opcode::SetGpr16:
-        case Opcode::SetGpr32:
-        case Opcode::SetSegReal:
-        case Opcode::SetEip:
-        case Opcode::SetEflags:
-        case Opcode::SetArithFlags:
-        case Opcode::CheckSegment:
-        case Opcode::ReadMem8:
-        case Opcode::ReadMem16:
-        case Opcode::ReadMem32:
-        case Opcode::WriteMem8:
-        case Opcode::WriteMem16:
-        case Opcode::WriteMem32:
-        case Opcode::CallHelper:
-        case Opcode::BeginInstruction:
-            return true;
-        default:
-            return false;
-    }
-}
-
 bool may_fault(Opcode op) {
     switch (op) {
         case Opcode::CheckSegment:
@@ -78,6 +54,23 @@ bool may_fault(Opcode op) {
         case Opcode::WriteMem16:
         case Opcode::WriteMem32:
         case Opcode::CallHelper:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool has_side_effects(Opcode op) {
+    if (may_fault(op)) return true;
+    switch (op) {
+        case Opcode::SetGpr8:
+        case Opcode::SetGpr16:
+        case Opcode::SetGpr32:
+        case Opcode::SetSegReal:
+        case Opcode::SetEip:
+        case Opcode::SetEflags:
+        case Opcode::SetArithFlags:
+        case Opcode::BeginInstruction:
             return true;
         default:
             return false;
