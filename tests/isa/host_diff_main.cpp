@@ -108,7 +108,10 @@ class NativeRunner {
 // UD2 marks the two landings.
 class Emulator {
   public:
-    explicit Emulator(cpu::BackendKind backend) : cpu_(backend, HD_CODE_BASE + HD_CODE_SIZE) {
+    // A GDT like Linux's for user code: 0x23 code and 0x2B data, DPL 3, flat.
+    static constexpr std::uint32_t kGdt = HD_CODE_BASE + HD_CODE_SIZE;
+
+    explicit Emulator(cpu::BackendKind backend) : cpu_(backend, kGdt + 0x1000) {
         cpu_.cpu().set_stop_on_events(true);
     }
 
@@ -126,6 +129,8 @@ class Emulator {
             cpu_.cpu().invalidate_code(PhysicalAddress{HD_CODE_BASE}, HD_CODE_SIZE);
         }
         std::memcpy(ram + HD_DATA_BASE, c.data, HD_DATA_SIZE);
+        const std::uint64_t gdt[] = {0, 0, 0, 0, 0x00CFFA000000FFFFull, 0x00CFF2000000FFFFull};
+        std::memcpy(ram + kGdt, gdt, sizeof gdt);
 
         cpu::CpuState s = cpu::reset_state();
         for (unsigned r = 0; r < 8; ++r)
@@ -146,6 +151,7 @@ class Emulator {
         // IN/OUT with CPL > IOPL raise #GP.
         s.tr = {0, 0x67, 0x80, cpu::seg_attr::P | 0xB};
         std::memset(ram + 0x66, 0xFF, 2);  // the bitmap would start past the limit
+        s.gdtr = {kGdt, sizeof(std::uint64_t) * 6 - 1};
         cpu_.cpu().set_state(s);
         const cpu::CpuExit exit = cpu_.cpu().run(100000);
 
@@ -154,6 +160,8 @@ class Emulator {
         for (unsigned r = 0; r < 8; ++r)
             out.regs[r] = f.gpr[r];
         out.eflags = f.eflags;
+        for (unsigned r = 0; r < 6; ++r)
+            out.sregs[r] = f.seg[r].selector;
         out.vector = -1;
         out.eip = f.eip;
         if (exit == cpu::CpuExit::Event) {
@@ -162,6 +170,7 @@ class Emulator {
                                  (f.eip == HD_CODE_BASE + c.code_len || f.eip == HD_LANDING1);
             if (!landing) {
                 out.vector = e.vector;
+                out.error_code = e.has_error_code ? e.error_code : 0;
                 if (e.kind == cpu::EventKind::Trap || e.kind == cpu::EventKind::SoftwareInterrupt) {
                     out.eip = e.next_eip;
                 }
@@ -195,10 +204,17 @@ std::string describe(const Form& form, const Case& c, const hd_result& host,
     s += fmt::format(" fl={:08x}\n    host:", c.native.eflags);
     for (unsigned r = 0; r < 8; ++r)
         s += fmt::format(" {}={:08x}", names[r], host.regs[r]);
-    s += fmt::format(" fl={:08x} vec={} eip={:08x}\n    ours:", host.eflags, host.vector, host.eip);
+    s += fmt::format(" fl={:08x} vec={} err={:x} eip={:08x}\n    ours:", host.eflags, host.vector,
+                     host.error_code, host.eip);
     for (unsigned r = 0; r < 8; ++r)
         s += fmt::format(" {}={:08x}", names[r], ours.regs[r]);
-    s += fmt::format(" fl={:08x} vec={} eip={:08x}", ours.eflags, ours.vector, ours.eip);
+    s += fmt::format(" fl={:08x} vec={} err={:x} eip={:08x}", ours.eflags, ours.vector,
+                     ours.error_code, ours.eip);
+    s += fmt::format(
+        "\n    sregs host es={:04x} ss={:04x} ds={:04x} fs={:04x}, ours es={:04x} ss={:04x} "
+        "ds={:04x} fs={:04x}",
+        host.sregs[0], host.sregs[2], host.sregs[3], host.sregs[4], ours.sregs[0], ours.sregs[2],
+        ours.sregs[3], ours.sregs[4]);
     for (std::uint32_t i = 0; i < HD_DATA_SIZE; ++i) {
         if (host.data[i] != ours.data[i]) {
             s += fmt::format("\n    first memory difference at {:#x}: host {:02x} ours {:02x}",
@@ -262,6 +278,13 @@ int main(int argc, char** argv) {
                 bool ok = h.vector == ours.vector && (h.vector >= 0 || h.eip == ours.eip);
                 for (unsigned r = 0; r < 8 && ok && !any_result; ++r)
                     ok = h.regs[r] == ours.regs[r];
+                // GS is the host's thread pointer: only the others are compared.
+                for (unsigned r = 0; r < 5; ++r) {
+                    if (h.sregs[r] != ours.sregs[r]) ok = false;
+                }
+                const bool pushes_error = h.vector == 10 || h.vector == 11 || h.vector == 12 ||
+                                          h.vector == 13 || h.vector == 14 || h.vector == 17;
+                if (pushes_error && h.error_code != ours.error_code) ok = false;
                 const std::uint32_t defined = (fl::kArithmetic & ~undefined) | kOtherFlags;
                 if (((h.eflags ^ ours.eflags) & defined) != 0) ok = false;
                 if (!any_result && std::memcmp(h.data, ours.data, HD_DATA_SIZE) != 0) ok = false;

@@ -274,6 +274,27 @@ void stack(Builder& b) {
     b.plain("leave", {0xC9}, Imm::None, {16, 32}, 0, setup::kStack | setup::kFrame);
 }
 
+// Segment loads with Linux's user data selector (GS is left alone: the C
+// library's thread pointer lives there).
+void segment_loads(Builder& b) {
+    const char* names[] = {"es", "cs", "ss", "ds", "fs"};
+    for (int s : {0, 2, 3, 4})
+        b.rm(std::string("mov ") + names[s] + ",r/m", {0x8E}, s, Imm::None, {16, 32}, 0,
+             setup::kSelector);
+    b.plain("pop es", {0x07}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSelector);
+    b.plain("pop ss", {0x17}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSelector);
+    b.plain("pop ds", {0x1F}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSelector);
+    b.plain("pop fs", {0x0F, 0xA1}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSelector);
+    b.rm("les r,m16:x", {0xC4}, -1, Imm::None, {16, 32}, 0, setup::kFarPointer, Undefined::Fixed,
+         kMem);
+    b.rm("lds r,m16:x", {0xC5}, -1, Imm::None, {16, 32}, 0, setup::kFarPointer, Undefined::Fixed,
+         kMem);
+    b.rm("lss r,m16:x", {0x0F, 0xB2}, -1, Imm::None, {16, 32}, 0, setup::kFarPointer,
+         Undefined::Fixed, kMem);
+    b.rm("lfs r,m16:x", {0x0F, 0xB4}, -1, Imm::None, {16, 32}, 0, setup::kFarPointer,
+         Undefined::Fixed, kMem);
+}
+
 void control(Builder& b) {
     for (std::uint8_t cc = 0; cc < 16; ++cc) {
         b.plain("j" + std::to_string(cc) + " rel8", {static_cast<std::uint8_t>(0x70 + cc)},
@@ -357,6 +378,7 @@ std::vector<Form> all_forms() {
     stack(b);
     control(b);
     strings(b);
+    segment_loads(b);
     return forms;
 }
 
@@ -480,6 +502,23 @@ Case make_case(const Form& form, std::uint32_t index, std::mt19937& rng) {
     }
     if (form.setup & setup::kPopFlags) n.data[n.regs[4] - HD_DATA_BASE + 1] &= ~0x01;  // TF
     if (form.setup & setup::kTable) n.regs[3] = HD_DATA_BASE + 0x400 + rng() % 256;
+    // Selectors to load: user data, user code (readable: valid for DS, ES
+    // and FS, #GP for SS), null (#GP for SS), and now and then a random one.
+    const std::uint16_t selectors[] = {kUserData, kUserData, kUserCode, 0,
+                                       static_cast<std::uint16_t>(rng())};
+    const std::uint16_t selector = selectors[rng() % 5];
+    if (form.setup & setup::kSelector) {
+        if (form.operands == Operands::ModRmReg) {
+            n.regs[rm] = (n.regs[rm] & 0xFFFF0000u) | selector;
+        } else if (form.operands == Operands::ModRmMem) {
+            std::memcpy(n.data + (mem_address - HD_DATA_BASE), &selector, 2);
+        } else {
+            std::memcpy(n.data + (n.regs[4] - HD_DATA_BASE), &selector, 2);
+        }
+    }
+    if (form.setup & setup::kFarPointer) {
+        std::memcpy(n.data + (mem_address - HD_DATA_BASE) + size / 8, &selector, 2);
+    }
     return c;
 }
 

@@ -12,6 +12,10 @@
 
 namespace jitterbug::test::host {
 
+// Linux's user data selector: loadable on both sides (the emulated GDT mirrors it).
+constexpr std::uint16_t kUserData = 0x2B;
+constexpr std::uint16_t kUserCode = 0x23;
+
 // How an instruction's operands are encoded after its opcode bytes.
 enum class Operands : std::uint8_t {
     None,       // nothing
@@ -44,6 +48,10 @@ constexpr std::uint32_t kDivide = 1u << 8;     // the high half of the dividend 
 constexpr std::uint32_t kCompare = 1u << 9;    // the accumulator often equals the operand
 constexpr std::uint32_t kPopFlags = 1u << 10;  // the stacked EFLAGS image has TF clear
 constexpr std::uint32_t kTable = 1u << 11;     // EBX points into the data area (XLAT)
+constexpr std::uint32_t kSelector =
+    1u << 12;  // the r/m operand (or [ESP]) holds the user data selector
+constexpr std::uint32_t kFarPointer =
+    1u << 13;  // the memory operand holds offset:selector (user data)
 }  // namespace setup
 
 struct Form {

@@ -31,6 +31,7 @@ _Static_assert(__builtin_offsetof(struct hd_case, regs) == 52, "run_case loads r
 _Static_assert(__builtin_offsetof(struct hd_case, eflags) == 84, "run_case loads eflags at +84");
 _Static_assert(__builtin_offsetof(struct hd_result, eflags) == 32, "the landings store eflags at +32");
 _Static_assert(__builtin_offsetof(struct hd_result, eip) == 40, "the landings store the landing at +40");
+_Static_assert(__builtin_offsetof(struct hd_result, sregs) == 44, "the landings store ES..GS at +44");
 
 void run_case(void);
 void landing0(void);
@@ -56,19 +57,30 @@ __asm__(
     "    jmp *g_code\n"
     ".globl landing0\n"
     "landing0:\n"
-    "    movl $0, g_result+40\n"
+    "    movl $0, %ss:g_result+40\n" /* SS holds the user data selector; DS may not */
     "    jmp 1f\n"
     ".globl landing1\n"
     "landing1:\n"
-    "    movl $1, g_result+40\n"
-    "1:  movl %eax, g_result+0\n"
-    "    movl %ecx, g_result+4\n"
-    "    movl %edx, g_result+8\n"
-    "    movl %ebx, g_result+12\n"
-    "    movl %esp, g_result+16\n"
-    "    movl %ebp, g_result+20\n"
-    "    movl %esi, g_result+24\n"
-    "    movl %edi, g_result+28\n"
+    "    movl $1, %ss:g_result+40\n"
+    "1:  movl %eax, %ss:g_result+0\n"
+    "    movl %ecx, %ss:g_result+4\n"
+    "    movl %edx, %ss:g_result+8\n"
+    "    movl %ebx, %ss:g_result+12\n"
+    "    movl %esp, %ss:g_result+16\n"
+    "    movl %ebp, %ss:g_result+20\n"
+    "    movl %esi, %ss:g_result+24\n"
+    "    movl %edi, %ss:g_result+28\n"
+    "    movw %es, %ss:g_result+44\n"
+    "    movw %cs, %ss:g_result+46\n"
+    "    movw %ss, %ss:g_result+48\n"
+    "    movw %ds, %ss:g_result+50\n"
+    "    movw %fs, %ss:g_result+52\n"
+    "    movw %gs, %ss:g_result+54\n"
+    "    movl %ss, %eax\n" /* DS and ES back to the user data selector, FS to null */
+    "    movl %eax, %ds\n"
+    "    movl %eax, %es\n"
+    "    movl $0, %eax\n" /* (no flags touched before they are saved) */
+    "    movl %eax, %fs\n"
     "    movl g_saved_esp, %esp\n"
     "    pushfl\n"
     "    popl g_result+32\n"
@@ -93,6 +105,13 @@ static void on_fault(int sig, siginfo_t* info, void* context) {
     g_result.eflags = g[REG_EFL];
     g_result.eip = g[REG_EIP];
     g_result.vector = g[REG_TRAPNO];
+    g_result.error_code = g[REG_ERR];
+    g_result.sregs[0] = (uint16_t)g[REG_ES];
+    g_result.sregs[1] = (uint16_t)g[REG_CS];
+    g_result.sregs[2] = (uint16_t)g[REG_SS];
+    g_result.sregs[3] = (uint16_t)g[REG_DS];
+    g_result.sregs[4] = (uint16_t)g[REG_FS];
+    g_result.sregs[5] = (uint16_t)g[REG_GS];
     siglongjmp(g_jump, 1);
 }
 
@@ -124,12 +143,14 @@ static void write_all(const void* buf, size_t n) {
     }
 }
 
-/* An indirect jump through an absolute pointer: FF 25 imm32. */
+/* An indirect jump through an absolute pointer, read through SS (the
+ * instruction under test may have loaded DS with anything): 36 FF 25 imm32. */
 static void put_jump(uint8_t* at, const uint32_t* target) {
-    at[0] = 0xFF;
-    at[1] = 0x25;
+    at[0] = 0x36;
+    at[1] = 0xFF;
+    at[2] = 0x25;
     uint32_t p = (uint32_t)target;
-    memcpy(at + 2, &p, 4);
+    memcpy(at + 3, &p, 4);
 }
 
 int main(void) {
@@ -159,7 +180,7 @@ int main(void) {
         memset(&g_result, 0, sizeof g_result);
         g_result.vector = -1;
         if (sigsetjmp(g_jump, 1) == 0) run_case();
-        __asm__ volatile("pushl $0x202; popfl" ::: "cc", "memory");
+        __asm__ volatile("pushl $0x202; popfl; xorl %%eax, %%eax; movl %%eax, %%fs" ::: "eax", "cc", "memory");
         if (g_result.vector < 0) {
             g_result.eip = g_result.eip ? HD_LANDING1 : HD_CODE_BASE + g_case.code_len;
         }
