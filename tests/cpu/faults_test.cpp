@@ -267,6 +267,20 @@ TEST_SUITE("isa") {
         }
     }
 
+    TEST_CASE("RDTSC counts up with the instructions executed") {
+        for (auto backend : cpu_backends()) {
+            CAPTURE(name(backend));
+            // rdtsc; mov ebx, eax; mov ecx, 100; loop $; rdtsc; hlt
+            RealMode m(backend, {0x0F, 0x31, 0x66, 0x89, 0xC3, 0x66, 0xB9, 0x64, 0x00, 0x00, 0x00,
+                                 0xE2, 0xFE, 0x0F, 0x31});
+            REQUIRE(m.run() == cpu::CpuExit::Halted);
+            const std::uint32_t first = m.machine.state().reg(Gpr::Ebx);
+            const std::uint32_t second = m.machine.state().reg(Gpr::Eax);
+            CHECK(second > first);
+            CHECK(second - first >= 100);  // at least the loop's iterations
+        }
+    }
+
     TEST_CASE("CPUID reports a coherent family-6 identity and only what is implemented") {
         BareCpu machine(cpu::BackendKind::Interpreter, 1 << 20);
         const std::uint8_t code[] = {0x0F, 0xA2, 0xF4};  // cpuid; hlt
