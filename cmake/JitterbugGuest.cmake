@@ -59,5 +59,13 @@ function(jitterbug_guest_kernel name)
         DEPENDS ${start_obj} ${objects} ${JITTERBUG_GUEST_RUNTIME_DIR}/link.ld
         COMMENT "guest link ${name}.elf"
         VERBATIM)
-    add_custom_target(guest_${name} ALL DEPENDS ${elf})
+    # The same image as a flat binary, entered at its first byte (1 MiB).
+    set(bin ${out_dir}/${name}.bin)
+    add_custom_command(
+        OUTPUT ${bin}
+        COMMAND objcopy -O binary ${elf} ${bin}
+        DEPENDS ${elf}
+        COMMENT "guest objcopy ${name}.bin"
+        VERBATIM)
+    add_custom_target(guest_${name} ALL DEPENDS ${elf} ${bin})
 endfunction()

@@ -9,6 +9,6 @@ static void report(const char* name, uint32_t value) { printf("%s: 0x%08x\r\n", 
 
 int main(int argc, char** argv) {
     const unsigned scale = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1;
-    run_workloads(scale ? scale : 1, report);
+    run_workloads(scale ? scale : 1, argc > 2 ? argv[2] : NULL, report);
     return 0;
 }

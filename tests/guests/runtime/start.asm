@@ -6,6 +6,11 @@ bits 32
 MB_MAGIC    equ 0x1BADB002
 MB_FLAGS    equ 0x00000003          ; page-align modules, want memory info
 
+; A flat-binary copy of a guest (objcopy -O binary) starts here, at the load
+; address: the benchmarks run them under Unicorn that way.
+section .entry progbits alloc exec nowrite align=4
+        jmp _start
+
 section .multiboot progbits alloc noexec nowrite align=4
         dd MB_MAGIC
         dd MB_FLAGS

@@ -233,13 +233,83 @@ static uint32_t wide_arithmetic(uint32_t rounds) {
     return (uint32_t)(acc ^ (acc >> 32)) ^ (uint32_t)s;
 }
 
-void run_workloads(uint32_t scale, report_fn report) {
-    report("integer_mix", integer_mix(20000u * scale));
-    report("sieve", sieve(100000u * scale));
-    report("crc32", crc_workload(scale));
-    report("quicksort", sort_workload(2000u * scale));
-    report("fib", fib(14 + (scale > 8 ? 8 : scale)));
-    report("bytecode", bytecode_workload(5000u * scale));
-    report("memory", memory_workload(scale));
-    report("wide_arithmetic", wide_arithmetic(2000u * scale));
+/* Large block copies and fills with the string instructions themselves. */
+#define BULK_SIZE (1u << 20)
+static uint32_t bulk_a[BULK_SIZE / 4];
+static uint32_t bulk_b[BULK_SIZE / 4];
+
+static uint32_t rep_movsd_workload(uint32_t rounds) {
+    for (uint32_t i = 0; i < BULK_SIZE / 4; ++i) bulk_a[i] = i * 2654435761u;
+    uint32_t h = 0;
+    for (uint32_t r = 0; r < rounds; ++r) {
+        void* dst = bulk_b;
+        const void* src = bulk_a;
+        uint32_t n = BULK_SIZE / 4;
+        __asm__ volatile("cld; rep movsl" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+        bulk_a[r % (BULK_SIZE / 4)] ^= r;
+        h += bulk_b[(r * 7919u) % (BULK_SIZE / 4)];
+    }
+    return h;
+}
+
+static uint32_t rep_stosd_workload(uint32_t rounds) {
+    uint32_t h = 0;
+    for (uint32_t r = 0; r < rounds; ++r) {
+        void* dst = bulk_b;
+        uint32_t n = BULK_SIZE / 4;
+        __asm__ volatile("cld; rep stosl" : "+D"(dst), "+c"(n) : "a"(r * 0x01010101u) : "memory");
+        h = h * 31u + bulk_b[(r * 104729u) % (BULK_SIZE / 4)];
+    }
+    return h;
+}
+
+struct workload {
+    const char* name;
+    uint32_t (*run)(uint32_t scale);
+};
+
+/* One unit of scale is about a millisecond of native work on a current x86. */
+static uint32_t w_integer_mix(uint32_t s) { return integer_mix(120000u * s); }
+static uint32_t w_sieve(uint32_t s) {
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < s; ++i) h = h * 3 + sieve(SIEVE_SIZE - i % 64);
+    return h;
+}
+static uint32_t w_crc32(uint32_t s) { return crc_workload(8u * s); }
+static uint32_t w_quicksort(uint32_t s) {
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < s; ++i) h = h * 7 + sort_workload(10000u + i % 16);
+    return h;
+}
+static uint32_t w_fib(uint32_t s) {
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < s; ++i) h += fib(30 + i % 2);
+    return h;
+}
+static uint32_t w_bytecode(uint32_t s) { return bytecode_workload(70000u * s); }
+static uint32_t w_memory(uint32_t s) { return memory_workload(320u * s); }
+static uint32_t w_wide(uint32_t s) { return wide_arithmetic(100000u * s); }
+static uint32_t w_rep_movsd(uint32_t s) { return rep_movsd_workload(64u * s); }
+static uint32_t w_rep_stosd(uint32_t s) { return rep_stosd_workload(64u * s); }
+
+static const struct workload workloads[] = {
+    {"integer_mix", w_integer_mix}, {"sieve", w_sieve},     {"crc32", w_crc32},
+    {"quicksort", w_quicksort},     {"fib", w_fib},         {"bytecode", w_bytecode},
+    {"memory", w_memory},           {"wide_arithmetic", w_wide}, {"rep_movsd", w_rep_movsd},
+    {"rep_stosd", w_rep_stosd},
+};
+
+static int same(const char* a, const char* b) {
+    while (*a && *a == *b) ++a, ++b;
+    return *a == *b;
+}
+
+int run_workloads(uint32_t scale, const char* only, report_fn report) {
+    int n = 0;
+    for (unsigned i = 0; i < sizeof workloads / sizeof workloads[0]; ++i) {
+        if (only && *only && !same(only, workloads[i].name)) continue;
+        report(workloads[i].name, workloads[i].run(scale));
+        ++n;
+    }
+    return n;
 }

@@ -8,7 +8,8 @@
 
 typedef void (*report_fn)(const char* name, uint32_t value);
 
-/* Runs every workload; `scale` multiplies the amount of work. */
-void run_workloads(uint32_t scale, report_fn report);
+/* Runs every workload, or only the one named `only` (NULL or "" for all);
+ * `scale` multiplies the amount of work. Returns the number run. */
+int run_workloads(uint32_t scale, const char* only, report_fn report);
 
 #endif
