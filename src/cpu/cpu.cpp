@@ -33,6 +33,12 @@ Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backen
     : ctx_(std::make_unique<CpuContext>()), mmu_(memory, ctx_->tlb), io_(io), translator_(mmu_) {
     ctx_->cpu = this;
     mmu_.set_code_observer(this);
+    // Links into an invalidated block must go back through the dispatcher.
+    cache_.set_on_invalidate([this](jit::TranslationBlock& tb) {
+        for (const auto& [slot, original] : tb.incoming)
+            backend_->unlink(slot, original);
+        tb.incoming.clear();
+    });
     if (backend == BackendKind::Jit) {
 #ifdef JITTERBUG_HAVE_JIT
         backend_ = jit::make_x64_backend();
@@ -80,12 +86,16 @@ LocationDescriptor Cpu::current_location() const {
 
 CpuExit Cpu::run(std::uint64_t max_instructions) {
     CpuContext& ctx = *ctx_;
-    const std::uint64_t start = stats_.instructions + stats_.events_delivered;
+    ctx.instruction_limit = max_instructions > ~std::uint64_t{0} - ctx.instructions
+                                ? ~std::uint64_t{0}
+                                : ctx.instructions + max_instructions;
+    // The exit of the last block that returned for want of a linked
+    // successor, and the block the chain it belonged to started with.
+    std::uintptr_t link_slot = 0;
+    const jit::TranslationBlock* link_from = nullptr;
     try {
         for (;;) {
-            if (stats_.instructions + stats_.events_delivered - start >= max_instructions) {
-                return CpuExit::InstructionLimit;
-            }
+            if (ctx.instructions >= ctx.instruction_limit) return CpuExit::InstructionLimit;
             if (ctx.exit_request.load(std::memory_order_relaxed) & exit_request::kStop) {
                 ctx.exit_request.fetch_and(~exit_request::kStop, std::memory_order_relaxed);
                 return CpuExit::Stopped;
@@ -105,20 +115,35 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 loc.mode |= mode::kSingleStep;
                 ctx.interrupt_shadow = false;
             }
+            const std::uint64_t flushes = stats_.code_flushes;
             jit::TranslationBlock* tb = find_or_translate(loc, true);
             if (!tb) {
+                link_slot = 0;
                 handle_abort();
                 continue;
             }
+            // Chain the previous exit to this block when it leads here in the
+            // same mode (and its code was not flushed meanwhile).
+            if (link_slot && stats_.code_flushes == flushes && options_.chain_blocks &&
+                !loc.single_step() && link_from->location.mode == loc.mode &&
+                link_from->location.cs_base == loc.cs_base) {
+                if (const std::uintptr_t original = backend_->link(link_slot, *tb)) {
+                    tb->incoming.emplace_back(link_slot, original);
+                }
+            }
+            link_slot = 0;
             ctx.current_block = tb;
+            ctx.exit_slot = 0;
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
             ctx.current_block = nullptr;
-            stats_.instructions += exit.retired;
             cache_.collect_garbage();
             if (exit.reason == jit::ExitReason::Halt) {
                 halted_ = true;
             } else if (exit.reason == jit::ExitReason::Abort) {
                 handle_abort();
+            } else if (ctx.exit_slot) {
+                link_slot = ctx.exit_slot;
+                link_from = tb;
             }
         }
     } catch (const std::exception& e) {
@@ -165,7 +190,7 @@ void Cpu::run_uncached_instruction() {
     ctx.current_block = tb.get();
     const jit::BlockExit exit = backend_->execute(ctx, *tb);
     ctx.current_block = nullptr;
-    stats_.instructions += exit.retired;
+    ctx.exit_slot = 0;  // this block is never linked
     if (exit.reason == jit::ExitReason::Halt) {
         halted_ = true;
     } else if (exit.reason == jit::ExitReason::Abort) {
@@ -238,6 +263,12 @@ bool Cpu::code_written(PhysicalAddress phys, unsigned size) {
     return !cache_.invalidate(phys.value, size, ctx_->current_block);
 }
 
-std::uint64_t time_stamp_counter(const Cpu& cpu) { return cpu.statistics().instructions; }
+CpuStatistics Cpu::statistics() const {
+    CpuStatistics s = stats_;
+    s.instructions = ctx_->instructions;
+    return s;
+}
+
+std::uint64_t time_stamp_counter(const Cpu& cpu) { return cpu.context().instructions; }
 
 }  // namespace jitterbug::cpu

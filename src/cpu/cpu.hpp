@@ -33,6 +33,12 @@ enum class CpuExit {
     InternalError,        // a bug in the emulator; see error()
 };
 
+// Switches for the translation features, each on by default; turning one
+// off isolates it when hunting a bug.
+struct CpuOptions {
+    bool chain_blocks = true;  // link block exits straight to their successors
+};
+
 struct CpuStatistics {
     std::uint64_t instructions = 0;
     std::uint64_t blocks_translated = 0;
@@ -48,15 +54,19 @@ class Cpu final : public mmu::CodeWriteObserver {
     Cpu& operator=(const Cpu&) = delete;
 
     CpuContext& context() { return *ctx_; }
+    const CpuContext& context() const { return *ctx_; }
     CpuState& state() { return ctx_->state; }
     const CpuState& state() const { return ctx_->state; }
     mmu::Mmu& mmu() { return mmu_; }
     devices::PortIoBus& io() { return io_; }
-    const CpuStatistics& statistics() const { return stats_; }
+    CpuStatistics statistics() const;
     const std::string& error() const { return error_; }
     bool halted() const { return halted_; }
     // The last exception or interrupt delivered (or whose delivery shut the CPU down).
     const Event& last_event() const { return last_event_; }
+
+    const CpuOptions& options() const { return options_; }
+    void set_options(const CpuOptions& options) { options_ = options; }
 
     // Processor RESET (SDM Vol. 3A, 9.1).
     void reset();
@@ -104,6 +114,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::unique_ptr<jit::Backend> backend_;
     jit::BlockCache cache_;
     CpuStatistics stats_;
+    CpuOptions options_;
     bool halted_ = false;
     bool shutdown_ = false;
     bool stop_on_events_ = false;

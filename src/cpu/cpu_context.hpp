@@ -50,6 +50,14 @@ struct CpuContext {
     // Set from any thread or by devices; checked at every block boundary.
     std::atomic<std::uint32_t> exit_request{0};
 
+    // Guest instructions retired, counted by the blocks themselves; a block
+    // about to start leaves instead when the count has reached the limit.
+    std::uint64_t instructions = 0;
+    std::uint64_t instruction_limit = ~std::uint64_t{0};
+    // The patchable jump of the block exit that returned to the dispatcher
+    // for want of a linked successor (0 for other exits).
+    std::uintptr_t exit_slot = 0;
+
     mmu::Tlb tlb;
 
     // Interrupts are held off until after the next instruction (MOV SS, POP SS,

@@ -149,6 +149,9 @@ bool deliver_protected(CpuContext& ctx, const Event& e) {
 void Cpu::deliver(const Event& event) {
     CpuContext& ctx = *ctx_;
     ++stats_.events_delivered;
+    // A delivered event counts against the instruction budget of run().
+    if (ctx.instruction_limit != ~std::uint64_t{0} && ctx.instruction_limit > 0)
+        --ctx.instruction_limit;
     Event current = event;
     // Each round either delivers, escalates towards #DF or shuts down; the
     // bound only guards against a chain the rules above did not foresee.

@@ -40,6 +40,7 @@ std::vector<std::uint32_t> BlockCache::insert(std::unique_ptr<TranslationBlock> 
         TranslationBlock* old = it->second.get();
         unlink(old);
         old->valid = false;
+        if (on_invalidate_) on_invalidate_(*old);
         graveyard_.push_back(std::move(it->second));
         it->second = std::move(block);
     } else {
@@ -74,6 +75,7 @@ bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
             if (b == current) hit_current = true;
             unlink(b);
             b->valid = false;
+            if (on_invalidate_) on_invalidate_(*b);
             auto it = blocks_.find(Key{b->phys_start, b->location});
             if (it != blocks_.end() && it->second.get() == b) {
                 graveyard_.push_back(std::move(it->second));

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -33,12 +34,20 @@ struct TranslationBlock {
     const void* host_code = nullptr;
     std::unique_ptr<CompiledCode> code;
 
+    // Exits of other blocks that jump straight here: (slot, original target).
+    std::vector<std::pair<std::uintptr_t, std::uintptr_t>> incoming;
+
     // Bytes [phys, phys + len) overlap the block's guest code.
     bool overlaps(std::uint64_t phys, std::uint64_t len) const;
 };
 
 class BlockCache {
   public:
+    // Called for every block as it is invalidated (to undo links into it).
+    void set_on_invalidate(std::function<void(TranslationBlock&)> fn) {
+        on_invalidate_ = std::move(fn);
+    }
+
     TranslationBlock* find(std::uint64_t phys, const LocationDescriptor& loc) const;
     // Takes ownership of a compiled block and indexes it. Returns the new pages
     // (physical page numbers) that hold code for the first time.
@@ -78,6 +87,7 @@ class BlockCache {
     std::unordered_map<std::uint32_t, std::vector<TranslationBlock*>> pages_;
     // Invalidated blocks wait here until no block is executing.
     std::vector<std::unique_ptr<TranslationBlock>> graveyard_;
+    std::function<void(TranslationBlock&)> on_invalidate_;
 };
 
 }  // namespace jitterbug::jit

@@ -22,8 +22,6 @@ enum class ExitReason : std::uint32_t {
 
 struct BlockExit {
     ExitReason reason = ExitReason::Next;
-    // Guest instructions that completed in this execution of the block.
-    std::uint32_t retired = 0;
 };
 
 class Backend {
@@ -36,6 +34,19 @@ class Backend {
     virtual BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) = 0;
     // Discards all compiled code (the block cache is cleared with it).
     virtual void flush() = 0;
+
+    // Block chaining. link() makes the exit whose jump is at `slot` go
+    // straight to `target` and returns what the jump pointed at before (to
+    // restore with unlink()); backends without chaining return 0.
+    virtual std::uintptr_t link(std::uintptr_t slot, const TranslationBlock& target) {
+        (void)slot;
+        (void)target;
+        return 0;
+    }
+    virtual void unlink(std::uintptr_t slot, std::uintptr_t original) {
+        (void)slot;
+        (void)original;
+    }
 };
 
 std::unique_ptr<Backend> make_interpreter_backend();

@@ -461,33 +461,35 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
 
     {
         const ir::Terminal& t = prog.terminal;
-        const std::uint32_t all = started;
+        ctx.instructions += started;
         switch (t.kind) {
             case ir::Terminal::Kind::Link:
                 st.eip = t.target;
-                return {ExitReason::Next, all};
+                return {ExitReason::Next};
             case ir::Terminal::Kind::Branch:
                 st.eip = (v[prog.cond] & 1) ? t.target : t.fallthrough;
-                return {ExitReason::Next, all};
+                return {ExitReason::Next};
             case ir::Terminal::Kind::Dispatch:
-                return {ExitReason::Next, all};
+                return {ExitReason::Next};
             case ir::Terminal::Kind::Halt:
                 st.eip = t.target;
-                return {ExitReason::Halt, all};
+                return {ExitReason::Halt};
             case ir::Terminal::Kind::Raise:
                 st.eip = t.target;
                 rt::raise(ctx, t.event);
                 // Faults do not retire their instruction; traps and INT n do.
-                return {ExitReason::Abort, t.event.kind == cpu::EventKind::Fault ? all - 1 : all};
+                if (t.event.kind == cpu::EventKind::Fault && started > 0) --ctx.instructions;
+                return {ExitReason::Abort};
             case ir::Terminal::Kind::None:
                 break;
         }
-        return {ExitReason::Next, all};
+        return {ExitReason::Next};
     }
 
 abort:
     st.eip = insn_eip;
-    return {ExitReason::Abort, started == 0 ? 0 : started - 1};
+    ctx.instructions += started == 0 ? 0 : started - 1;
+    return {ExitReason::Abort};
 }
 
 #undef SIZED

@@ -23,6 +23,15 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
 }
 
 void BlockCompiler::compile() {
+    // Entry: leave before doing anything if someone asked the CPU to stop or
+    // the instruction budget is spent (checked once per block, chained or not).
+    Xbyak::Label leave;
+    c.cmp(dword[r15 + ctx_offset::kExitRequest], 0);
+    c.jne(leave, Xbyak::CodeGenerator::T_NEAR);
+    c.mov(rax, qword[r15 + ctx_offset::kInstructions]);
+    c.cmp(rax, qword[r15 + ctx_offset::kInstructionLimit]);
+    c.jae(leave, Xbyak::CodeGenerator::T_NEAR);
+
     const auto& insts = block_.insts();
     for (std::size_t n = 0; n < insts.size(); ++n) {
         const auto i = static_cast<ir::InstRef>(n);
@@ -38,24 +47,43 @@ void BlockCompiler::compile() {
         ra_.end_inst();
     }
     emit_terminal();
-    // Out-of-line code: slow paths, then the exits of aborted instructions.
+    // Out-of-line code: slow paths, exits of aborted instructions, the
+    // unstarted exit, the stubs of unlinked exits.
     for (std::size_t k = 0; k < slow_paths_.size(); ++k)
         slow_paths_[k]();
     for (auto& [index, exit] : abort_exits_) {
         c.L(exit.label);
         c.mov(dword[r15 + ctx_offset::kEip], exit.eip);
-        emit_exit(ExitReason::Abort, index);
+        count_instructions(index);
+        emit_exit(ExitReason::Abort);
     }
+    c.L(leave);
+    c.mov(dword[r15 + ctx_offset::kEip], block_.location().eip);
+    emit_exit(ExitReason::Next);
+    for (auto& stub : link_stubs_)
+        stub();
 }
 
-void BlockCompiler::emit_exit(ExitReason reason, std::uint32_t retired) {
-    c.mov(rax, pack_exit(reason, retired));
+void BlockCompiler::emit_exit(ExitReason reason) {
+    c.mov(eax, static_cast<std::uint32_t>(reason));
     c.jmp(epilogue_, Xbyak::CodeGenerator::T_NEAR);
 }
 
+void BlockCompiler::count_instructions(std::uint32_t n) {
+    if (n != 0) c.add(qword[r15 + ctx_offset::kInstructions], n);
+}
+
 void BlockCompiler::emit_link(std::uint32_t eip) {
-    c.mov(dword[r15 + ctx_offset::kEip], eip);
-    emit_exit(ExitReason::Next, started_);
+    auto* stub = &slow_labels_.emplace_back();
+    const std::uintptr_t slot = reinterpret_cast<std::uintptr_t>(c.getCurr());
+    c.jmp(*stub, Xbyak::CodeGenerator::T_NEAR);
+    link_stubs_.push_back([this, stub, slot, eip] {
+        c.L(*stub);
+        c.mov(dword[r15 + ctx_offset::kEip], eip);
+        c.mov(rax, slot);
+        c.mov(qword[r15 + ctx_offset::kExitSlot], rax);
+        emit_exit(ExitReason::Next);
+    });
 }
 
 Xbyak::Label& BlockCompiler::abort_label() {
@@ -104,17 +132,21 @@ void BlockCompiler::emit_terminal() {
     switch (t.kind) {
         case ir::Terminal::Kind::None:
         case ir::Terminal::Kind::Dispatch:
-            emit_exit(ExitReason::Next, started_);
+            count_instructions(started_);
+            emit_exit(ExitReason::Next);
             break;
         case ir::Terminal::Kind::Link:
+            count_instructions(started_);
             emit_link(t.target);
             break;
         case ir::Terminal::Kind::Branch: {
             if (t.cond.is_immediate()) {
+                count_instructions(started_);
                 emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);
                 break;
             }
             const Reg64 cond = ra_.use(t.cond);
+            count_instructions(started_);  // ADD changes flags, not COND
             Xbyak::Label not_taken;
             c.test(cond.cvt32(), cond.cvt32());
             c.jz(not_taken, Xbyak::CodeGenerator::T_NEAR);
@@ -125,7 +157,8 @@ void BlockCompiler::emit_terminal() {
         }
         case ir::Terminal::Kind::Halt:
             c.mov(dword[r15 + ctx_offset::kEip], t.target);
-            emit_exit(ExitReason::Halt, started_);
+            count_instructions(started_);
+            emit_exit(ExitReason::Halt);
             break;
         case ir::Terminal::Kind::Raise: {
             // The event is stored as data after the exit code.
@@ -133,8 +166,10 @@ void BlockCompiler::emit_terminal() {
             c.mov(dword[r15 + ctx_offset::kEip], t.target);
             c.lea(rsi, ptr[rip + data]);
             call_runtime(reinterpret_cast<const void*>(&raise_event));
+            // Faults do not retire their instruction; traps and INT n do.
             const bool fault = t.event.kind == cpu::EventKind::Fault;
-            emit_exit(ExitReason::Abort, fault && started_ > 0 ? started_ - 1 : started_);
+            count_instructions(fault && started_ > 0 ? started_ - 1 : started_);
+            emit_exit(ExitReason::Abort);
             c.align(8);
             c.L(data);
             c.db(reinterpret_cast<const std::uint8_t*>(&t.event), sizeof(cpu::Event));

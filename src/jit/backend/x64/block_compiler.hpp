@@ -33,12 +33,14 @@ constexpr std::size_t kSegWriteLimit = offsetof(cpu::CpuContext, seg_write_limit
 constexpr std::size_t kAbort = offsetof(cpu::CpuContext, abort_instruction);
 constexpr std::size_t kTlb = offsetof(cpu::CpuContext, tlb);
 constexpr std::size_t kScratch = offsetof(cpu::CpuContext, jit_scratch);
+constexpr std::size_t kExitRequest = offsetof(cpu::CpuContext, exit_request);
+constexpr std::size_t kInstructions = offsetof(cpu::CpuContext, instructions);
+constexpr std::size_t kInstructionLimit = offsetof(cpu::CpuContext, instruction_limit);
+constexpr std::size_t kExitSlot = offsetof(cpu::CpuContext, exit_slot);
 }  // namespace ctx_offset
 
-// Packs a block exit into RAX: reason in the low half, retired count above.
-constexpr std::uint64_t pack_exit(ExitReason reason, std::uint32_t retired) {
-    return (std::uint64_t{retired} << 32) | static_cast<std::uint32_t>(reason);
-}
+// A linkable block exit is this jump (E9 rel32), patched to the successor.
+constexpr std::size_t kLinkJumpSize = 5;
 
 class BlockCompiler {
   public:
@@ -51,7 +53,12 @@ class BlockCompiler {
 #undef OPCODE
 
     void emit_terminal();
-    void emit_exit(ExitReason reason, std::uint32_t retired);
+    // Leaves the block through the epilogue with `reason` in EAX.
+    void emit_exit(ExitReason reason);
+    // Adds `n` to the retired-instruction count.
+    void count_instructions(std::uint32_t n);
+    // A linkable exit to `eip`: a jump that starts out pointing at a stub
+    // which stores EIP and the jump's address and returns to the dispatcher.
     void emit_link(std::uint32_t eip);
     // Leaves the block with EIP at the current instruction if the last runtime
     // call aborted it.
@@ -89,6 +96,7 @@ class BlockCompiler {
     };
     std::map<std::uint32_t, AbortExit> abort_exits_;  // by instruction index
     std::vector<std::function<void()>> slow_paths_;
+    std::vector<std::function<void()>> link_stubs_;
     std::deque<Xbyak::Label> slow_labels_;  // stable addresses for the slow paths' labels
 };
 

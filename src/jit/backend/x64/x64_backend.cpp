@@ -3,6 +3,7 @@
 // code; when it fills up, everything after the trampoline is discarded.
 #include <sys/mman.h>
 
+#include <cstring>
 #include <stdexcept>
 
 #include "cpu/cpu_context.hpp"
@@ -73,9 +74,17 @@ class X64Backend final : public Backend {
     }
 
     BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) override {
-        const std::uint64_t packed = enter_(&ctx, tb.host_code);
-        return BlockExit{static_cast<ExitReason>(packed & 0xFFFFFFFF),
-                         static_cast<std::uint32_t>(packed >> 32)};
+        return BlockExit{static_cast<ExitReason>(enter_(&ctx, tb.host_code) & 0xFF)};
+    }
+
+    std::uintptr_t link(std::uintptr_t slot, const TranslationBlock& target) override {
+        const std::uintptr_t original = jump_target(slot);
+        set_jump_target(slot, reinterpret_cast<std::uintptr_t>(target.host_code));
+        return original;
+    }
+
+    void unlink(std::uintptr_t slot, std::uintptr_t original) override {
+        set_jump_target(slot, original);
     }
 
     void flush() override {
@@ -84,6 +93,18 @@ class X64Backend final : public Backend {
     }
 
   private:
+    // Link slots are E9 rel32 jumps inside the code buffer.
+    static std::uintptr_t jump_target(std::uintptr_t slot) {
+        std::int32_t rel;
+        std::memcpy(&rel, reinterpret_cast<const void*>(slot + 1), 4);
+        return slot + x64::kLinkJumpSize + static_cast<std::intptr_t>(rel);
+    }
+    static void set_jump_target(std::uintptr_t slot, std::uintptr_t target) {
+        const auto rel = static_cast<std::int32_t>(
+            static_cast<std::intptr_t>(target - slot - x64::kLinkJumpSize));
+        std::memcpy(reinterpret_cast<void*>(slot + 1), &rel, 4);
+    }
+
     // enter(ctx, code): saves the callee-saved registers, sets R15 to the
     // context, reserves the spill frame and jumps to the block. Blocks leave
     // through the epilogue with the packed BlockExit in RAX.
