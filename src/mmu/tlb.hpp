@@ -29,7 +29,7 @@ static_assert(sizeof(TlbEntry) == 32);
 
 class Tlb {
   public:
-    static constexpr unsigned kIndexBits = 8;
+    static constexpr unsigned kIndexBits = 10;
     static constexpr unsigned kEntries = 1u << kIndexBits;
 
     static unsigned index(std::uint32_t linear) { return (linear >> kPageShift) & (kEntries - 1); }

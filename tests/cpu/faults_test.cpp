@@ -235,7 +235,7 @@ TEST_SUITE("isa") {
     TEST_CASE("a long REP string instruction yields between chunks and resumes exactly") {
         for (auto backend : cpu_backends()) {
             CAPTURE(name(backend));
-            // 32-bit flat: rep stosb of 20000 bytes at 0x40000.
+            // 32-bit flat: rep stosb of 600000 bytes at 0x40000, more than one chunk.
             BareCpu machine(backend, 1 << 20);
             const std::uint8_t code[] = {0xF3, 0xAA, 0xF4};  // rep stosb; hlt
             for (unsigned i = 0; i < sizeof code; ++i)
@@ -248,22 +248,22 @@ TEST_SUITE("isa") {
                 s.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
             s.eip = 0x1000;
             s.reg(Gpr::Eax) = 0x5A;
-            s.reg(Gpr::Ecx) = 20000;
+            s.reg(Gpr::Ecx) = 600000;
             s.reg(Gpr::Edi) = 0x40000;
             machine.cpu().set_state(s);
             // One block at a time: the instruction gives the CPU back after a chunk.
             REQUIRE(machine.cpu().run(1) == cpu::CpuExit::InstructionLimit);
             const std::uint32_t left = machine.state().reg(Gpr::Ecx);
             CHECK(left > 0);
-            CHECK(left < 20000);
+            CHECK(left < 600000);
             CHECK(machine.state().eip == 0x1000);
-            CHECK(machine.state().reg(Gpr::Edi) == 0x40000 + (20000 - left));
+            CHECK(machine.state().reg(Gpr::Edi) == 0x40000 + (600000 - left));
             REQUIRE(machine.cpu().run() == cpu::CpuExit::Halted);
             CHECK(machine.state().reg(Gpr::Ecx) == 0);
-            CHECK(machine.state().reg(Gpr::Edi) == 0x40000 + 20000);
+            CHECK(machine.state().reg(Gpr::Edi) == 0x40000 + 600000);
             CHECK(machine.ram()[0x40000] == 0x5A);
-            CHECK(machine.ram()[0x40000 + 19999] == 0x5A);
-            CHECK(machine.ram()[0x40000 + 20000] == 0);
+            CHECK(machine.ram()[0x40000 + 599999] == 0x5A);
+            CHECK(machine.ram()[0x40000 + 600000] == 0);
         }
     }
 

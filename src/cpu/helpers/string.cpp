@@ -1,7 +1,11 @@
 // The string instructions, element by element. Registers advance only after
 // an element completes, so a fault leaves the state of the last completed
-// element with EIP at the instruction (SDM Vol. 2B, REP). A REP runs at most
-// kElementsPerCall elements per call so interrupts are noticed in between.
+// element with EIP at the instruction (SDM Vol. 2B, REP). A REP does at most
+// kBytesPerCall bytes per call so interrupts are noticed in between. REP MOVS
+// and REP STOS over plain RAM go a page at a time with host memcpy/memset.
+#include <algorithm>
+#include <cstring>
+
 #include "cpu/helpers/helpers.hpp"
 #include "cpu/string_op.hpp"
 #include "devices/port_io_bus.hpp"
@@ -11,7 +15,7 @@ namespace jitterbug::cpu {
 
 namespace {
 
-constexpr std::uint32_t kElementsPerCall = 4096;
+constexpr std::uint32_t kBytesPerCall = 256 * 1024;
 
 struct Cursor {
     std::uint32_t mask;  // address-size mask of (E)SI/(E)DI/(E)CX
@@ -113,6 +117,89 @@ bool element(CpuContext& ctx, const StringOp& op, const Cursor& c) {
     return false;
 }
 
+// How many whole elements, starting at `offset` and moving in the string
+// direction, stay on the current page, inside the segment limit and inside
+// the address size — all of which the element-by-element path would check.
+std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool write, const Cursor& c,
+                   unsigned size) {
+    const std::int64_t limit = write ? ctx.seg_write_limit[static_cast<unsigned>(seg)]
+                                     : ctx.seg_read_limit[static_cast<unsigned>(seg)];
+    if (limit < 0 || std::int64_t{offset} + size - 1 > limit) return 0;
+    const std::uint32_t linear = ctx.state.segment(seg).base + offset;
+    const std::uint32_t in_page = linear & kPageOffsetMask;
+    if (in_page + size > kPageSize) return 0;  // the element itself straddles pages
+    if (c.step > 0) {
+        const std::uint64_t last = std::min<std::uint64_t>(static_cast<std::uint64_t>(limit), c.mask);
+        const std::uint64_t by_limit = (last - offset + 1) / size;
+        return static_cast<std::uint32_t>(std::min<std::uint64_t>(by_limit, (kPageSize - in_page) / size));
+    }
+    return std::min(offset / size + 1, in_page / size + 1);
+}
+
+// Host memory for `size` bytes at `linear` within one page of plain RAM —
+// through the TLB, or else by translation (a bulk copy with source and
+// destination on conflicting TLB entries must not fall back to elements).
+// Null when the element path must handle it: writes to pages holding
+// translated code, ROM, MMIO, translation faults.
+std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t size, bool write) {
+    if (std::uint8_t* p = write ? ctx.tlb.lookup_write(linear, size) : ctx.tlb.lookup_read(linear, size)) {
+        return p;
+    }
+    mmu::Mmu& mmu = ctx.cpu->mmu();
+    PhysicalAddress phys;
+    mmu::PageFault fault;
+    if (!mmu.translate(linear, write ? mmu::Access::Write : mmu::Access::Read, phys, fault)) return nullptr;
+    if (write && ctx.cpu->is_code_page(static_cast<std::uint32_t>(phys.value >> kPageShift))) return nullptr;
+    return mmu.memory().ram_pointer(phys, size);
+}
+
+// REP MOVS and REP STOS over plain RAM, a page at a time, with host memory
+// operations. Returns the elements done; 0 when the next element needs the
+// general path (a TLB miss, ROM, MMIO, translated code, a limit).
+std::uint32_t bulk(CpuContext& ctx, const StringOp& op, const Cursor& c, std::uint32_t count) {
+    CpuState& st = ctx.state;
+    const unsigned size = op.size;
+    const bool movs = op.kind == StringOpKind::Movs;
+    const auto src_seg = static_cast<SegReg>(op.segment);
+    const std::uint32_t di = st.reg(Gpr::Edi) & c.mask;
+    const std::uint32_t si = st.reg(Gpr::Esi) & c.mask;
+    std::uint32_t n = std::min(count, room(ctx, SegReg::Es, di, true, c, size));
+    if (movs) n = std::min(n, room(ctx, src_seg, si, false, c, size));
+    if (n == 0) return 0;
+    // The lowest address of each run: the first element going up, the last going down.
+    const std::uint32_t back = c.step > 0 ? 0 : (n - 1) * size;
+    std::uint8_t* dst = ram_pointer(ctx, st.segment(SegReg::Es).base + di - back, n * size, true);
+    if (!dst) return 0;
+    if (!movs) {
+        const std::uint32_t value = st.reg(Gpr::Eax);
+        if (size == 1) {
+            std::memset(dst, static_cast<int>(value & 0xFF), n);
+        } else if (size == 2) {
+            std::fill_n(reinterpret_cast<std::uint16_t*>(dst), n, static_cast<std::uint16_t>(value));
+        } else {
+            std::fill_n(reinterpret_cast<std::uint32_t*>(dst), n, value);
+        }
+        return n;
+    }
+    const std::uint8_t* src = ram_pointer(ctx, st.segment(src_seg).base + si - back, n * size, false);
+    if (!src) return 0;
+    if (dst + n * size <= src || src + n * size <= dst) {
+        std::memcpy(dst, src, n * size);
+    } else if (c.step > 0) {
+        // Overlapping: element by element, in the instruction's own order
+        // (a forward copy onto itself repeats a pattern).
+        for (std::uint32_t k = 0; k < n; ++k) std::memmove(dst + k * size, src + k * size, size);
+    } else {
+        for (std::uint32_t k = n; k-- > 0;) std::memmove(dst + k * size, src + k * size, size);
+    }
+    return n;
+}
+
+void advance_by(CpuState& st, Gpr r, const Cursor& c, std::uint32_t n) {
+    std::uint32_t& reg = st.reg(r);
+    reg = (reg & ~c.mask) | ((reg + static_cast<std::uint32_t>(c.step) * n) & c.mask);
+}
+
 }  // namespace
 
 std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint32_t,
@@ -126,10 +213,24 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
         return 1;
     }
     const bool compares = op.kind == StringOpKind::Cmps || op.kind == StringOpKind::Scas;
-    for (std::uint32_t n = 0; n < kElementsPerCall; ++n) {
+    const bool bulk_kind = op.kind == StringOpKind::Movs || op.kind == StringOpKind::Stos;
+    // At most this much work per call: the block then re-enters the
+    // instruction, and a pending interrupt or stop request is noticed.
+    std::uint32_t budget = kBytesPerCall;
+    while (budget >= op.size) {
         const std::uint32_t count = st.reg(Gpr::Ecx) & c.mask;
         if (count == 0) return 1;
+        if (bulk_kind) {
+            if (const std::uint32_t n = bulk(ctx, op, c, std::min(count, budget / op.size))) {
+                advance_by(st, Gpr::Edi, c, n);
+                if (op.kind == StringOpKind::Movs) advance_by(st, Gpr::Esi, c, n);
+                st.reg(Gpr::Ecx) = (st.reg(Gpr::Ecx) & ~c.mask) | ((count - n) & c.mask);
+                budget -= n * op.size;
+                continue;
+            }
+        }
         if (!element(ctx, op, c)) return 0;
+        budget -= op.size;
         st.reg(Gpr::Ecx) = (st.reg(Gpr::Ecx) & ~c.mask) | ((count - 1) & c.mask);
         if (compares) {
             // REPE stops when ZF = 0, REPNE when ZF = 1.
