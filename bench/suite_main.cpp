@@ -4,18 +4,21 @@
 // qemu-system-i386 -accel tcg (when installed), in one run. Outputs must
 // match native byte for byte; times are CPU seconds, the best of --repeat.
 //
-//   jitterbug_suite [--scale N] [--repeat R] [--only NAME] [--engines native,jit,interp,unicorn,qemu]
+//   jitterbug_suite [--scale N] [--repeat R] [--only NAME] [--engines
+//   native,jit,interp,unicorn,qemu]
 //                   [--markdown]
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
 #include <algorithm>
 #include <chrono>
-#include <fcntl.h>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -39,8 +42,9 @@ using namespace jitterbug;
 
 namespace {
 
-const std::vector<std::string> kWorkloads = {"integer_mix", "sieve",    "crc32",           "quicksort", "fib",
-                                             "bytecode",    "memory",   "wide_arithmetic", "rep_movsd", "rep_stosd"};
+const std::vector<std::string> kWorkloads = {"integer_mix", "sieve",    "crc32",  "quicksort",
+                                             "fib",         "bytecode", "memory", "wide_arithmetic",
+                                             "rep_movsd",   "rep_stosd"};
 
 struct Run {
     double seconds = 0;  // CPU time
@@ -66,7 +70,8 @@ Run run_child(const std::vector<std::string>& args) {
     posix_spawn_file_actions_addclose(&actions, out[0]);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     pid_t pid;
     const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
@@ -78,7 +83,8 @@ Run run_child(const std::vector<std::string>& args) {
     }
     char buf[4096];
     ssize_t n;
-    while ((n = read(out[0], buf, sizeof buf)) > 0) r.output.append(buf, static_cast<std::size_t>(n));
+    while ((n = read(out[0], buf, sizeof buf)) > 0)
+        r.output.append(buf, static_cast<std::size_t>(n));
     close(out[0]);
     int status = 0;
     rusage usage{};
@@ -94,7 +100,9 @@ Run run_jitterbug(Backend backend, const fs::path& kernel, const std::string& cm
     const double start = thread_cpu_seconds();
     MachineConfig config;
     config.backend = backend;
-    config.serial_output = [&r](std::span<const std::uint8_t> b) { r.output.append(b.begin(), b.end()); };
+    config.serial_output = [&r](std::span<const std::uint8_t> b) {
+        r.output.append(b.begin(), b.end());
+    };
     Result<Machine> m = Machine::create(std::move(config));
     if (!m || !m->load_multiboot(kernel, cmdline)) return r;
     const RunResult result = m->run();
@@ -126,7 +134,8 @@ std::uint32_t unicorn_in(uc_engine*, std::uint32_t port, int, void*) {
 Run run_unicorn(const fs::path& flat, const std::string& cmdline) {
     Run r;
     std::ifstream in(flat, std::ios::binary);
-    const std::vector<char> image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<char> image((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
     const double start = thread_cpu_seconds();
     UnicornGuest g;
     if (uc_open(UC_ARCH_X86, UC_MODE_32, &g.uc) != UC_ERR_OK) return r;
@@ -141,8 +150,10 @@ Run run_unicorn(const fs::path& flat, const std::string& cmdline) {
     uc_reg_write(g.uc, UC_X86_REG_EBX, &ebx);
     uc_reg_write(g.uc, UC_X86_REG_ESP, &esp);
     uc_hook out_hook, in_hook;
-    uc_hook_add(g.uc, &out_hook, UC_HOOK_INSN, reinterpret_cast<void*>(unicorn_out), &g, 1, 0, UC_X86_INS_OUT);
-    uc_hook_add(g.uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(unicorn_in), &g, 1, 0, UC_X86_INS_IN);
+    uc_hook_add(g.uc, &out_hook, UC_HOOK_INSN, reinterpret_cast<void*>(unicorn_out), &g, 1, 0,
+                UC_X86_INS_OUT);
+    uc_hook_add(g.uc, &in_hook, UC_HOOK_INSN, reinterpret_cast<void*>(unicorn_in), &g, 1, 0,
+                UC_X86_INS_IN);
     const uc_err err = uc_emu_start(g.uc, 0x100000, 0xFFFFFFFF, 0, 0);
     r.seconds = thread_cpu_seconds() - start;
     uc_close(g.uc);
@@ -160,33 +171,75 @@ struct Options {
     bool markdown = false;
 };
 
+constexpr const char* kUsage =
+    "usage: jitterbug_suite [--scale N] [--repeat R] [--only WORKLOAD]\n"
+    "                       [--engines native,jit,interp,unicorn,qemu] [--markdown]\n";
+
+[[noreturn]] void usage_error(const std::string& problem) {
+    fmt::print(stderr, "jitterbug_suite: {}\n{}", problem, kUsage);
+    std::exit(2);
+}
+
+unsigned positive(const std::string& option, const std::string& v) {
+    try {
+        std::size_t used = 0;
+        const unsigned long n = std::stoul(v, &used);
+        if (used == v.size() && n > 0 && n < 1000000) return static_cast<unsigned>(n);
+    } catch (const std::exception&) {}
+    usage_error(fmt::format("{} needs a positive number, not '{}'", option, v));
+}
+
 Options parse(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        const std::string v = i + 1 < argc ? argv[i + 1] : "";
-        if (a == "--scale") o.scale = static_cast<unsigned>(std::stoul(v)), ++i;
-        if (a == "--repeat") o.repeat = static_cast<unsigned>(std::stoul(v)), ++i;
-        if (a == "--only") o.only = v, ++i;
-        if (a == "--markdown") o.markdown = true;
-        if (a == "--engines") {
+        const bool has_value = i + 1 < argc;
+        const std::string v = has_value ? argv[i + 1] : "";
+        const bool takes_value =
+            a == "--scale" || a == "--repeat" || a == "--only" || a == "--engines";
+        if (takes_value && !has_value) usage_error(a + " needs a value");
+        if (a == "--help" || a == "-h") {
+            fmt::print("{}", kUsage);
+            std::exit(0);
+        } else if (a == "--scale") {
+            o.scale = positive(a, v);
+        } else if (a == "--repeat") {
+            o.repeat = positive(a, v);
+        } else if (a == "--only") {
+            if (std::find(kWorkloads.begin(), kWorkloads.end(), v) == kWorkloads.end()) {
+                usage_error(fmt::format("no workload '{}' (there are: {})", v,
+                                        fmt::join(kWorkloads, ", ")));
+            }
+            o.only = v;
+        } else if (a == "--markdown") {
+            o.markdown = true;
+        } else if (a == "--engines") {
             o.engines.clear();
             std::stringstream ss(v);
-            for (std::string e; std::getline(ss, e, ',');) o.engines.insert(e);
-            ++i;
+            for (std::string e; std::getline(ss, e, ',');) {
+                if (e != "native" && e != "jit" && e != "interp" && e != "unicorn" && e != "qemu") {
+                    usage_error(fmt::format("no engine '{}'", e));
+                }
+                o.engines.insert(e);
+            }
+        } else {
+            usage_error(fmt::format("unknown option '{}'", a));
         }
+        if (takes_value) ++i;
     }
     return o;
 }
 
 bool have(const std::string& program) {
-    return run_child({"sh", "-c", "command -v " + program + " >/dev/null && echo yes"}).output == "yes\n";
+    return run_child({"sh", "-c", "command -v " + program + " >/dev/null && echo yes"}).output ==
+           "yes\n";
 }
 
 double geomean(const std::vector<double>& v) {
     if (v.empty()) return 0;
     double s = 0;
-    for (double x : v) s += std::log(x);
+    for (double x : v)
+        s += std::log(x);
     return std::exp(s / static_cast<double>(v.size()));
 }
 
@@ -206,14 +259,16 @@ int main(int argc, char** argv) {
     // QEMU's own start-up (and the guest's boot) is measured with "only=none"
     // and subtracted.
     auto qemu = [&](const std::string& cmdline) {
-        return run_child({"qemu-system-i386", "-accel", "tcg", "-m", "64", "-display", "none", "-nodefaults",
-                          "-no-reboot", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
-                          "-kernel", kernel.string(), "-append", cmdline});
+        return run_child({"qemu-system-i386", "-accel", "tcg", "-m", "64", "-display", "none",
+                          "-nodefaults", "-no-reboot", "-serial", "stdio", "-device",
+                          "isa-debug-exit,iobase=0xf4,iosize=0x01", "-kernel", kernel.string(),
+                          "-append", cmdline});
     };
     double qemu_startup = 0;
     if (opt.engines.contains("qemu")) {
         qemu_startup = 1e9;
-        for (unsigned k = 0; k < opt.repeat; ++k) qemu_startup = std::min(qemu_startup, qemu("only=none").seconds);
+        for (unsigned k = 0; k < opt.repeat; ++k)
+            qemu_startup = std::min(qemu_startup, qemu("only=none").seconds);
     }
 
     std::map<std::string, std::map<std::string, Run>> results;  // workload -> engine -> best run
@@ -248,8 +303,8 @@ int main(int argc, char** argv) {
         const std::string& expected = results[w]["native"].output;
         for (auto& [engine, r] : results[w]) {
             if (r.output != expected) {
-                fmt::print(stderr, "{} under {}: output differs from native:\n{}\nvs\n{}\n", w, engine, r.output,
-                           expected);
+                fmt::print(stderr, "{} under {}: output differs from native:\n{}\nvs\n{}\n", w,
+                           engine, r.output, expected);
                 all_match = false;
             }
         }
@@ -261,8 +316,8 @@ int main(int argc, char** argv) {
     for (const auto& e : engines) {
         if (opt.engines.contains(e)) header += fmt::format(" {:>9}", e + " s");
     }
-    header += fmt::format(" {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "jit MIPS", "jit/nat", "int/nat",
-                          "uc/nat", "qemu/nat", "jit:qemu", "int:uc");
+    header += fmt::format(" {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "jit MIPS", "jit/nat",
+                          "int/nat", "uc/nat", "qemu/nat", "jit:qemu", "int:uc");
     fmt::print("{}\n", header);
     std::map<std::string, std::vector<double>> fractions;
     std::vector<double> jit_vs_qemu, interp_vs_unicorn;
@@ -306,13 +361,17 @@ int main(int argc, char** argv) {
     }
     g += fmt::format(" {:>9}", "");
     for (const std::string e : {"jit", "interp", "unicorn", "qemu"}) {
-        g += fractions[e].empty() ? fmt::format(" {:>8}", "-") : fmt::format(" {:8.3f}", geomean(fractions[e]));
+        g += fractions[e].empty() ? fmt::format(" {:>8}", "-")
+                                  : fmt::format(" {:8.3f}", geomean(fractions[e]));
     }
-    g += jit_vs_qemu.empty() ? fmt::format(" {:>8}", "-") : fmt::format(" {:8.2f}", geomean(jit_vs_qemu));
-    g += interp_vs_unicorn.empty() ? fmt::format(" {:>8}", "-") : fmt::format(" {:8.2f}", geomean(interp_vs_unicorn));
+    g += jit_vs_qemu.empty() ? fmt::format(" {:>8}", "-")
+                             : fmt::format(" {:8.2f}", geomean(jit_vs_qemu));
+    g += interp_vs_unicorn.empty() ? fmt::format(" {:>8}", "-")
+                                   : fmt::format(" {:8.2f}", geomean(interp_vs_unicorn));
     fmt::print("{}\n", g);
-    fmt::print("scale {}, best of {}; x/nat = fraction of native speed; jit:qemu and int:uc = speed-up. "
-               "Outputs {}.\n",
-               opt.scale, opt.repeat, all_match ? "match native" : "DIFFER");
+    fmt::print(
+        "scale {}, best of {}; x/nat = fraction of native speed; jit:qemu and int:uc = speed-up. "
+        "Outputs {}.\n",
+        opt.scale, opt.repeat, all_match ? "match native" : "DIFFER");
     return all_match ? 0 : 1;
 }

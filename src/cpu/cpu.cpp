@@ -10,7 +10,7 @@ namespace jitterbug::cpu {
 
 CpuState reset_state() {
     CpuState s;
-    s.eflags = eflags::Fixed1;
+    s.set_eflags(eflags::Fixed1);
     s.eip = 0xFFF0;
     for (SegmentRegister& seg : s.seg) {
         seg = SegmentRegister{0, 0xFFFF, 0, seg_attr::kRealModeData};
@@ -106,8 +106,8 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 return CpuExit::Event;
             }
             if (halted_) {
-                return (ctx.state.eflags & eflags::IF) ? CpuExit::WaitingForInterrupt
-                                                       : CpuExit::Halted;
+                return (ctx.state.eflags() & eflags::IF) ? CpuExit::WaitingForInterrupt
+                                                         : CpuExit::Halted;
             }
             LocationDescriptor loc = current_location();
             if (ctx.interrupt_shadow) {
@@ -226,10 +226,15 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
 std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
                                                       std::uint64_t phys) {
     TranslatedCode code;
-    const ir::Block block =
+    ir::Block block =
         translator_.translate(loc, ctx_->state.segment(SegReg::Cs).limit, TranslatorLimits{}, code);
     if (const std::string problem = ir::verify(block); !problem.empty()) {
         throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
+    }
+    jit::optimize(block, options_.passes);
+    if (const std::string problem = ir::verify(block); !problem.empty()) {
+        throw std::logic_error("invalid IR after the passes: " + problem + "\n" +
+                               ir::to_string(block));
     }
     if (log::jit().should_log(spdlog::level::debug)) log::jit().debug("{}", ir::to_string(block));
     auto tb = std::make_unique<jit::TranslationBlock>();

@@ -12,6 +12,7 @@
 #include "cpu/translator.hpp"
 #include "jit/backend/backend.hpp"
 #include "jit/block_cache.hpp"
+#include "jit/passes/passes.hpp"
 #include "mmu/mmu.hpp"
 
 namespace jitterbug::devices {
@@ -37,6 +38,7 @@ enum class CpuExit {
 // off isolates it when hunting a bug.
 struct CpuOptions {
     bool chain_blocks = true;  // link block exits straight to their successors
+    jit::PassOptions passes;   // the IR optimisation passes
 };
 
 struct CpuStatistics {

@@ -100,7 +100,13 @@ struct DescriptorTableRegister {
 struct CpuState {
     std::array<std::uint32_t, kNumGprs> gpr{};
     std::uint32_t eip = 0;
-    std::uint32_t eflags = eflags::Fixed1;
+    // EFLAGS is kept in two words, read and written through eflags() and
+    // set_eflags(): the six status flags (their EFLAGS bit positions in
+    // flags_status; its other bits are meaningless, so translated code can
+    // store the host's flags there as they are) and everything else
+    // (flags_control, whose status bits are meaningless).
+    std::uint32_t flags_status = 0;
+    std::uint32_t flags_control = eflags::Fixed1;
     std::array<SegmentRegister, kNumSegRegs> seg{};
     SegmentRegister ldtr;
     SegmentRegister tr;
@@ -112,13 +118,22 @@ struct CpuState {
     std::uint32_t cr4 = 0;
     std::array<std::uint32_t, 8> dr{};
 
+    std::uint32_t eflags() const {
+        return (flags_control & ~eflags::kArithmetic) | (flags_status & eflags::kArithmetic) |
+               eflags::Fixed1;
+    }
+    void set_eflags(std::uint32_t value) {
+        flags_control = value;
+        flags_status = value;
+    }
+
     std::uint32_t& reg(Gpr r) { return gpr[static_cast<unsigned>(r)]; }
     std::uint32_t reg(Gpr r) const { return gpr[static_cast<unsigned>(r)]; }
     SegmentRegister& segment(SegReg s) { return seg[static_cast<unsigned>(s)]; }
     const SegmentRegister& segment(SegReg s) const { return seg[static_cast<unsigned>(s)]; }
 
     bool protected_mode() const { return (cr0 & cr0::PE) != 0; }
-    bool v86_mode() const { return (eflags & eflags::VM) != 0; }
+    bool v86_mode() const { return (flags_control & eflags::VM) != 0; }
     // Current privilege level: CS.RPL in protected mode (SDM Vol. 3A, 5.5), 3 in v86, 0 in real
     // mode.
     unsigned cpl() const {

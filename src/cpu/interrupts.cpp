@@ -62,7 +62,7 @@ bool deliver_real(CpuContext& ctx, const Event& e) {
     }
     const std::uint32_t target = runtime::read(ctx, st.idtr.base + entry, 4);
     if (ctx.abort_instruction) return false;
-    const std::uint32_t flags = st.eflags;
+    const std::uint32_t flags = st.eflags();
     const std::uint32_t sp = st.reg(Gpr::Esp);
     if (!check_stack_room(ctx, 3, 2)) return false;
     const bool ok = push(ctx, flags & 0xFFFF, 2) && push(ctx, st.segment(SegReg::Cs).selector, 2) &&
@@ -71,7 +71,7 @@ bool deliver_real(CpuContext& ctx, const Event& e) {
         st.reg(Gpr::Esp) = sp;
         return false;
     }
-    st.eflags &= ~(eflags::IF | eflags::TF | eflags::AC | eflags::RF);
+    st.set_eflags(st.eflags() & ~(eflags::IF | eflags::TF | eflags::AC | eflags::RF));
     load_segment_real(st, SegReg::Cs, static_cast<std::uint16_t>(target >> 16));
     st.eip = target & 0xFFFF;
     return true;
@@ -129,15 +129,15 @@ bool deliver_protected(CpuContext& ctx, const Event& e) {
     const unsigned bytes = is32 ? 4 : 2;
     const std::uint32_t sp = st.reg(Gpr::Esp);
     if (!check_stack_room(ctx, e.has_error_code ? 4 : 3, bytes)) return false;
-    bool ok = push(ctx, st.eflags, bytes) && push(ctx, st.segment(SegReg::Cs).selector, bytes) &&
+    bool ok = push(ctx, st.eflags(), bytes) && push(ctx, st.segment(SegReg::Cs).selector, bytes) &&
               push(ctx, return_eip(st, e), bytes);
     if (ok && e.has_error_code) ok = push(ctx, e.error_code, bytes);
     if (!ok) {
         st.reg(Gpr::Esp) = sp;
         return false;
     }
-    st.eflags &= ~(eflags::TF | eflags::NT | eflags::RF | eflags::VM);
-    if (type == 0x0E || type == 0x06) st.eflags &= ~eflags::IF;  // interrupt gates
+    st.set_eflags(st.eflags() & ~(eflags::TF | eflags::NT | eflags::RF | eflags::VM));
+    if (type == 0x0E || type == 0x06) st.set_eflags(st.eflags() & ~eflags::IF);  // interrupt gates
     st.segment(SegReg::Cs) = d->to_cache(static_cast<std::uint16_t>((selector & ~3u) | st.cpl()));
     st.eip = offset;
     sync_segment_checks(ctx);

@@ -271,7 +271,7 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
     // flat 4 GiB segments, interrupts off.
     CpuState st = cpu::reset_state();
     st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-    st.eflags = cpu::eflags::Fixed1;
+    st.set_eflags(cpu::eflags::Fixed1);
     st.eip = img.entry;
     st.reg(cpu::Gpr::Eax) = kMultibootBootloaderMagic;
     st.reg(cpu::Gpr::Ebx) = info;

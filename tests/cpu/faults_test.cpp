@@ -41,7 +41,7 @@ struct RealMode {
         start.segment(SegReg::Es) = real_mode_segment(kDataSegment);
         start.segment(SegReg::Ss) = real_mode_segment(kStackSegment);
         start.reg(Gpr::Esp) = 0x8000;
-        start.eflags = cpu::eflags::Fixed1 | cpu::eflags::CF | cpu::eflags::ZF | cpu::eflags::OF;
+        start.set_eflags(cpu::eflags::Fixed1 | cpu::eflags::CF | cpu::eflags::ZF | cpu::eflags::OF);
         machine.cpu().set_stop_on_events(true);
     }
 
@@ -59,7 +59,7 @@ void check_unchanged(const cpu::CpuState& before, const cpu::CpuState& after) {
         CAPTURE(r);
         CHECK(after.gpr[r] == before.gpr[r]);
     }
-    CHECK(after.eflags == before.eflags);
+    CHECK(after.eflags() == before.eflags());
     CHECK(after.eip == before.eip);
     for (unsigned s = 0; s < cpu::kNumSegRegs; ++s)
         CHECK(after.seg[s].selector == before.seg[s].selector);

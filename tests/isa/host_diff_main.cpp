@@ -135,7 +135,7 @@ class Emulator {
         cpu::CpuState s = cpu::reset_state();
         for (unsigned r = 0; r < 8; ++r)
             s.gpr[r] = c.regs[r];
-        s.eflags = c.eflags;
+        s.set_eflags(c.eflags);
         s.eip = HD_CODE_BASE;
         s.cr0 = cpu::cr0::PE | cpu::cr0::ET;
         using namespace cpu::seg_attr;
@@ -159,7 +159,7 @@ class Emulator {
         const cpu::CpuState& f = cpu_.state();
         for (unsigned r = 0; r < 8; ++r)
             out.regs[r] = f.gpr[r];
-        out.eflags = f.eflags;
+        out.eflags = f.eflags();
         for (unsigned r = 0; r < 6; ++r)
             out.sregs[r] = f.seg[r].selector;
         out.vector = -1;

@@ -124,7 +124,7 @@ class Runner {
         s.segment(cpu::SegReg::Gs) = real_mode_segment(0);
         s.eip = r[moo::IP];
         // The initial FLAGS come from LOADALL with random bits 12-15 (README).
-        s.eflags = (r[moo::FLAGS] & 0x0FFF) | cpu::eflags::Fixed1;
+        s.set_eflags((r[moo::FLAGS] & 0x0FFF) | cpu::eflags::Fixed1);
         s.cr0 = cpu::cr0::ET;
         s.idtr = {0, 0x3FF};
         cpu_.cpu().set_state(s);
@@ -157,7 +157,7 @@ class Runner {
             static_cast<std::uint16_t>(f.reg(cpu::Gpr::Esi)),
             static_cast<std::uint16_t>(f.reg(cpu::Gpr::Edi)),
             static_cast<std::uint16_t>(f.eip),
-            static_cast<std::uint16_t>(f.eflags)};
+            static_cast<std::uint16_t>(f.eflags())};
         static const char* names[] = {"ax", "bx", "cx", "dx", "cs", "ss", "ds",
                                       "es", "sp", "bp", "si", "di", "ip", "flags"};
         for (unsigned i = 0; i < moo::kNumRegs; ++i) {

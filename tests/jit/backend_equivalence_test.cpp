@@ -38,10 +38,10 @@ Outcome run(jit::Backend& backend, const Block& block, std::uint32_t a, std::uin
     ctx->state.reg(cpu::Gpr::Ebx) = ~a * 0x9E3779B1u;
     // Start with every status flag set but CF as asked, so that flags an op
     // leaves alone are seen to stay.
-    ctx->state.eflags = fl::Fixed1 | (fl::kArithmetic & ~fl::CF) | (carry ? fl::CF : 0);
+    ctx->state.set_eflags(fl::Fixed1 | (fl::kArithmetic & ~fl::CF) | (carry ? fl::CF : 0));
     const jit::BlockExit exit = backend.execute(*ctx, tb);
     CHECK(exit.reason == jit::ExitReason::Next);
-    return {ctx->state.reg(cpu::Gpr::Edx), ctx->state.eflags};
+    return {ctx->state.reg(cpu::Gpr::Edx), ctx->state.eflags()};
 }
 
 // EDX = op(EAX, ECX [, CF]) at `bits`; EFLAGS status bits = the op's flags.

@@ -74,8 +74,8 @@ std::uint64_t helper_bcd_adjust(CpuContext& ctx, std::uint32_t op, std::uint32_t
     std::uint32_t& eax = st.reg(Gpr::Eax);
     const std::uint32_t al = eax & 0xFF;
     const std::uint32_t ah = (eax >> 8) & 0xFF;
-    const bool cf = st.eflags & CF;
-    const bool af = st.eflags & AF;
+    const bool cf = st.eflags() & CF;
+    const bool af = st.eflags() & AF;
     std::uint32_t flags = 0;
     std::uint32_t ax = eax & 0xFFFF;
     switch (static_cast<BcdOp>(op)) {
@@ -111,7 +111,7 @@ std::uint64_t helper_bcd_adjust(CpuContext& ctx, std::uint32_t op, std::uint32_t
         }
     }
     eax = (eax & 0xFFFF0000u) | (ax & 0xFFFF);
-    st.eflags = (st.eflags & ~eflags::kArithmetic) | flags;
+    st.set_eflags((st.eflags() & ~eflags::kArithmetic) | flags);
     return 0;
 }
 

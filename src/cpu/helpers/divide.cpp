@@ -16,7 +16,7 @@ std::uint64_t divide_error(CpuContext& ctx) {
 
 template <typename T>
 T divided(CpuContext& ctx, T result) {
-    std::uint32_t& f = ctx.state.eflags;
+    std::uint32_t& f = ctx.state.flags_status;
     f = (f & ~(eflags::SF | eflags::ZF | eflags::PF)) | eflags::AF;
     return result;
 }

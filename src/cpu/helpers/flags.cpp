@@ -4,7 +4,7 @@
 namespace jitterbug::cpu {
 
 namespace {
-unsigned iopl(const CpuState& st) { return (st.eflags & eflags::IOPL) >> 12; }
+unsigned iopl(const CpuState& st) { return (st.eflags() & eflags::IOPL) >> 12; }
 }  // namespace
 
 // POPF/POPFD (SDM Vol. 2B, POPF): which bits the current mode and privilege
@@ -28,9 +28,9 @@ std::uint64_t helper_write_eflags(CpuContext& ctx, std::uint32_t value, std::uin
     } else if (st.cpl() <= iopl(st)) {
         mask |= eflags::IF;
     }
-    std::uint32_t f = (st.eflags & ~mask) | (value & mask);
+    std::uint32_t f = (st.eflags() & ~mask) | (value & mask);
     if (bits == 32) f &= ~eflags::RF;
-    st.eflags = f | eflags::Fixed1;
+    st.set_eflags(f | eflags::Fixed1);
     return 0;
 }
 
@@ -46,7 +46,7 @@ bool may_change_if(CpuContext& ctx) {
 }  // namespace
 
 std::uint64_t helper_cli(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
-    if (may_change_if(ctx)) ctx.state.eflags &= ~eflags::IF;
+    if (may_change_if(ctx)) ctx.state.set_eflags(ctx.state.eflags() & ~eflags::IF);
     return 0;
 }
 
@@ -54,8 +54,8 @@ std::uint64_t helper_sti(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uin
     if (!may_change_if(ctx)) return 0;
     // Interrupts stay off until after the next instruction when STI sets IF
     // (SDM Vol. 2B, STI).
-    if (!(ctx.state.eflags & eflags::IF)) ctx.interrupt_shadow = true;
-    ctx.state.eflags |= eflags::IF;
+    if (!(ctx.state.eflags() & eflags::IF)) ctx.interrupt_shadow = true;
+    ctx.state.set_eflags(ctx.state.eflags() | eflags::IF);
     return 0;
 }
 
@@ -66,7 +66,7 @@ std::uint64_t helper_inhibit_interrupts(CpuContext& ctx, std::uint32_t, std::uin
 }
 
 std::uint64_t helper_into(CpuContext& ctx, std::uint32_t next_eip, std::uint32_t, std::uint32_t) {
-    if (ctx.state.eflags & eflags::OF) {
+    if (ctx.state.eflags() & eflags::OF) {
         runtime::raise(ctx, Event{EventKind::SoftwareInterrupt, vector::OF, false, 0, next_eip});
     }
     return 0;

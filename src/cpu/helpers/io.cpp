@@ -7,7 +7,7 @@ namespace jitterbug::cpu {
 bool check_io_permission(CpuContext& ctx, std::uint16_t port, unsigned size) {
     const CpuState& st = ctx.state;
     if (!st.protected_mode()) return true;
-    const unsigned iopl = (st.eflags & eflags::IOPL) >> 12;
+    const unsigned iopl = (st.eflags() & eflags::IOPL) >> 12;
     if (!st.v86_mode() && st.cpl() <= iopl) return true;
     // The I/O permission bitmap of a 32-bit TSS: every bit of the accessed
     // ports must be clear; bytes beyond the TSS limit count as set.

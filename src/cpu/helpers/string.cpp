@@ -38,7 +38,7 @@ void set_flags_of_compare(CpuState& st, unsigned size, std::uint32_t a, std::uin
     const ir::eval::Out o = size == 1   ? ir::eval::sub<8>(a, b, 0)
                             : size == 2 ? ir::eval::sub<16>(a, b, 0)
                                         : ir::eval::sub<32>(a, b, 0);
-    st.eflags = (st.eflags & ~eflags::kArithmetic) | o.flags;
+    st.set_eflags((st.eflags() & ~eflags::kArithmetic) | o.flags);
 }
 
 std::uint32_t accumulator(const CpuState& st, unsigned size) {
@@ -120,8 +120,8 @@ bool element(CpuContext& ctx, const StringOp& op, const Cursor& c) {
 // How many whole elements, starting at `offset` and moving in the string
 // direction, stay on the current page, inside the segment limit and inside
 // the address size — all of which the element-by-element path would check.
-std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool write, const Cursor& c,
-                   unsigned size) {
+std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool write,
+                   const Cursor& c, unsigned size) {
     const std::int64_t limit = write ? ctx.seg_write_limit[static_cast<unsigned>(seg)]
                                      : ctx.seg_read_limit[static_cast<unsigned>(seg)];
     if (limit < 0 || std::int64_t{offset} + size - 1 > limit) return 0;
@@ -129,9 +129,11 @@ std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool
     const std::uint32_t in_page = linear & kPageOffsetMask;
     if (in_page + size > kPageSize) return 0;  // the element itself straddles pages
     if (c.step > 0) {
-        const std::uint64_t last = std::min<std::uint64_t>(static_cast<std::uint64_t>(limit), c.mask);
+        const std::uint64_t last =
+            std::min<std::uint64_t>(static_cast<std::uint64_t>(limit), c.mask);
         const std::uint64_t by_limit = (last - offset + 1) / size;
-        return static_cast<std::uint32_t>(std::min<std::uint64_t>(by_limit, (kPageSize - in_page) / size));
+        return static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(by_limit, (kPageSize - in_page) / size));
     }
     return std::min(offset / size + 1, in_page / size + 1);
 }
@@ -142,14 +144,17 @@ std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool
 // Null when the element path must handle it: writes to pages holding
 // translated code, ROM, MMIO, translation faults.
 std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t size, bool write) {
-    if (std::uint8_t* p = write ? ctx.tlb.lookup_write(linear, size) : ctx.tlb.lookup_read(linear, size)) {
+    if (std::uint8_t* p =
+            write ? ctx.tlb.lookup_write(linear, size) : ctx.tlb.lookup_read(linear, size)) {
         return p;
     }
     mmu::Mmu& mmu = ctx.cpu->mmu();
     PhysicalAddress phys;
     mmu::PageFault fault;
-    if (!mmu.translate(linear, write ? mmu::Access::Write : mmu::Access::Read, phys, fault)) return nullptr;
-    if (write && ctx.cpu->is_code_page(static_cast<std::uint32_t>(phys.value >> kPageShift))) return nullptr;
+    if (!mmu.translate(linear, write ? mmu::Access::Write : mmu::Access::Read, phys, fault))
+        return nullptr;
+    if (write && ctx.cpu->is_code_page(static_cast<std::uint32_t>(phys.value >> kPageShift)))
+        return nullptr;
     return mmu.memory().ram_pointer(phys, size);
 }
 
@@ -175,22 +180,26 @@ std::uint32_t bulk(CpuContext& ctx, const StringOp& op, const Cursor& c, std::ui
         if (size == 1) {
             std::memset(dst, static_cast<int>(value & 0xFF), n);
         } else if (size == 2) {
-            std::fill_n(reinterpret_cast<std::uint16_t*>(dst), n, static_cast<std::uint16_t>(value));
+            std::fill_n(reinterpret_cast<std::uint16_t*>(dst), n,
+                        static_cast<std::uint16_t>(value));
         } else {
             std::fill_n(reinterpret_cast<std::uint32_t*>(dst), n, value);
         }
         return n;
     }
-    const std::uint8_t* src = ram_pointer(ctx, st.segment(src_seg).base + si - back, n * size, false);
+    const std::uint8_t* src =
+        ram_pointer(ctx, st.segment(src_seg).base + si - back, n * size, false);
     if (!src) return 0;
     if (dst + n * size <= src || src + n * size <= dst) {
         std::memcpy(dst, src, n * size);
     } else if (c.step > 0) {
         // Overlapping: element by element, in the instruction's own order
         // (a forward copy onto itself repeats a pattern).
-        for (std::uint32_t k = 0; k < n; ++k) std::memmove(dst + k * size, src + k * size, size);
+        for (std::uint32_t k = 0; k < n; ++k)
+            std::memmove(dst + k * size, src + k * size, size);
     } else {
-        for (std::uint32_t k = n; k-- > 0;) std::memmove(dst + k * size, src + k * size, size);
+        for (std::uint32_t k = n; k-- > 0;)
+            std::memmove(dst + k * size, src + k * size, size);
     }
     return n;
 }
@@ -207,7 +216,7 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
     const StringOp op = StringOp::unpack(packed);
     CpuState& st = ctx.state;
     const Cursor c{op.address32 ? 0xFFFFFFFFu : 0xFFFFu,
-                   (st.eflags & eflags::DF) ? -static_cast<std::int32_t>(op.size) : op.size};
+                   (st.eflags() & eflags::DF) ? -static_cast<std::int32_t>(op.size) : op.size};
     if (op.rep == 0) {
         element(ctx, op, c);
         return 1;
@@ -234,7 +243,7 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
         st.reg(Gpr::Ecx) = (st.reg(Gpr::Ecx) & ~c.mask) | ((count - 1) & c.mask);
         if (compares) {
             // REPE stops when ZF = 0, REPNE when ZF = 1.
-            const bool zf = (st.eflags & eflags::ZF) != 0;
+            const bool zf = (st.eflags() & eflags::ZF) != 0;
             if ((op.rep == 1 && !zf) || (op.rep == 2 && zf)) return 1;
         }
         // I/O can end the run (exit device) or raise an interrupt.

@@ -134,7 +134,7 @@ std::uint64_t helper_iret(CpuContext& ctx, std::uint32_t flags, std::uint32_t, s
         // Real mode (SDM Vol. 2A, IRET): VM, VIP, VIF and RF are not loaded.
         mask = op32 ? 0x257FD5u : 0x7FD5u;
     } else {
-        if (st.v86_mode() || (st.eflags & eflags::NT) || (selector & 3) != st.cpl() ||
+        if (st.v86_mode() || (st.eflags() & eflags::NT) || (selector & 3) != st.cpl() ||
             (op32 && (fl & eflags::VM) && st.cpl() == 0)) {
             // Task returns, virtual-8086 mode and privilege changes (issue 5).
             runtime::raise_fault(ctx, vector::GP, 0);
@@ -143,12 +143,12 @@ std::uint64_t helper_iret(CpuContext& ctx, std::uint32_t flags, std::uint32_t, s
         mask = eflags::CF | eflags::PF | eflags::AF | eflags::ZF | eflags::SF | eflags::TF |
                eflags::DF | eflags::OF | eflags::NT;
         if (op32) mask |= eflags::AC | eflags::ID | eflags::RF;
-        const unsigned iopl = (st.eflags & eflags::IOPL) >> 12;
+        const unsigned iopl = (st.eflags() & eflags::IOPL) >> 12;
         if (st.cpl() == 0) mask |= eflags::IOPL | eflags::IF;
         if (st.cpl() != 0 && st.cpl() <= iopl) mask |= eflags::IF;
     }
     if (!far_transfer(ctx, selector, eip)) return 0;
-    st.eflags = ((st.eflags & ~mask) | (fl & mask)) | eflags::Fixed1;
+    st.set_eflags(((st.eflags() & ~mask) | (fl & mask)) | eflags::Fixed1);
     stack_release(ctx, 3 * bytes);
     sync_segment_checks(ctx);
     return 0;

@@ -271,16 +271,16 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
                 break;
 
             case Opcode::GetEflags:
-                v[s.dst] = st.eflags;
+                v[s.dst] = st.eflags();
                 break;
             case Opcode::SetEflags:
-                st.eflags = A;
+                st.set_eflags(A);
                 break;
             case Opcode::GetArithFlags:
-                v[s.dst] = st.eflags & cpu::eflags::kArithmetic;
+                v[s.dst] = st.flags_status & cpu::eflags::kArithmetic;
                 break;
             case Opcode::SetArithFlags:
-                st.eflags = (st.eflags & ~B) | (A & B);
+                st.flags_status = (st.flags_status & ~B) | (A & B);
                 break;
             case Opcode::GetFlagsFromOp:
                 break;  // folded into the producer

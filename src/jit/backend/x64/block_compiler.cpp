@@ -7,6 +7,44 @@ namespace jitterbug::jit::x64 {
 using namespace Xbyak::util;
 using ir::Opcode;
 
+namespace {
+// IR operations whose host code never changes the host's flags (plain moves
+// and their loads and stores); any other one ends what host_flags_ tracks.
+bool keeps_host_flags(Opcode op) {
+    switch (op) {
+        case Opcode::GetGpr8:
+        case Opcode::GetGpr16:
+        case Opcode::GetGpr32:
+        case Opcode::SetGpr8:
+        case Opcode::SetGpr16:
+        case Opcode::SetGpr32:
+        case Opcode::GetSegSelector:
+        case Opcode::GetSegBase:
+        case Opcode::SetEip:
+        case Opcode::GetArithFlags:
+        case Opcode::SetArithFlags:  // resets it itself when it must merge
+        case Opcode::GetFlagsFromOp:
+        case Opcode::TestCond:  // resets it itself when it must compute
+        case Opcode::ZeroExtend8To16:
+        case Opcode::ZeroExtend8To32:
+        case Opcode::ZeroExtend16To32:
+        case Opcode::ZeroExtend32To64:
+        case Opcode::SignExtend8To16:
+        case Opcode::SignExtend8To32:
+        case Opcode::SignExtend16To32:
+        case Opcode::Truncate16To8:
+        case Opcode::Truncate32To8:
+        case Opcode::Truncate32To16:
+        case Opcode::Truncate64To32:
+        case Opcode::BeginInstruction:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
 BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                              const void* epilogue)
     : c(code),
@@ -36,6 +74,7 @@ void BlockCompiler::compile() {
     for (std::size_t n = 0; n < insts.size(); ++n) {
         const auto i = static_cast<ir::InstRef>(n);
         const ir::Inst& inst = insts[n];
+        if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
         switch (inst.op) {
 #define OPCODE(name, ...)     \
     case Opcode::name:        \
@@ -105,12 +144,14 @@ void BlockCompiler::call_runtime(const void* fn) {
 }
 
 void BlockCompiler::capture_flags(ir::InstRef producer) {
+    host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
     if (f == ir::kNoInst) return;
+    // The raw RFLAGS image: a Flags value's bits beyond the six status flags
+    // are meaningless, and PUSHF/POP leave the host's flags alone.
     const Reg64 r = ra_.define(f);
     c.pushfq();
     c.pop(r);
-    c.and_(r.cvt32(), cpu::eflags::kArithmetic);
 }
 
 Xbyak::Address BlockCompiler::gpr_addr(unsigned r, unsigned byte_offset) {

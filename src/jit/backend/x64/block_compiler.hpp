@@ -23,7 +23,8 @@ namespace ctx_offset {
 constexpr std::size_t kState = offsetof(cpu::CpuContext, state);
 constexpr std::size_t kGpr = kState + offsetof(cpu::CpuState, gpr);
 constexpr std::size_t kEip = kState + offsetof(cpu::CpuState, eip);
-constexpr std::size_t kEflags = kState + offsetof(cpu::CpuState, eflags);
+constexpr std::size_t kFlagsStatus = kState + offsetof(cpu::CpuState, flags_status);
+constexpr std::size_t kFlagsControl = kState + offsetof(cpu::CpuState, flags_control);
 constexpr std::size_t kSeg = kState + offsetof(cpu::CpuState, seg);
 constexpr std::size_t kSegSize = sizeof(cpu::SegmentRegister);
 constexpr std::size_t kSegBase = offsetof(cpu::SegmentRegister, base);
@@ -67,8 +68,12 @@ class BlockCompiler {
     // Runtime call with up to three 32-bit arguments already placed in ESI,
     // EDX, ECX; RDI is set to the context here.
     void call_runtime(const void* fn);
-    // Flags of instruction i's host op into its GetFlagsFromOp, if any.
+    // Called right after the host instruction of ALU op `producer`: its
+    // flags are in the host's RFLAGS now; they are copied into the register
+    // of its GetFlagsFromOp, if it has one.
     void capture_flags(ir::InstRef producer);
+    // Emits SETcc for condition `cc` into `dst8` from the host's flags.
+    void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 
     template <typename F>
     void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
@@ -87,6 +92,9 @@ class BlockCompiler {
     const void* epilogue_;
     RegAlloc ra_;
     std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst
+    // The IR instruction whose flags the host's RFLAGS still holds (nothing
+    // emitted since has changed them), or kNoInst.
+    ir::InstRef host_flags_ = ir::kNoInst;
 
     std::uint32_t started_ = 0;  // BeginInstruction markers passed
     std::uint32_t insn_eip_ = 0;

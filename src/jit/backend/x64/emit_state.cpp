@@ -91,37 +91,45 @@ void BlockCompiler::emit_SetEip(ir::InstRef, const ir::Inst& inst) {
 }
 
 void BlockCompiler::emit_GetEflags(ir::InstRef i, const ir::Inst&) {
-    c.mov(ra_.define(i).cvt32(), dword[r15 + ctx_offset::kEflags]);
+    const Reg64 dst = ra_.define(i);
+    const Reg64 status = ra_.scratch();
+    c.mov(dst.cvt32(), dword[r15 + ctx_offset::kFlagsControl]);
+    c.and_(dst.cvt32(), ~cpu::eflags::kArithmetic);
+    c.mov(status.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
+    c.and_(status.cvt32(), cpu::eflags::kArithmetic);
+    c.or_(dst.cvt32(), status.cvt32());
 }
 
 void BlockCompiler::emit_SetEflags(ir::InstRef, const ir::Inst& inst) {
-    if (inst.args[0].is_immediate()) {
-        c.mov(dword[r15 + ctx_offset::kEflags], static_cast<std::uint32_t>(inst.args[0].imm()));
-        return;
-    }
-    c.mov(dword[r15 + ctx_offset::kEflags], ra_.use(inst.args[0]).cvt32());
+    const Reg64 v = ra_.use(inst.args[0]);
+    c.mov(dword[r15 + ctx_offset::kFlagsControl], v.cvt32());
+    c.mov(dword[r15 + ctx_offset::kFlagsStatus], v.cvt32());
 }
 
 void BlockCompiler::emit_GetArithFlags(ir::InstRef i, const ir::Inst&) {
-    const Reg64 dst = ra_.define(i);
-    c.mov(dst.cvt32(), dword[r15 + ctx_offset::kEflags]);
-    c.and_(dst.cvt32(), cpu::eflags::kArithmetic);
+    c.mov(ra_.define(i).cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
 }
 
 void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
     const auto mask = static_cast<std::uint32_t>(inst.args[1].imm());
+    if (mask == cpu::eflags::kArithmetic) {
+        // All six: the image as it is (its other bits are meaningless).
+        c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(inst.args[0]).cvt32());
+        return;
+    }
+    host_flags_ = ir::kNoInst;
     const Reg64 f = ra_.use_scratch(inst.args[0]);
     const Reg64 old = ra_.scratch();
-    c.mov(old.cvt32(), dword[r15 + ctx_offset::kEflags]);
+    c.mov(old.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
     c.and_(old.cvt32(), ~mask);
     c.and_(f.cvt32(), mask);
     c.or_(old.cvt32(), f.cvt32());
-    c.mov(dword[r15 + ctx_offset::kEflags], old.cvt32());
+    c.mov(dword[r15 + ctx_offset::kFlagsStatus], old.cvt32());
 }
 
 void BlockCompiler::emit_GetFlagsFromOp(ir::InstRef i, const ir::Inst& inst) {
-    // Defined by its producer (capture_flags); nothing to emit here unless the
-    // producer is an op without host flags, which the verifier rules out.
+    // Defined by its producer (capture_flags), which the verifier requires to
+    // be an op with flags.
     if (!ra_.is_defined(i)) {
         throw std::logic_error(std::string("GetFlagsFromOp of an op without flags: ") +
                                std::string(ir::name(block_.inst(inst.args[0].inst()).op)));
@@ -136,18 +144,11 @@ void BlockCompiler::emit_FlagsFromU32(ir::InstRef i, const ir::Inst& inst) {
 
 void BlockCompiler::emit_FlagsToU32(ir::InstRef i, const ir::Inst& inst) {
     const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.and_(r.cvt32(), cpu::eflags::kArithmetic);
     ra_.define_in(i, r);
 }
 
-void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
-    const auto cc = static_cast<unsigned>(inst.args[0].imm());
-    const Reg64 f = ra_.use(inst.args[1]);
-    const Reg64 dst = ra_.define(i);
-    // Load the status flags into the host's and test them there. The image
-    // holds only status flags, so POPF changes nothing else (DF stays 0).
-    c.push(f);
-    c.popfq();
-    const Xbyak::Reg8 d = dst.cvt8();
+void BlockCompiler::setcc_from_host(unsigned cc, const Xbyak::Reg8& d) {
     switch (cc) {
         case 0:
             c.seto(d);
@@ -197,6 +198,87 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
         default:
             c.setg(d);
             break;
+    }
+}
+
+void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
+    const auto cc = static_cast<unsigned>(inst.args[0].imm());
+    const ir::Value& flags = inst.args[1];
+    // The flags of the op that produced them are still in the host's RFLAGS:
+    // one SETcc.
+    if (!flags.is_immediate() && host_flags_ != ir::kNoInst &&
+        block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp &&
+        block_.inst(flags.inst()).args[0].inst() == host_flags_) {
+        ra_.consume(flags);
+        const Reg64 dst = ra_.define(i);
+        setcc_from_host(cc, dst.cvt8());
+        c.movzx(dst.cvt32(), dst.cvt8());
+        return;
+    }
+    // Otherwise from the flags image, bit by bit (EFLAGS positions: CF 0,
+    // PF 2, ZF 6, SF 7, OF 11).
+    host_flags_ = ir::kNoInst;
+    const Reg64 f = ra_.use(flags);
+    const Reg64 dst = ra_.define(i);
+    const Xbyak::Reg8 d = dst.cvt8();
+    const bool negate = cc & 1;
+    auto bit = [&](int b) {
+        c.bt(f.cvt32(), b);
+        if (negate)
+            c.setnc(d);
+        else
+            c.setc(d);
+    };
+    switch (cc >> 1) {
+        case 0:
+            bit(11);
+            break;
+        case 1:
+            bit(0);
+            break;
+        case 2:
+            bit(6);
+            break;
+        case 3:
+            c.test(f.cvt32(), cpu::eflags::CF | cpu::eflags::ZF);
+            if (negate)
+                c.setz(d);
+            else
+                c.setnz(d);
+            break;
+        case 4:
+            bit(7);
+            break;
+        case 5:
+            bit(2);
+            break;
+        case 6: {  // SF != OF: bring OF (bit 11) onto SF (bit 7)
+            const Reg64 t = ra_.scratch();
+            c.mov(t.cvt32(), f.cvt32());
+            c.shr(t.cvt32(), 4);
+            c.xor_(t.cvt32(), f.cvt32());
+            c.bt(t.cvt32(), 7);
+            if (negate)
+                c.setnc(d);
+            else
+                c.setc(d);
+            break;
+        }
+        default: {  // ZF || SF != OF
+            const Reg64 t = ra_.scratch();
+            c.mov(t.cvt32(), f.cvt32());
+            c.shr(t.cvt32(), 4);
+            c.xor_(t.cvt32(), f.cvt32());
+            c.and_(t.cvt32(), cpu::eflags::SF);
+            c.bt(f.cvt32(), 6);
+            c.adc(t.cvt32(), 0);  // nonzero iff SF != OF or ZF
+            c.test(t.cvt32(), t.cvt32());
+            if (negate)
+                c.setz(d);
+            else
+                c.setnz(d);
+            break;
+        }
     }
     c.movzx(dst.cvt32(), d);
 }

@@ -97,9 +97,8 @@ void RegAlloc::note_use(const ir::Value& v) {
 
 void RegAlloc::load_into(const Reg64& r, const ir::Value& v) {
     if (v.is_immediate()) {
-        if (v.imm() == 0) {
-            code_.xor_(r.cvt32(), r.cvt32());
-        } else if (v.imm() <= 0xFFFFFFFFu) {
+        // MOV, never XOR: the host's flags may still hold a guest op's flags.
+        if (v.imm() <= 0xFFFFFFFFu) {
             code_.mov(r.cvt32(), static_cast<std::uint32_t>(v.imm()));
         } else {
             code_.mov(r, v.imm());

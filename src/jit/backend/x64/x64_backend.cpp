@@ -1,7 +1,13 @@
 // The x86-64 backend: IR blocks become host code in one executable buffer.
 // The buffer starts with the trampoline that enters and leaves translated
 // code; when it fills up, everything after the trampoline is discarded.
+#include <fmt/format.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include <cstring>
 #include <stdexcept>
@@ -45,7 +51,17 @@ class X64Backend final : public Backend {
   public:
     X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
         emit_trampoline();
+        // JITTERBUG_PERF_MAP=1: name every block for `perf report` (the
+        // /tmp/perf-PID.map convention of Linux perf).
+        if (const char* e = std::getenv("JITTERBUG_PERF_MAP"); e && std::string_view(e) == "1") {
+            perf_map_ = std::fopen(fmt::format("/tmp/perf-{}.map", getpid()).c_str(), "a");
+        }
     }
+    ~X64Backend() override {
+        if (perf_map_) std::fclose(perf_map_);
+    }
+    X64Backend(const X64Backend&) = delete;
+    X64Backend& operator=(const X64Backend&) = delete;
 
     std::string_view name() const override { return "jit"; }
 
@@ -64,6 +80,12 @@ class X64Backend final : public Backend {
             throw std::logic_error(std::string("xbyak: ") + e.what());
         }
         tb.host_code = memory_.data() + start;
+        if (perf_map_) {
+            fmt::print(perf_map_, "{:x} {:x} guest_{:x}_{:x}\n",
+                       reinterpret_cast<std::uintptr_t>(tb.host_code), code_.getSize() - start,
+                       block.location().cs_base, block.location().eip);
+            std::fflush(perf_map_);
+        }
         if (log::jit().should_log(spdlog::level::debug)) {
             log::jit().debug(
                 "host code of block {:#x} ({} bytes):\n{}", block.location().eip,
@@ -138,6 +160,7 @@ class X64Backend final : public Backend {
     std::uint64_t (*enter_)(cpu::CpuContext*, const void*) = nullptr;
     const void* epilogue_ = nullptr;
     std::size_t trampoline_size_ = 0;
+    std::FILE* perf_map_ = nullptr;
 };
 
 }  // namespace
