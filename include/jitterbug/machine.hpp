@@ -25,6 +25,22 @@ bool jit_available();
 Backend default_backend();
 std::string_view to_string(Backend backend);
 
+// Switches for the optimisations of translation and of the JIT backend, all
+// on by default. Turning one off shows what it buys and isolates it when
+// hunting a bug; what the guest sees never changes.
+struct Optimizations {
+    bool chain_blocks = true;   // block exits jump straight to their successors
+    bool jump_cache = true;     // returns and indirect jumps find their block in generated code
+    bool flat_segments = true;  // flat DS/ES/SS: no segment base, a limit check only for wrapping
+    bool bulk_strings = true;   // REP MOVS/STOS over plain RAM run as host memmove/memset
+    bool forward_and_fold = true;  // IR: known register values forwarded, constants folded
+    bool dead_stores = true;       // IR: writes overwritten before anything can see them dropped
+    bool dead_code = true;         // IR: unused pure operations dropped
+    bool host_flags = true;        // JIT: conditions read from the host's flags after the op
+    bool in_place_alu = true;  // JIT: an op writing a guest register computes in its host register
+    bool inline_tlb = true;    // JIT: the TLB lookup inline (off: every access calls the runtime)
+};
+
 struct MachineConfig {
     // Guest RAM in bytes: at least 1 MiB, at most 3 GiB, a multiple of 4 KiB.
     std::uint64_t memory_bytes = std::uint64_t{64} << 20;
@@ -32,6 +48,13 @@ struct MachineConfig {
     // Receives the bytes the guest transmits on COM1, in order. When empty the
     // bytes go to the process's standard output.
     std::function<void(std::span<const std::uint8_t>)> serial_output;
+    Optimizations optimizations;
+    // Lockstep: a second machine with the interpreter runs beside this one
+    // (which must use the JIT), one translated block at a time; the first
+    // difference in CPU state, in RAM or in how a run ends stops the run with
+    // StopReason::Diverged, described in RunResult::detail. Slow; for finding
+    // JIT bugs.
+    bool lockstep = false;
 };
 
 enum class StopReason {
@@ -40,6 +63,7 @@ enum class StopReason {
     Shutdown,       // the CPU shut down (triple fault)
     StopRequested,  // request_stop() was called
     Error,          // the emulator itself failed (a bug); see RunResult::detail
+    Diverged,       // lockstep: the JIT and the interpreter disagree; see RunResult::detail
 };
 std::string_view to_string(StopReason reason);
 

@@ -38,6 +38,7 @@ Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backen
         for (const auto& [slot, original] : tb.incoming)
             backend_->unlink(slot, original);
         tb.incoming.clear();
+        forget_in_jump_cache(tb);
     });
     if (backend == BackendKind::Jit) {
 #ifdef JITTERBUG_HAVE_JIT
@@ -54,6 +55,22 @@ Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backen
 Cpu::~Cpu() = default;
 
 void Cpu::reset() { set_state(reset_state()); }
+
+void Cpu::set_options(const CpuOptions& options) {
+    options_ = options;
+    backend_->set_options(options.backend);
+    backend_->flush();
+    cache_.clear();
+    clear_jump_cache();
+    ++stats_.code_flushes;
+}
+
+void Cpu::clear_jump_cache() { ctx_->jump_cache.fill(JumpCacheEntry{}); }
+
+void Cpu::forget_in_jump_cache(const jit::TranslationBlock& tb) {
+    JumpCacheEntry& e = ctx_->jump_cache[tb.location.eip & (kJumpCacheEntries - 1)];
+    if (e.code == tb.host_code) e = JumpCacheEntry{};
+}
 
 void Cpu::set_state(const CpuState& state) {
     CpuContext& ctx = *ctx_;
@@ -81,6 +98,13 @@ LocationDescriptor Cpu::current_location() const {
     if (s.protected_mode()) m |= mode::kProtected;
     if (s.v86_mode()) m |= mode::kV86;
     m |= s.cpl() << mode::kCplShift;
+    bool flat = options_.flat_segments;
+    for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss}) {
+        const auto k = static_cast<std::size_t>(r);
+        flat = flat && s.segment(r).base == 0 && ctx_->seg_read_limit[k] == 0xFFFFFFFF &&
+               ctx_->seg_write_limit[k] == 0xFFFFFFFF;
+    }
+    if (flat) m |= mode::kFlat;
     return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
 }
 
@@ -132,6 +156,10 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 }
             }
             link_slot = 0;
+            if (options_.backend.jump_cache && tb->host_code && !loc.single_step()) {
+                ctx.jump_cache[loc.eip & (kJumpCacheEntries - 1)] =
+                    JumpCacheEntry{loc.eip, loc.cs_base, loc.mode, 0, tb->host_code, 0};
+            }
             ctx.current_block = tb;
             ctx.exit_slot = 0;
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
@@ -188,7 +216,12 @@ void Cpu::run_uncached_instruction() {
     }
     std::unique_ptr<jit::TranslationBlock> tb(probe);
     ctx.current_block = tb.get();
+    // The instruction belongs to the block that was running: the budget,
+    // checked at block entry, must not stop it now.
+    const std::uint64_t limit = ctx.instruction_limit;
+    ctx.instruction_limit = ~std::uint64_t{0};
     const jit::BlockExit exit = backend_->execute(ctx, *tb);
+    ctx.instruction_limit = limit;
     ctx.current_block = nullptr;
     ctx.exit_slot = 0;  // this block is never linked
     if (exit.reason == jit::ExitReason::Halt) {
@@ -254,6 +287,7 @@ void Cpu::compile(const ir::Block& block, jit::TranslationBlock& tb) {
     // The code space is full: start over with an empty cache.
     backend_->flush();
     cache_.clear();
+    clear_jump_cache();
     ++stats_.code_flushes;
     if (!backend_->compile(block, tb)) throw std::logic_error("block does not fit the code space");
 }

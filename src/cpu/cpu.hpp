@@ -37,8 +37,11 @@ enum class CpuExit {
 // Switches for the translation features, each on by default; turning one
 // off isolates it when hunting a bug.
 struct CpuOptions {
-    bool chain_blocks = true;  // link block exits straight to their successors
-    jit::PassOptions passes;   // the IR optimisation passes
+    bool chain_blocks = true;   // link block exits straight to their successors
+    bool flat_segments = true;  // translate for flat DS/ES/SS when they are (mode::kFlat)
+    bool bulk_strings = true;   // REP MOVS/STOS over plain RAM in bulk
+    jit::PassOptions passes;    // the IR optimisation passes
+    jit::BackendOptions backend;
 };
 
 struct CpuStatistics {
@@ -68,7 +71,9 @@ class Cpu final : public mmu::CodeWriteObserver {
     const Event& last_event() const { return last_event_; }
 
     const CpuOptions& options() const { return options_; }
-    void set_options(const CpuOptions& options) { options_ = options; }
+    // New options apply to everything translated from now on: what was
+    // translated before is dropped.
+    void set_options(const CpuOptions& options);
 
     // Processor RESET (SDM Vol. 3A, 9.1).
     void reset();
@@ -87,6 +92,10 @@ class Cpu final : public mmu::CodeWriteObserver {
     // would have been entered with, before any push (EIP at the faulting
     // instruction; for traps and INT n, last_event().next_eip is the next).
     void set_stop_on_events(bool stop) { stop_on_events_ = stop; }
+
+    // Every physical page the CPU writes from now on is appended to `log`
+    // (null: stop); writes then always take the slow path.
+    void set_write_log(std::vector<std::uint32_t>* log) { mmu_.set_write_log(log); }
 
     // Guest memory [phys, phys + size) was written other than by the CPU (a
     // loader, a test, DMA): translations of it are dropped.
@@ -107,6 +116,9 @@ class Cpu final : public mmu::CodeWriteObserver {
                                                      std::uint64_t phys);
     void compile(const ir::Block& block, jit::TranslationBlock& tb);
     void run_uncached_instruction();
+    // Empties the jump cache (all of it, or the entry of one block).
+    void clear_jump_cache();
+    void forget_in_jump_cache(const jit::TranslationBlock& tb);
     void handle_abort();
 
     std::unique_ptr<CpuContext> ctx_;

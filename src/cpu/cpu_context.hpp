@@ -27,6 +27,20 @@ constexpr std::uint32_t kStop = 1u << 0;       // run() should return
 constexpr std::uint32_t kInterrupt = 1u << 1;  // an interrupt line may need service
 }  // namespace exit_request
 
+// The jump cache: where translated code finds the block an indirect jump
+// or return leads to without leaving for the dispatcher. Indexed by the
+// low bits of EIP; an entry is valid for its exact location.
+struct JumpCacheEntry {
+    std::uint32_t eip = 0;
+    std::uint32_t cs_base = 0;
+    std::uint32_t mode = ~std::uint32_t{0};  // no location has this mode: empty
+    std::uint32_t unused = 0;
+    const void* code = nullptr;
+    std::uint64_t padding = 0;
+};
+constexpr std::size_t kJumpCacheEntries = 2048;
+static_assert(sizeof(JumpCacheEntry) == 32);
+
 struct CpuContext {
     CpuState state;
 
@@ -59,6 +73,7 @@ struct CpuContext {
     std::uintptr_t exit_slot = 0;
 
     mmu::Tlb tlb;
+    std::array<JumpCacheEntry, kJumpCacheEntries> jump_cache{};
 
     // Interrupts are held off until after the next instruction (MOV SS, POP SS,
     // STI; SDM Vol. 3A, 6.8.3).

@@ -102,6 +102,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
             JB_TRACE(log::cpu(), "no semantics for {} at {:#x}", mnemonic_name(insn.mnemonic), eip);
             e.raise(vector::UD);
         }
+        if (!e.ended() && e.end_after()) e.end_block();
         if (e.ended()) break;
         eip = (eip + length) & eip_mask;
         if (spans) {

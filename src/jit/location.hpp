@@ -17,6 +17,10 @@ constexpr std::uint32_t kV86 = 1u << 3;         // EFLAGS.VM
 constexpr std::uint32_t kSingleStep = 1u << 4;  // translate one instruction only
 constexpr unsigned kCplShift = 5;               // 2 bits: CPL
 constexpr std::uint32_t kCplMask = 3u << kCplShift;
+// DS, ES and SS are flat: base 0, every offset up to 4 GiB - 1 readable and
+// writable. Their accesses then skip the segment base and check only for
+// wrapping past 4 GiB; a block ends after any segment register load.
+constexpr std::uint32_t kFlat = 1u << 7;
 }  // namespace mode
 
 struct LocationDescriptor {
@@ -30,6 +34,7 @@ struct LocationDescriptor {
     bool v86() const { return (mode & mode::kV86) != 0; }
     bool single_step() const { return (mode & mode::kSingleStep) != 0; }
     unsigned cpl() const { return (mode & mode::kCplMask) >> mode::kCplShift; }
+    bool flat() const { return (mode & mode::kFlat) != 0; }
     // Real mode or virtual-8086 mode: segment registers load without descriptors.
     bool real_addressing() const { return !protected_mode() || v86(); }
     std::uint32_t linear_eip() const { return cs_base + eip; }

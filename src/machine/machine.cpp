@@ -4,15 +4,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <vector>
 
 #include "cpu/cpu.hpp"
+#include "cpu/state_diff.hpp"
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
 #include "devices/port_io_bus.hpp"
@@ -87,6 +90,8 @@ std::string_view to_string(StopReason reason) {
             return "stop requested";
         case StopReason::Error:
             return "error";
+        case StopReason::Diverged:
+            return "diverged";
     }
     return "?";
 }
@@ -108,6 +113,10 @@ struct Machine::Impl {
     bool stop_requested = false;  // guarded by mutex
     std::optional<int> guest_exit;
     double wall_seconds = 0;
+    // Lockstep: the interpreter machine beside this one, and the physical
+    // pages each machine wrote since the last comparison.
+    std::unique_ptr<Impl> shadow;
+    std::vector<std::uint32_t> written_pages;
 
     explicit Impl(MachineConfig c)
         : config(std::move(c)),
@@ -154,8 +163,30 @@ struct Machine::Impl {
         } catch (const std::exception& e) {
             return Error{e.what()};
         }
+        cpu->set_options(cpu_options(config.optimizations));
         return {};
     }
+
+    static cpu::CpuOptions cpu_options(const Optimizations& o) {
+        cpu::CpuOptions c;
+        c.chain_blocks = o.chain_blocks;
+        c.backend.jump_cache = o.jump_cache;
+        c.flat_segments = o.flat_segments;
+        c.bulk_strings = o.bulk_strings;
+        c.passes.forward_and_fold = o.forward_and_fold;
+        c.passes.eliminate_dead_stores = o.dead_stores;
+        c.passes.eliminate_dead_code = o.dead_code;
+        c.backend.host_flags = o.host_flags;
+        c.backend.in_place_alu = o.in_place_alu;
+        c.backend.inline_tlb = o.inline_tlb;
+        return c;
+    }
+
+    // How a run ends after cpu->run() returned `exit`; false when it goes on.
+    bool finish(cpu::CpuExit exit, RunResult& result);
+    RunResult run_lockstep();
+    // The differences between this machine and the shadow, or "".
+    std::string compare_with_shadow();
 };
 
 Result<Machine> Machine::create(MachineConfig config) {
@@ -169,8 +200,21 @@ Result<Machine> Machine::create(MachineConfig config) {
     if (config.backend == Backend::Jit && !jit_available()) {
         return Error{"this build of jitterbug has no JIT backend (built with JITTERBUG_JIT=OFF)"};
     }
+    if (config.lockstep && config.backend != Backend::Jit) {
+        return Error{"lockstep compares the JIT against the interpreter: it needs the JIT backend"};
+    }
+    std::unique_ptr<Impl> shadow;
+    if (config.lockstep) {
+        MachineConfig sc = config;
+        sc.backend = Backend::Interpreter;
+        sc.lockstep = false;
+        sc.serial_output = [](std::span<const std::uint8_t>) {};
+        shadow = std::make_unique<Impl>(std::move(sc));
+        if (auto r = shadow->build(); !r) return r.error();
+    }
     auto impl = std::make_unique<Impl>(std::move(config));
     if (auto r = impl->build(); !r) return r.error();
+    impl->shadow = std::move(shadow);
     return Machine(std::move(impl));
 }
 
@@ -200,50 +244,125 @@ Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image,
     // Anything translated before (the firmware's code) may have been overwritten.
     impl_->cpu->invalidate_code(PhysicalAddress{0}, impl_->config.memory_bytes);
     impl_->cpu->set_state(load->entry_state);
+    if (Impl* shadow = impl_->shadow.get()) {
+        Result<machine::MultibootLoad> again =
+            machine::load_multiboot(shadow->memory, shadow->config.memory_bytes, image, cmdline);
+        if (!again) return again.error();
+        shadow->cpu->invalidate_code(PhysicalAddress{0}, shadow->config.memory_bytes);
+        shadow->cpu->set_state(again->entry_state);
+    }
     return {};
+}
+
+bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
+    switch (exit) {
+        case cpu::CpuExit::Stopped:
+            if (guest_exit) {
+                result.reason = StopReason::GuestExit;
+                result.exit_status = *guest_exit;
+                result.detail =
+                    fmt::format("the guest wrote {:#x} to the exit port", (*guest_exit - 1) >> 1);
+            } else {
+                result.reason = StopReason::StopRequested;
+            }
+            return true;
+        case cpu::CpuExit::Halted:
+            result.reason = StopReason::Halted;
+            return true;
+        case cpu::CpuExit::WaitingForInterrupt: {
+            // Nothing raises interrupts yet: sleep until a stop request.
+            std::unique_lock lock(mutex);
+            wake.wait(lock, [&] { return stop_requested; });
+            return false;
+        }
+        case cpu::CpuExit::Shutdown:
+            result.reason = StopReason::Shutdown;
+            result.exit_status = 3;
+            result.detail = "triple fault";
+            return true;
+        case cpu::CpuExit::InstructionLimit:  // run() sets no budget
+        case cpu::CpuExit::Event:             // nor stops on events
+        case cpu::CpuExit::InternalError:
+            result.reason = StopReason::Error;
+            result.exit_status = 125;
+            result.detail = cpu->error();
+            return true;
+    }
+    return true;
+}
+
+std::string Machine::Impl::compare_with_shadow() {
+    std::string d =
+        cpu::describe_differences(cpu->state(), shadow->cpu->state(), "jit", "interpreter");
+    const std::uint64_t a = cpu->statistics().instructions;
+    const std::uint64_t b = shadow->cpu->statistics().instructions;
+    if (a != b) d += fmt::format("instructions retired: jit {}, interpreter {}\n", a, b);
+    // The pages either machine wrote (RAM is mapped from physical address
+    // 0, with the hole below 1 MiB left unwritten).
+    const std::span<const std::uint8_t> x = ram.bytes();
+    const std::span<const std::uint8_t> y = shadow->ram.bytes();
+    std::vector<std::uint32_t>& pages = written_pages;
+    pages.insert(pages.end(), shadow->written_pages.begin(), shadow->written_pages.end());
+    std::sort(pages.begin(), pages.end());
+    for (std::uint32_t page : pages) {
+        const std::size_t at = std::size_t{page} << 12;
+        if (at + 4096 > x.size() || std::memcmp(x.data() + at, y.data() + at, 4096) == 0) continue;
+        std::size_t k = at;
+        while (x[k] == y[k])
+            ++k;
+        d += fmt::format("RAM at {:#x}: jit {:#04x}, interpreter {:#04x}\n", k, x[k], y[k]);
+        break;
+    }
+    written_pages.clear();
+    shadow->written_pages.clear();
+    return d;
+}
+
+// One block at a time on each machine (a budget of one instruction ends a
+// run at the next block boundary, chained or not), comparing the CPU state
+// and the RAM pages written after each.
+RunResult Machine::Impl::run_lockstep() {
+    RunResult result;
+    std::uint64_t blocks = 0;
+    cpu->set_write_log(&written_pages);
+    shadow->cpu->set_write_log(&shadow->written_pages);
+    for (;;) {
+        const cpu::CpuState before = cpu->state();
+        const cpu::CpuExit a = cpu->run(1);
+        const cpu::CpuExit b = shadow->cpu->run(1);
+        ++blocks;
+        std::string d = compare_with_shadow();
+        if (a != b && !(a == cpu::CpuExit::Stopped && !guest_exit)) {
+            d += fmt::format("the run ends differently: jit {}, interpreter {}\n",
+                             static_cast<int>(a), static_cast<int>(b));
+        }
+        if (!d.empty()) {
+            result.reason = StopReason::Diverged;
+            result.exit_status = 4;
+            result.detail = fmt::format(
+                "lockstep: after the block at {:04x}:{:08x} (guest instruction {}, block {}):\n{}",
+                before.segment(cpu::SegReg::Cs).selector, before.eip,
+                shadow->cpu->statistics().instructions, blocks, d);
+            result.detail.pop_back();  // the last line's newline
+            break;
+        }
+        if (a == cpu::CpuExit::InstructionLimit) continue;
+        if (finish(a, result)) break;
+    }
+    cpu->set_write_log(nullptr);
+    shadow->cpu->set_write_log(nullptr);
+    return result;
 }
 
 RunResult Machine::run() {
     Impl& m = *impl_;
     const auto start = std::chrono::steady_clock::now();
     RunResult result;
-    for (bool done = false; !done;) {
-        const cpu::CpuExit exit = m.cpu->run();
-        done = true;
-        switch (exit) {
-            case cpu::CpuExit::Stopped:
-                if (m.guest_exit) {
-                    result.reason = StopReason::GuestExit;
-                    result.exit_status = *m.guest_exit;
-                    result.detail = fmt::format("the guest wrote {:#x} to the exit port",
-                                                (*m.guest_exit - 1) >> 1);
-                } else {
-                    result.reason = StopReason::StopRequested;
-                }
-                break;
-            case cpu::CpuExit::Halted:
-                result.reason = StopReason::Halted;
-                break;
-            case cpu::CpuExit::WaitingForInterrupt: {
-                // Nothing raises interrupts yet: sleep until a stop request.
-                std::unique_lock lock(m.mutex);
-                m.wake.wait(lock, [&] { return m.stop_requested; });
-                done = false;
-                break;
-            }
-            case cpu::CpuExit::Shutdown:
-                result.reason = StopReason::Shutdown;
-                result.exit_status = 3;
-                result.detail = "triple fault";
-                break;
-            case cpu::CpuExit::InstructionLimit:  // run() sets no budget
-            case cpu::CpuExit::Event:             // nor stops on events
-            case cpu::CpuExit::InternalError:
-                result.reason = StopReason::Error;
-                result.exit_status = 125;
-                result.detail = m.cpu->error();
-                break;
-        }
+    if (m.shadow) {
+        result = m.run_lockstep();
+        m.shadow->guest_exit.reset();
+    } else {
+        while (!m.finish(m.cpu->run(), result)) {}
     }
     {
         std::lock_guard lock(m.mutex);

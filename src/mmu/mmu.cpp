@@ -34,7 +34,7 @@ void Mmu::refill(std::uint32_t linear, PhysicalAddress phys) {
     e.read_tag = page_linear;
     e.code_tag = page_linear;
     const bool code = observer_ && observer_->is_code_page(phys_page);
-    if (r->kind == RegionKind::Ram && !code) e.write_tag = page_linear;
+    if (r->kind == RegionKind::Ram && !code && !write_log_) e.write_tag = page_linear;
 }
 
 AccessStatus Mmu::read(std::uint32_t linear, unsigned size, std::uint32_t& value,
@@ -85,6 +85,8 @@ AccessStatus Mmu::write(std::uint32_t linear, unsigned size, std::uint32_t value
         if (crossing) retry = touches_code(hi, size - first) || retry;
         if (retry) return AccessStatus::Retry;
     }
+    note_write(lo, first);
+    if (crossing) note_write(hi, size - first);
     if (!crossing) return write_page(linear, lo, size, value);
     memory_.write(lo, first, value);
     memory_.write(hi, size - first, value >> (8 * first));

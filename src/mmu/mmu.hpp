@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "mmu/address.hpp"
 #include "mmu/physical_memory.hpp"
@@ -66,6 +67,20 @@ class Mmu {
     PhysicalMemory& memory() { return memory_; }
     Tlb& tlb() { return tlb_; }
 
+    // With a log, the TLB never allows writes, so that every guest write
+    // passes here (or through note_write()) and its physical page is
+    // appended to the log: lockstep compares just those pages. Null: off.
+    void set_write_log(std::vector<std::uint32_t>* log) {
+        write_log_ = log;
+        tlb_.flush();
+    }
+    void note_write(PhysicalAddress phys, std::uint64_t size) {
+        if (!write_log_ || size == 0) return;
+        for (std::uint64_t p = phys.value >> kPageShift; p <= (phys.value + size - 1) >> kPageShift;
+             ++p)
+            write_log_->push_back(static_cast<std::uint32_t>(p));
+    }
+
   private:
     void refill(std::uint32_t linear, PhysicalAddress phys);
     AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size,
@@ -75,6 +90,7 @@ class Mmu {
     Tlb& tlb_;
     CodeWriteObserver* observer_ = nullptr;
     std::uint64_t a20_mask_ = ~std::uint64_t{0};
+    std::vector<std::uint32_t>* write_log_ = nullptr;
 };
 
 }  // namespace jitterbug::mmu

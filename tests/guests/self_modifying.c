@@ -24,6 +24,36 @@ static uint32_t patch_next_instruction(uint8_t value) {
     return result;
 }
 
+/* A loop of two blocks, X (a jump) and Y. Once both are translated they
+ * run chained, X -> Y -> X, without the dispatcher, which last entered X; on
+ * the last round Y's store lands in Y itself, on the immediate it loads
+ * next. Earlier rounds store into a data byte and load the original 0. */
+static uint32_t patch_chained_block(void) {
+    static uint8_t scratch;
+    uint32_t sum;
+    __asm__ volatile(
+        "xorl %%ebx, %%ebx\n\t"
+        "movl $8, %%ecx\n\t"
+        "movl %[scratch], %%edi\n\t"
+        "jmp 1f\n\t"
+        "1: nop\n\t"
+        "jmp 2f\n\t"
+        "2: movb %%cl, (%%edi)\n\t"
+        "3: movb $0, %%al\n\t"
+        "movzbl %%al, %%eax\n\t"
+        "addl %%eax, %%ebx\n\t"
+        "movl %[scratch], %%edi\n\t"
+        "movl $3b+1, %%esi\n\t"
+        "cmpl $2, %%ecx\n\t"
+        "cmovel %%esi, %%edi\n\t"
+        "decl %%ecx\n\t"
+        "jnz 1b\n\t"
+        : "=b"(sum)
+        : [scratch] "i"(&scratch)
+        : "eax", "ecx", "esi", "edi", "memory", "cc");
+    return sum;
+}
+
 /* A function built in memory: mov eax, imm32; ret. */
 static uint8_t code_buffer[16] __attribute__((aligned(16)));
 
@@ -48,6 +78,11 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     (void)info;
     report("same_block", patch_next_instruction(0x42));
     report("same_block_again", patch_next_instruction(0x17));
+    /* Again and again: by now the block runs chained to its predecessor. */
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < 10; ++i) sum += patch_next_instruction((uint8_t)(3 * i + 1));
+    report("same_block_chained", sum);
+    report("chained_block", patch_chained_block());
     write_function(0x11111111);
     report("function", call_buffer());
     write_function(0x22222222);

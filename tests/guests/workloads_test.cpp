@@ -22,20 +22,26 @@ std::string run_native(const char* program, unsigned scale) {
     return out;
 }
 
+// What the workloads print at scale 1: natively where the host can run the
+// 32-bit build, else under the interpreter.
+std::string expected_report() {
+#ifdef JITTERBUG_WORKLOADS_NATIVE
+    const std::string expected = run_native(JITTERBUG_WORKLOADS_NATIVE, 1);
+    REQUIRE(expected.find("wide_arithmetic:") != std::string::npos);
+    return expected;
+#else
+    MESSAGE("no native 32-bit build on this host: comparing the backends with each other only");
+    return test::run_guest(Backend::Interpreter, test::guest_path("workloads.elf"), "scale=1")
+        .serial;
+#endif
+}
+
 }  // namespace
 
 TEST_SUITE("guests") {
     TEST_CASE("the workloads report matches native execution on every backend") {
         const unsigned scale = 1;
-#ifdef JITTERBUG_WORKLOADS_NATIVE
-        const std::string expected = run_native(JITTERBUG_WORKLOADS_NATIVE, scale);
-        REQUIRE(expected.find("wide_arithmetic:") != std::string::npos);
-#else
-        MESSAGE("no native 32-bit build on this host: comparing the backends with each other only");
-        const std::string expected =
-            test::run_guest(Backend::Interpreter, test::guest_path("workloads.elf"), "scale=1")
-                .serial;
-#endif
+        const std::string expected = expected_report();
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
             const test::GuestRun run = test::run_guest(backend, test::guest_path("workloads.elf"),
@@ -44,5 +50,72 @@ TEST_SUITE("guests") {
             CHECK(run.result.reason == StopReason::GuestExit);
             CHECK(run.result.exit_status == 1);
         }
+    }
+}
+
+TEST_SUITE("jit") {
+    // Each switch alone, and all of them at once: the report never changes.
+    TEST_CASE("every optimisation can be turned off without changing what the guest computes") {
+        const std::string expected = expected_report();
+        using Switch = bool Optimizations::*;
+        const std::pair<const char*, Switch> switches[] = {
+            {"chain_blocks", &Optimizations::chain_blocks},
+            {"jump_cache", &Optimizations::jump_cache},
+            {"flat_segments", &Optimizations::flat_segments},
+            {"bulk_strings", &Optimizations::bulk_strings},
+            {"forward_and_fold", &Optimizations::forward_and_fold},
+            {"dead_stores", &Optimizations::dead_stores},
+            {"dead_code", &Optimizations::dead_code},
+            {"host_flags", &Optimizations::host_flags},
+            {"in_place_alu", &Optimizations::in_place_alu},
+            {"inline_tlb", &Optimizations::inline_tlb},
+            {"all", nullptr},
+        };
+        for (Backend backend : test::backends()) {
+            for (const auto& [name, flag] : switches) {
+                CAPTURE(to_string(backend));
+                CAPTURE(name);
+                MachineConfig config;
+                config.backend = backend;
+                if (flag) {
+                    config.optimizations.*flag = false;
+                } else {
+                    for (const auto& [other, f] : switches)
+                        if (f) config.optimizations.*f = false;
+                }
+                const test::GuestRun run = test::run_guest(
+                    std::move(config), test::guest_path("workloads.elf"), "scale=1");
+                CHECK(run.serial == expected);
+                CHECK(run.result.reason == StopReason::GuestExit);
+            }
+        }
+    }
+
+    TEST_CASE("lockstep: the JIT and the interpreter agree block by block on the test guests") {
+        if (!jit_available()) {
+            MESSAGE("skipped: this build has no JIT to check");
+            return;
+        }
+        const std::string expected = expected_report();
+        for (const char* guest : {"workloads.elf", "self_modifying.elf", "multiboot_info.elf"}) {
+            CAPTURE(guest);
+            MachineConfig config;
+            config.backend = Backend::Jit;
+            config.lockstep = true;
+            const test::GuestRun run =
+                test::run_guest(std::move(config), test::guest_path(guest),
+                                std::string(guest) == "workloads.elf" ? "scale=1" : "");
+            CHECK_MESSAGE(run.result.reason == StopReason::GuestExit, run.result.detail);
+            if (std::string(guest) == "workloads.elf") CHECK(run.serial == expected);
+        }
+    }
+
+    TEST_CASE("lockstep needs the JIT") {
+        MachineConfig config;
+        config.backend = Backend::Interpreter;
+        config.lockstep = true;
+        const Result<Machine> m = Machine::create(std::move(config));
+        REQUIRE_FALSE(m.ok());
+        CHECK(m.error().message.find("lockstep") != std::string::npos);
     }
 }

@@ -6,10 +6,15 @@ namespace jitterbug::test {
 
 GuestRun run_guest(Backend backend, const std::filesystem::path& kernel, std::string_view cmdline,
                    std::uint64_t memory) {
-    GuestRun run;
     MachineConfig config;
     config.backend = backend;
     config.memory_bytes = memory;
+    return run_guest(std::move(config), kernel, cmdline);
+}
+
+GuestRun run_guest(MachineConfig config, const std::filesystem::path& kernel,
+                   std::string_view cmdline) {
+    GuestRun run;
     config.serial_output = [&run](std::span<const std::uint8_t> bytes) {
         run.serial.append(bytes.begin(), bytes.end());
     };

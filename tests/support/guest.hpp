@@ -33,5 +33,8 @@ struct GuestRun {
 // Boots the firmware (kernel empty) or a multiboot kernel and runs it.
 GuestRun run_guest(Backend backend, const std::filesystem::path& kernel = {},
                    std::string_view cmdline = {}, std::uint64_t memory = std::uint64_t{64} << 20);
+// The same with a configuration of one's own (its serial output is captured).
+GuestRun run_guest(MachineConfig config, const std::filesystem::path& kernel,
+                   std::string_view cmdline = {});
 
 }  // namespace jitterbug::test

@@ -1,10 +1,11 @@
 // jitterbug: the command-line tool over the public API.
 //
 //   jitterbug run [--kernel FILE.elf [--append ARGS]] [--backend jit|interp]
-//                 [--memory SIZE] [--stats]
+//                 [--memory SIZE] [--stats] [--disable OPT,...] [--lockstep]
 //
 // Exit status: 0 when the guest halts with interrupts disabled; (v << 1) | 1
-// when it writes v to the exit port 0xF4; 3 after a triple fault; 130 when
+// when it writes v to the exit port 0xF4; 3 after a triple fault; 4 when
+// --lockstep finds the JIT and the interpreter disagreeing; 130 when
 // interrupted; 2 for bad arguments; 1 when the guest cannot be loaded;
 // 125 when the emulator fails.
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "jitterbug/jitterbug.hpp"
 
@@ -51,9 +53,50 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted.store(true); }
 
+// The optimisations --disable can name.
+struct NamedSwitch {
+    const char* name;
+    bool jitterbug::Optimizations::*flag;
+};
+constexpr NamedSwitch kOptimizations[] = {
+    {"chain", &jitterbug::Optimizations::chain_blocks},
+    {"jump-cache", &jitterbug::Optimizations::jump_cache},
+    {"flat-segments", &jitterbug::Optimizations::flat_segments},
+    {"bulk-strings", &jitterbug::Optimizations::bulk_strings},
+    {"fold", &jitterbug::Optimizations::forward_and_fold},
+    {"dead-stores", &jitterbug::Optimizations::dead_stores},
+    {"dead-code", &jitterbug::Optimizations::dead_code},
+    {"host-flags", &jitterbug::Optimizations::host_flags},
+    {"in-place", &jitterbug::Optimizations::in_place_alu},
+    {"inline-tlb", &jitterbug::Optimizations::inline_tlb},
+};
+
+std::string optimization_names() {
+    std::string out;
+    for (const NamedSwitch& n : kOptimizations)
+        out += (out.empty() ? "" : ", ") + std::string(n.name);
+    return out;
+}
+
 int run(const std::string& kernel, const std::string& append, const std::string& backend_name,
-        const std::string& memory_text, bool stats) {
+        const std::string& memory_text, bool stats, const std::vector<std::string>& disabled,
+        bool lockstep) {
     jitterbug::MachineConfig config;
+    for (const std::string& name : disabled) {
+        bool found = false;
+        for (const NamedSwitch& n : kOptimizations) {
+            if (name == n.name || name == "all") {
+                config.optimizations.*n.flag = false;
+                found = true;
+            }
+        }
+        if (!found) {
+            fmt::print(stderr, "jitterbug: --disable: no optimisation '{}' (there are: {}, all)\n",
+                       name, optimization_names());
+            return 2;
+        }
+    }
+    config.lockstep = lockstep;
     const std::optional<std::uint64_t> memory = parse_size(memory_text);
     if (!memory) {
         fmt::print(stderr, "jitterbug: --memory: '{}' is not a size (try 64M)\n", memory_text);
@@ -114,6 +157,9 @@ int run(const std::string& kernel, const std::string& append, const std::string&
         case jitterbug::StopReason::Error:
             fmt::print(stderr, "jitterbug: internal error: {}\n", result.detail);
             return result.exit_status;
+        case jitterbug::StopReason::Diverged:
+            fmt::print(stderr, "jitterbug: {}\n", result.detail);
+            return result.exit_status;
     }
     return 0;
 }
@@ -138,11 +184,24 @@ int main(int argc, char** argv) {
         ->default_val(backend);
     run_cmd->add_option("--memory", memory, "Guest RAM, e.g. 64M or 1G")->default_val(memory);
     run_cmd->add_flag("--stats", stats, "Print statistics on stderr at exit");
+    std::vector<std::string> disabled;
+    run_cmd
+        ->add_option(
+            "--disable", disabled,
+            "Optimisations to turn off, comma-separated: " + optimization_names() + ", all")
+        ->delimiter(',');
+    bool lockstep = false;
+    run_cmd->add_flag("--lockstep", lockstep,
+                      "Run the interpreter beside the JIT and stop at the first divergence");
 
     CLI11_PARSE(app, argc, argv);
     if (backend == "jit" && !jitterbug::jit_available()) {
         fmt::print(stderr, "jitterbug: this build has no JIT backend; use --backend interp\n");
         return 2;
     }
-    return run(kernel, append, backend, memory, stats);
+    if (lockstep && backend != "jit") {
+        fmt::print(stderr, "jitterbug: --lockstep checks the JIT: it needs --backend jit\n");
+        return 2;
+    }
+    return run(kernel, append, backend, memory, stats, disabled, lockstep);
 }

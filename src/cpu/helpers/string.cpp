@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cpu/cpu.hpp"
 #include "cpu/helpers/helpers.hpp"
 #include "cpu/string_op.hpp"
 #include "devices/port_io_bus.hpp"
@@ -155,7 +156,9 @@ std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t s
         return nullptr;
     if (write && ctx.cpu->is_code_page(static_cast<std::uint32_t>(phys.value >> kPageShift)))
         return nullptr;
-    return mmu.memory().ram_pointer(phys, size);
+    std::uint8_t* p = mmu.memory().ram_pointer(phys, size);
+    if (p && write) mmu.note_write(phys, size);
+    return p;
 }
 
 // REP MOVS and REP STOS over plain RAM, a page at a time, with host memory
@@ -222,7 +225,8 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
         return 1;
     }
     const bool compares = op.kind == StringOpKind::Cmps || op.kind == StringOpKind::Scas;
-    const bool bulk_kind = op.kind == StringOpKind::Movs || op.kind == StringOpKind::Stos;
+    const bool bulk_kind = (op.kind == StringOpKind::Movs || op.kind == StringOpKind::Stos) &&
+                           (ctx.cpu == nullptr || ctx.cpu->options().bulk_strings);
     // At most this much work per call: the block then re-enters the
     // instruction, and a pending interrupt or stop request is noticed.
     std::uint32_t budget = kBytesPerCall;

@@ -112,7 +112,10 @@ Value Emitter::effective_address(const MemoryOperand& m) {
     return ea;
 }
 
-Value Emitter::linear(SegReg s, Value offset) { return ir.add(ir.get_seg_base(s), offset); }
+Value Emitter::linear(SegReg s, Value offset) {
+    if (location_.flat() && (s == SegReg::Ds || s == SegReg::Es || s == SegReg::Ss)) return offset;
+    return ir.add(ir.get_seg_base(s), offset);
+}
 
 void Emitter::check_segment(SegReg s, Value offset, unsigned bits, bool write) {
     ir.emit(Opcode::CheckSegment,
@@ -175,6 +178,8 @@ void Emitter::load_segment(SegReg s, Value selector, bool shadow) {
                 ir.zero_extend_32(selector));
     }
     if (shadow) ir.call(HelperId::inhibit_interrupts);
+    // Blocks of flat mode assume DS, ES and SS stay flat.
+    if (location_.flat()) end_after_ = true;
 }
 
 // ---- Flags ----------------------------------------------------------------------------

@@ -102,6 +102,9 @@ class Emitter {
     void raise(std::uint8_t vector, std::uint32_t error_code);
     void software_interrupt(std::uint8_t vector);
     bool ended() const;
+    // The instruction must be the block's last: the translator ends the block
+    // after it (through the dispatcher) unless it ended the block itself.
+    bool end_after() const { return end_after_; }
 
     // Masks an EIP value to the operand size (16-bit code wraps at 64 KiB).
     Value mask_eip(Value v);
@@ -109,6 +112,7 @@ class Emitter {
   private:
     LocationDescriptor location_;
     std::uint32_t eip_;
+    bool end_after_ = false;
 };
 
 using SemanticFn = void (*)(Emitter&);

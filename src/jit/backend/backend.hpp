@@ -24,10 +24,20 @@ struct BlockExit {
     ExitReason reason = ExitReason::Next;
 };
 
+// Switches for a backend's own optimisations (see jitterbug::Optimizations).
+struct BackendOptions {
+    bool jump_cache = true;  // indirect exits look their block up in CpuContext::jump_cache
+    bool host_flags = true;
+    bool in_place_alu = true;
+    bool inline_tlb = true;
+};
+
 class Backend {
   public:
     virtual ~Backend() = default;
     virtual std::string_view name() const = 0;
+    // Applies to blocks compiled from now on.
+    virtual void set_options(const BackendOptions& options) { (void)options; }
     // Compiles `block` into `tb`. Returns false when the code space is
     // exhausted; the caller then flushes everything and tries again.
     virtual bool compile(const ir::Block& block, TranslationBlock& tb) = 0;

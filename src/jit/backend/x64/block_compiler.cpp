@@ -1,5 +1,6 @@
 #include "jit/backend/x64/block_compiler.hpp"
 
+#include "cpu/helper_id.hpp"
 #include "cpu/runtime.hpp"
 
 namespace jitterbug::jit::x64 {
@@ -46,16 +47,65 @@ bool keeps_host_flags(Opcode op) {
 }  // namespace
 
 BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
-                             const void* epilogue)
+                             const TranslationBlock& tb, const void* epilogue,
+                             const BackendOptions& options)
     : c(code),
       block_(block),
+      tb_(tb),
       epilogue_(epilogue),
+      options_(options),
       ra_(code, block),
-      flags_of_(block.insts().size(), ir::kNoInst) {
+      flags_of_(block.insts().size(), ir::kNoInst),
+      target_gpr_(block.insts().size(), -1),
+      fused_check_(block.insts().size(), ir::kNoInst) {
     const auto& insts = block.insts();
+    for (std::size_t j = 0; j + 1 < insts.size(); ++j) {
+        const ir::Inst& check = insts[j];
+        const ir::Inst& access = insts[j + 1];
+        if (check.op != Opcode::CheckSegment ||
+            !flat_segment(static_cast<unsigned>(check.args[0].imm()))) {
+            continue;
+        }
+        const unsigned size = (static_cast<unsigned>(check.args[2].imm()) & 0xFF) + 1;
+        unsigned access_size = 0;
+        switch (access.op) {
+            case Opcode::ReadMem8:
+            case Opcode::WriteMem8:
+                access_size = 1;
+                break;
+            case Opcode::ReadMem16:
+            case Opcode::WriteMem16:
+                access_size = 2;
+                break;
+            case Opcode::ReadMem32:
+            case Opcode::WriteMem32:
+                access_size = 4;
+                break;
+            default:
+                break;
+        }
+        if (access_size == size && access.args[0] == check.args[1]) {
+            fused_check_[j + 1] = static_cast<ir::InstRef>(j);
+        }
+    }
     for (std::size_t i = 0; i < insts.size(); ++i) {
         if (insts[i].op == Opcode::GetFlagsFromOp) {
             flags_of_[insts[i].args[0].inst()] = static_cast<ir::InstRef>(i);
+        }
+    }
+    for (std::size_t i = 0; i < insts.size() && options_.in_place_alu; ++i) {
+        std::size_t j = i + 1;
+        while (j < insts.size() &&
+               (insts[j].op == Opcode::GetFlagsFromOp || insts[j].op == Opcode::SetArithFlags ||
+                insts[j].op == Opcode::TestCond || insts[j].op == Opcode::BeginInstruction)) {
+            ++j;
+        }
+        if (j == insts.size()) continue;
+        const ir::Inst& set = insts[j];
+        const bool is_set = set.op == Opcode::SetGpr32 || set.op == Opcode::SetGpr16 ||
+                            (set.op == Opcode::SetGpr8 && set.args[0].imm() < 4);
+        if (is_set && !set.args[1].is_immediate() && set.args[1].inst() == i) {
+            target_gpr_[i] = static_cast<int>(set.args[0].imm());
         }
     }
 }
@@ -138,9 +188,28 @@ void BlockCompiler::check_abort() {
 }
 
 void BlockCompiler::call_runtime(const void* fn) {
+    // Chained blocks run without the dispatcher: the runtime learns which
+    // block is running here (a store into it must end it at once).
+    c.mov(rax, reinterpret_cast<std::uintptr_t>(&tb_));
+    c.mov(qword[r15 + ctx_offset::kCurrentBlock], rax);
     c.mov(rdi, r15);
     c.mov(rax, reinterpret_cast<std::uintptr_t>(fn));
     c.call(rax);
+}
+
+bool BlockCompiler::flat_segment(unsigned seg) const {
+    const auto s = static_cast<cpu::SegReg>(seg);
+    return block_.location().flat() &&
+           (s == cpu::SegReg::Ds || s == cpu::SegReg::Es || s == cpu::SegReg::Ss);
+}
+
+void BlockCompiler::reload_guests(bool all) {
+    for (unsigned g = 0; g < kPinned.size(); ++g) {
+        bool clobbered = all;
+        for (unsigned k : kCallerSavedGuests)
+            clobbered |= k == g;
+        if (clobbered) c.mov(pinned(g).cvt32(), gpr_addr(g));
+    }
 }
 
 void BlockCompiler::capture_flags(ir::InstRef producer) {
@@ -172,9 +241,12 @@ void BlockCompiler::emit_terminal() {
     const ir::Terminal& t = block_.terminal();
     switch (t.kind) {
         case ir::Terminal::Kind::None:
-        case ir::Terminal::Kind::Dispatch:
             count_instructions(started_);
             emit_exit(ExitReason::Next);
+            break;
+        case ir::Terminal::Kind::Dispatch:
+            count_instructions(started_);
+            emit_dispatch();
             break;
         case ir::Terminal::Kind::Link:
             count_instructions(started_);
@@ -217,6 +289,49 @@ void BlockCompiler::emit_terminal() {
             break;
         }
     }
+}
+
+bool BlockCompiler::may_use_jump_cache() const {
+    if (!options_.jump_cache || block_.location().single_step()) return false;
+    for (const ir::Inst& inst : block_.insts()) {
+        switch (inst.op) {
+            case Opcode::SetSegReal:
+            case Opcode::SetEflags:
+                return false;
+            case Opcode::CallHelper: {
+                const auto id = static_cast<cpu::HelperId>(inst.args[0].imm());
+                if (cpu::helper_info(id).props & cpu::helper_props::kWritesState) return false;
+                break;
+            }
+            default:
+                break;
+        }
+    }
+    return true;
+}
+
+void BlockCompiler::emit_dispatch() {
+    if (may_use_jump_cache()) {
+        // Hit: same EIP, CS base and mode as this block (nothing in it could
+        // have changed those): jump straight into the block.
+        static_assert(sizeof(cpu::JumpCacheEntry) == 32);
+        const LocationDescriptor& loc = block_.location();
+        Xbyak::Label miss;
+        c.mov(eax, dword[r15 + ctx_offset::kEip]);
+        c.mov(ecx, eax);
+        c.and_(ecx, cpu::kJumpCacheEntries - 1);
+        c.shl(ecx, 5);
+        const std::size_t base = ctx_offset::kJumpCache;
+        c.cmp(eax, dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, eip)]);
+        c.jne(miss);
+        c.cmp(dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, mode)], loc.mode);
+        c.jne(miss);
+        c.cmp(dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, cs_base)], loc.cs_base);
+        c.jne(miss);
+        c.jmp(qword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, code)]);
+        c.L(miss);
+    }
+    emit_exit(ExitReason::Next);
 }
 
 // ---- Markers -------------------------------------------------------------------

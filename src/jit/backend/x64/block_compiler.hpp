@@ -38,6 +38,8 @@ constexpr std::size_t kExitRequest = offsetof(cpu::CpuContext, exit_request);
 constexpr std::size_t kInstructions = offsetof(cpu::CpuContext, instructions);
 constexpr std::size_t kInstructionLimit = offsetof(cpu::CpuContext, instruction_limit);
 constexpr std::size_t kExitSlot = offsetof(cpu::CpuContext, exit_slot);
+constexpr std::size_t kCurrentBlock = offsetof(cpu::CpuContext, current_block);
+constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
 }  // namespace ctx_offset
 
 // A linkable block exit is this jump (E9 rel32), patched to the successor.
@@ -45,7 +47,10 @@ constexpr std::size_t kLinkJumpSize = 5;
 
 class BlockCompiler {
   public:
-    BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const void* epilogue);
+    // `tb` is the translation block the code is for (runtime calls record
+    // it as the running block).
+    BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const TranslationBlock& tb,
+                  const void* epilogue, const BackendOptions& options);
     void compile();
 
   private:
@@ -54,6 +59,11 @@ class BlockCompiler {
 #undef OPCODE
 
     void emit_terminal();
+    // A Dispatch exit that first looks the new EIP up in the jump cache.
+    void emit_dispatch();
+    // Whether this block's indirect exit may use the jump cache: nothing in
+    // it can change CS, the mode or anything else the dispatcher must see.
+    bool may_use_jump_cache() const;
     // Leaves the block through the epilogue with `reason` in EAX.
     void emit_exit(ExitReason reason);
     // Adds `n` to the retired-instruction count.
@@ -68,6 +78,10 @@ class BlockCompiler {
     // Runtime call with up to three 32-bit arguments already placed in ESI,
     // EDX, ECX; RDI is set to the context here.
     void call_runtime(const void* fn);
+    // After a runtime call: the pinned guest registers the call clobbered
+    // (or, when it may have written guest state, all of them) are reloaded
+    // from CpuState.
+    void reload_guests(bool all);
     // Called right after the host instruction of ALU op `producer`: its
     // flags are in the host's RFLAGS now; they are copied into the register
     // of its GetFlagsFromOp, if it has one.
@@ -82,16 +96,31 @@ class BlockCompiler {
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
-    void write_mem(const ir::Inst& inst, unsigned size);
+    void write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
+    // In the slow path of `access`: its fused segment check, if it has one.
+    void fused_check_slow(ir::InstRef access, const Reg64& addr, const Reg64* value,
+                          const std::vector<Reg64>& live, Xbyak::Label* abort);
 
     Xbyak::Address gpr_addr(unsigned r, unsigned byte_offset = 0);
     Xbyak::Address seg_addr(unsigned s, std::size_t field);
 
     Xbyak::CodeGenerator& c;
     const ir::Block& block_;
+    const TranslationBlock& tb_;
     const void* epilogue_;
+    BackendOptions options_;
     RegAlloc ra_;
     std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst
+    // Per instruction, the guest register its result is written to right
+    // away (nothing between but flag handling), or -1: such an ALU op works
+    // in that guest register's pinned host register.
+    std::vector<int> target_gpr_;
+    // In flat mode, a CheckSegment of DS/ES/SS right before the access it
+    // guards is done in that access's slow path instead (a TLB hit proves
+    // the access does not wrap past 4 GiB, all such a check can find):
+    // per access, its check, or kNoInst.
+    std::vector<ir::InstRef> fused_check_;
+    bool flat_segment(unsigned seg) const;
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.
     ir::InstRef host_flags_ = ir::kNoInst;

@@ -9,7 +9,7 @@ using Xbyak::Reg;
 
 template <typename F>
 void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
-    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     const ir::Value& b = inst.args[1];
     if (b.is_immediate()) {
         // xbyak wants the immediate in the signed range of the operand width.
@@ -30,7 +30,7 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
 
 template <typename F>
 void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
-    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     op(sized(dst, bits));
     capture_flags(i);
     ra_.define_in(i, dst);
@@ -71,15 +71,15 @@ BINARY(Xor32, xor_)
 #undef BINARY
 
 // ADC/SBB: the carry input goes into the host CF with BT.
-#define WITH_CARRY(Name, host, bits)                                       \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
-        const Reg64 src = ra_.use(inst.args[1]);                           \
-        const Reg64 carry = ra_.use(inst.args[2]);                         \
-        c.bt(carry.cvt32(), 0);                                            \
-        c.host(sized(dst, bits), sized(src, bits));                        \
-        capture_flags(i);                                                  \
-        ra_.define_in(i, dst);                                             \
+#define WITH_CARRY(Name, host, bits)                                        \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {  \
+        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits); \
+        const Reg64 src = ra_.use(inst.args[1]);                            \
+        const Reg64 carry = ra_.use(inst.args[2]);                          \
+        c.bt(carry.cvt32(), 0);                                             \
+        c.host(sized(dst, bits), sized(src, bits));                         \
+        capture_flags(i);                                                   \
+        ra_.define_in(i, dst);                                              \
     }
 WITH_CARRY(Adc8, adc, 8)
 WITH_CARRY(Adc16, adc, 16)
@@ -135,7 +135,7 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
         }
     };
     if (count.is_immediate()) {
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);
+        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
         const unsigned n = static_cast<unsigned>(count.imm()) & 31;
         if (n != 0) apply(sized(dst, bits), n);
         capture_flags(i);
@@ -143,7 +143,7 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
         return;
     }
     ra_.use_fixed(count, rcx);
-    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     apply(sized(dst, bits), cl);
     capture_flags(i);
     ra_.define_in(i, dst);
@@ -172,21 +172,21 @@ SHIFT(Ror32, kRor, 32)
 
 // ---- Rotates through carry: CF goes into the host's CF with BT -----------------
 
-#define ROTATE_CARRY(Name, host, bits)                                     \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
-        const ir::Value& count = inst.args[1];                             \
-        if (!count.is_immediate()) ra_.use_fixed(count, rcx);              \
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
-        const Reg64 carry = ra_.use(inst.args[2]);                         \
-        c.bt(carry.cvt32(), 0);                                            \
-        if (count.is_immediate()) {                                        \
-            const unsigned n = static_cast<unsigned>(count.imm()) & 31;    \
-            if (n != 0) c.host(sized(dst, bits), n);                       \
-        } else {                                                           \
-            c.host(sized(dst, bits), cl);                                  \
-        }                                                                  \
-        capture_flags(i);                                                  \
-        ra_.define_in(i, dst);                                             \
+#define ROTATE_CARRY(Name, host, bits)                                      \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {  \
+        const ir::Value& count = inst.args[1];                              \
+        if (!count.is_immediate()) ra_.use_fixed(count, rcx);               \
+        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits); \
+        const Reg64 carry = ra_.use(inst.args[2]);                          \
+        c.bt(carry.cvt32(), 0);                                             \
+        if (count.is_immediate()) {                                         \
+            const unsigned n = static_cast<unsigned>(count.imm()) & 31;     \
+            if (n != 0) c.host(sized(dst, bits), n);                        \
+        } else {                                                            \
+            c.host(sized(dst, bits), cl);                                   \
+        }                                                                   \
+        capture_flags(i);                                                   \
+        ra_.define_in(i, dst);                                              \
     }
 ROTATE_CARRY(Rcl8, rcl, 8)
 ROTATE_CARRY(Rcl16, rcl, 16)

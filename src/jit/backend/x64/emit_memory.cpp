@@ -40,21 +40,33 @@ void check_segment_thunk(cpu::CpuContext& ctx, std::uint32_t seg, std::uint32_t 
 
 }  // namespace
 
-void BlockCompiler::emit_CheckSegment(ir::InstRef, const ir::Inst& inst) {
+void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
     const unsigned seg = static_cast<unsigned>(inst.args[0].imm());
     const auto info = static_cast<std::uint32_t>(inst.args[2].imm());
     const bool write = (info >> 8) == rt::kAccessWrite;
-    const Reg64 offset = ra_.use(inst.args[1]);
-    const Reg64 last = ra_.scratch();
-    // last = offset + size - 1, in 64 bits so it cannot wrap; the limit is
-    // signed so that -1 rejects every access.
-    c.mov(last.cvt32(), offset.cvt32());
-    c.add(last, info & 0xFF);
-    const std::size_t limits = write ? ctx_offset::kSegWriteLimit : ctx_offset::kSegReadLimit;
+    if (static_cast<std::size_t>(i) + 1 < fused_check_.size() && fused_check_[i + 1] == i) {
+        ra_.consume(inst.args[1]);  // done by the access (its slow path)
+        return;
+    }
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    c.cmp(last, qword[r15 + limits + 8 * seg]);
-    c.jg(*slow, Xbyak::CodeGenerator::T_NEAR);
+    const Reg64 offset = ra_.use(inst.args[1]);
+    if (flat_segment(seg)) {
+        // Limit 4 GiB - 1: only an access wrapping past it fails.
+        const std::uint32_t last_byte = info & 0xFF;
+        if (last_byte == 0) return;
+        c.cmp(offset.cvt32(), 0xFFFFFFFFu - last_byte);
+        c.ja(*slow, Xbyak::CodeGenerator::T_NEAR);
+    } else {
+        const Reg64 last = ra_.scratch();
+        // last = offset + size - 1, in 64 bits so it cannot wrap; the limit is
+        // signed so that -1 rejects every access.
+        c.mov(last.cvt32(), offset.cvt32());
+        c.add(last, info & 0xFF);
+        const std::size_t limits = write ? ctx_offset::kSegWriteLimit : ctx_offset::kSegReadLimit;
+        c.cmp(last, qword[r15 + limits + 8 * seg]);
+        c.jg(*slow, Xbyak::CodeGenerator::T_NEAR);
+    }
     c.L(*done);
 
     const std::vector<Reg64> live = ra_.live_caller_saved();
@@ -68,6 +80,7 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef, const ir::Inst& inst) {
         c.mov(ecx, info);
         call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
         pop_all(c, live);
+        reload_guests(false);
         c.cmp(byte[r15 + ctx_offset::kAbort], 0);
         c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
@@ -77,8 +90,12 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef, const ir::Inst& inst) {
 // Computes the host address of an access in `host` on a TLB hit; jumps to
 // `miss` otherwise. Tag offset selects the read or write tag.
 static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& index,
-                       const Reg64& host, unsigned size, std::size_t tag_offset,
-                       Xbyak::Label& miss) {
+                       const Reg64& host, unsigned size, std::size_t tag_offset, Xbyak::Label& miss,
+                       bool inline_lookup) {
+    if (!inline_lookup) {
+        c.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
+        return;
+    }
     c.mov(index.cvt32(), addr.cvt32());
     c.shr(index.cvt32(), kPageShift);
     c.and_(index.cvt32(), mmu::Tlb::kEntries - 1);
@@ -91,6 +108,34 @@ static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& 
     c.add(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
 }
 
+void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, const Reg64* value,
+                                     const std::vector<Reg64>& live, Xbyak::Label* abort) {
+    const ir::InstRef check = fused_check_[access];
+    if (check == ir::kNoInst) return;
+    const ir::Inst& inst = block_.inst(check);
+    // The access's own operands must survive the call too (they may be
+    // temporaries holding no value, e.g. an immediate address).
+    std::vector<Reg64> saved = live;
+    for (const Reg64* r : {&addr, value}) {
+        if (!r || !is_temporary(r->getIdx())) continue;
+        bool known = false;
+        for (const Reg64& l : saved)
+            known |= l.getIdx() == r->getIdx();
+        if (!known) saved.push_back(*r);
+    }
+    // addr may sit in an argument register: stage it first.
+    c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+    push_all(c, saved);
+    c.mov(edx, dword[r15 + ctx_offset::kScratch]);
+    c.mov(esi, static_cast<std::uint32_t>(inst.args[0].imm()));
+    c.mov(ecx, static_cast<std::uint32_t>(inst.args[2].imm()));
+    call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
+    pop_all(c, saved);
+    reload_guests(false);
+    c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+    c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+}
+
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
     const Reg64 index = ra_.scratch();
@@ -98,7 +143,8 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     const Reg64 dst = ra_.define(i);
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow);
+    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow,
+               options_.inline_tlb);
     switch (size) {
         case 1:
             c.movzx(dst.cvt32(), byte[host]);
@@ -114,14 +160,16 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
 
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, slow, done, live, abort, addr, dst, size] {
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size] {
         c.L(*slow);
+        fused_check_slow(i, addr, nullptr, live, abort);
         push_all(c, live);
         c.mov(esi, addr.cvt32());
         c.mov(edx, size);
         call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
         c.mov(qword[r15 + ctx_offset::kScratch], rax);
         pop_all(c, live);
+        reload_guests(false);
         c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
         c.cmp(byte[r15 + ctx_offset::kAbort], 0);
         c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
@@ -129,14 +177,15 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     });
 }
 
-void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
+void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
     const Reg64 value = ra_.use(inst.args[1]);
     const Reg64 index = ra_.scratch();
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow);
+    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow,
+               options_.inline_tlb);
     switch (size) {
         case 1:
             c.mov(byte[host], value.cvt8());
@@ -152,8 +201,9 @@ void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
 
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, slow, done, live, abort, addr, value, size] {
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, size] {
         c.L(*slow);
+        fused_check_slow(i, addr, &value, live, abort);
         // Stage the arguments in the context: they may sit in argument registers.
         c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
         c.mov(dword[r15 + ctx_offset::kScratch + 8], value.cvt32());
@@ -163,6 +213,7 @@ void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
         c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
         call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
         pop_all(c, live);
+        reload_guests(false);
         c.cmp(byte[r15 + ctx_offset::kAbort], 0);
         c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
@@ -172,21 +223,24 @@ void BlockCompiler::write_mem(const ir::Inst& inst, unsigned size) {
 void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
 void BlockCompiler::emit_ReadMem16(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 2); }
 void BlockCompiler::emit_ReadMem32(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 4); }
-void BlockCompiler::emit_WriteMem8(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 1); }
-void BlockCompiler::emit_WriteMem16(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 2); }
-void BlockCompiler::emit_WriteMem32(ir::InstRef, const ir::Inst& inst) { write_mem(inst, 4); }
+void BlockCompiler::emit_WriteMem8(ir::InstRef i, const ir::Inst& inst) { write_mem(i, inst, 1); }
+void BlockCompiler::emit_WriteMem16(ir::InstRef i, const ir::Inst& inst) { write_mem(i, inst, 2); }
+void BlockCompiler::emit_WriteMem32(ir::InstRef i, const ir::Inst& inst) { write_mem(i, inst, 4); }
 
 void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     const auto id = static_cast<cpu::HelperId>(inst.args[0].imm());
     // Everything in caller-saved registers moves out first; the arguments
     // then come from callee-saved registers, spill slots or immediates.
+    const bool writes_state = cpu::helper_info(id).props & cpu::helper_props::kWritesState;
     ra_.spill_caller_saved();
+    if (writes_state) ra_.spill_guest_aliases();
     for (unsigned a = 1; a <= 3; ++a)
         ra_.consume(inst.args[a]);
     ra_.load_into(rsi, inst.args[1]);
     ra_.load_into(rdx, inst.args[2]);
     ra_.load_into(rcx, inst.args[3]);
     call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
+    reload_guests(writes_state);
     ra_.define_in(i, rax);
     if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
 }

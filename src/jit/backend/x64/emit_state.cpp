@@ -9,48 +9,91 @@ namespace {
 unsigned gpr_ref(const ir::Inst& inst) { return static_cast<unsigned>(inst.args[0].imm()); }
 }  // namespace
 
+// Guest register g lives in pinned(g) and in CpuState; reads use the
+// register, writes go to both.
+
 void BlockCompiler::emit_GetGpr8(ir::InstRef i, const ir::Inst& inst) {
     const unsigned r8 = gpr_ref(inst);
+    if (r8 < 4) {  // AL..BL: the low byte of the register (upper bits are don't-care)
+        ra_.define_guest(i, r8);
+        return;
+    }
     const Reg64 dst = ra_.define(i);
-    c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kGpr + 4 * (r8 & 3) + (r8 >= 4 ? 1 : 0)]);
+    c.mov(dst.cvt32(), pinned(r8 & 3).cvt32());
+    c.shr(dst.cvt32(), 8);
+    host_flags_ = ir::kNoInst;
 }
 
 void BlockCompiler::emit_GetGpr16(ir::InstRef i, const ir::Inst& inst) {
-    const Reg64 dst = ra_.define(i);
-    c.movzx(dst.cvt32(), word[r15 + ctx_offset::kGpr + 4 * gpr_ref(inst)]);
+    ra_.define_guest(i, gpr_ref(inst));
 }
 
 void BlockCompiler::emit_GetGpr32(ir::InstRef i, const ir::Inst& inst) {
-    const Reg64 dst = ra_.define(i);
-    c.mov(dst.cvt32(), dword[r15 + ctx_offset::kGpr + 4 * gpr_ref(inst)]);
+    ra_.define_guest(i, gpr_ref(inst));
 }
 
 void BlockCompiler::emit_SetGpr8(ir::InstRef, const ir::Inst& inst) {
     const unsigned r8 = gpr_ref(inst);
-    const auto addr = byte[r15 + ctx_offset::kGpr + 4 * (r8 & 3) + (r8 >= 4 ? 1 : 0)];
-    if (inst.args[1].is_immediate()) {
-        c.mov(addr, static_cast<std::uint8_t>(inst.args[1].imm()));
-        return;
+    const unsigned g = r8 & 3;
+    const Reg64 p = pinned(g);
+    const ir::Value& v = inst.args[1];
+    if (r8 < 4) {
+        if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {  // else computed in place
+            if (v.is_immediate()) {
+                ra_.vacate(g);
+                c.mov(p.cvt8(), static_cast<std::uint8_t>(v.imm()));
+            } else {
+                const Reg64 src = ra_.use(v);
+                ra_.vacate(g);
+                c.mov(p.cvt8(), src.cvt8());
+            }
+        }
+    } else {  // AH..BH: bits 8-15, merged without touching the rest
+        const Reg64 t = ra_.scratch();
+        ra_.load_into(t, v);
+        ra_.consume(v);
+        ra_.vacate(g);
+        c.movzx(t.cvt32(), t.cvt8());
+        c.shl(t.cvt32(), 8);
+        c.and_(p.cvt32(), 0xFFFF00FFu);
+        c.or_(p.cvt32(), t.cvt32());
+        host_flags_ = ir::kNoInst;
     }
-    c.mov(addr, ra_.use(inst.args[1]).cvt8());
+    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_SetGpr16(ir::InstRef, const ir::Inst& inst) {
-    const auto addr = word[r15 + ctx_offset::kGpr + 4 * gpr_ref(inst)];
-    if (inst.args[1].is_immediate()) {
-        c.mov(addr, static_cast<std::uint16_t>(inst.args[1].imm()));
-        return;
+    const unsigned g = gpr_ref(inst);
+    const Reg64 p = pinned(g);
+    const ir::Value& v = inst.args[1];
+    if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
+        if (v.is_immediate()) {
+            ra_.vacate(g);
+            c.mov(p.cvt16(), static_cast<std::uint16_t>(v.imm()));
+        } else {
+            const Reg64 src = ra_.use(v);
+            ra_.vacate(g);
+            c.mov(p.cvt16(), src.cvt16());
+        }
     }
-    c.mov(addr, ra_.use(inst.args[1]).cvt16());
+    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_SetGpr32(ir::InstRef, const ir::Inst& inst) {
-    const auto addr = dword[r15 + ctx_offset::kGpr + 4 * gpr_ref(inst)];
-    if (inst.args[1].is_immediate()) {
-        c.mov(addr, static_cast<std::uint32_t>(inst.args[1].imm()));
-        return;
+    const unsigned g = gpr_ref(inst);
+    const Reg64 p = pinned(g);
+    const ir::Value& v = inst.args[1];
+    if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
+        if (v.is_immediate()) {
+            ra_.vacate(g);
+            c.mov(p.cvt32(), static_cast<std::uint32_t>(v.imm()));
+        } else {
+            const Reg64 src = ra_.use(v);
+            ra_.vacate(g);
+            c.mov(p.cvt32(), src.cvt32());
+        }
     }
-    c.mov(addr, ra_.use(inst.args[1]).cvt32());
+    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_GetSegSelector(ir::InstRef i, const ir::Inst& inst) {
@@ -206,7 +249,7 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     const ir::Value& flags = inst.args[1];
     // The flags of the op that produced them are still in the host's RFLAGS:
     // one SETcc.
-    if (!flags.is_immediate() && host_flags_ != ir::kNoInst &&
+    if (options_.host_flags && !flags.is_immediate() && host_flags_ != ir::kNoInst &&
         block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp &&
         block_.inst(flags.inst()).args[0].inst() == host_flags_) {
         ra_.consume(flags);

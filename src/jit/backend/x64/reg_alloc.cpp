@@ -8,31 +8,26 @@ namespace {
 
 using namespace Xbyak::util;
 
-// Allocation order: callee-saved registers first (values there survive
-// helper calls), then caller-saved; RAX/RCX/RDX last since multiplies and
-// shifts need them. R15 holds the CpuContext, RSP the frame.
-constexpr std::array<int, 14> kOrder = {
-    Xbyak::Operand::RBX, Xbyak::Operand::RBP, Xbyak::Operand::R12, Xbyak::Operand::R13,
-    Xbyak::Operand::R14, Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::R8,
-    Xbyak::Operand::R9,  Xbyak::Operand::R10, Xbyak::Operand::R11, Xbyak::Operand::RAX,
-    Xbyak::Operand::RCX, Xbyak::Operand::RDX,
+// The temporaries, in allocation order: RAX/RCX/RDX last since multiplies
+// and shifts need them. R15 holds the CpuContext, RSP the frame, and the
+// other eight registers the guest's (kPinned).
+constexpr std::array<int, 6> kOrder = {
+    Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::R11,
+    Xbyak::Operand::RAX, Xbyak::Operand::RCX, Xbyak::Operand::RDX,
 };
 
-constexpr bool is_caller_saved(int r) {
-    switch (r) {
-        case Xbyak::Operand::RAX:
-        case Xbyak::Operand::RCX:
-        case Xbyak::Operand::RDX:
-        case Xbyak::Operand::RSI:
-        case Xbyak::Operand::RDI:
-        case Xbyak::Operand::R8:
-        case Xbyak::Operand::R9:
-        case Xbyak::Operand::R10:
-        case Xbyak::Operand::R11:
-            return true;
-        default:
-            return false;
+constexpr bool is_temp(int r) {
+    for (int t : kOrder) {
+        if (t == r) return true;
     }
+    return false;
+}
+
+constexpr int guest_of_host(int r) {
+    for (unsigned g = 0; g < kPinned.size(); ++g) {
+        if (kPinned[g] == r) return static_cast<int>(g);
+    }
+    return -1;
 }
 
 }  // namespace
@@ -56,6 +51,91 @@ int RegAlloc::find_free() {
         if (regs_[r].value == ir::kNoInst && !regs_[r].locked) return r;
     }
     return -1;
+}
+
+void RegAlloc::move_out(int reg) {
+    HostReg& h = regs_[reg];
+    if (h.value == ir::kNoInst) return;
+    const ir::InstRef v = h.value;
+    if (remaining_[v] > 0) {
+        const int other = find_free();
+        if (other >= 0) {
+            code_.mov(Reg64(other), Reg64(reg));
+            regs_[other].value = v;
+            reg_of_[v] = static_cast<std::int8_t>(other);
+            h.value = ir::kNoInst;
+            return;
+        }
+    }
+    evict(reg);
+}
+
+Reg64 RegAlloc::define_guest(ir::InstRef i, unsigned guest) {
+    const int p = kPinned[guest];
+    const ir::InstRef held = regs_[p].value;
+    if (held != ir::kNoInst && remaining_[held] > 0) {
+        const Reg64 r = define(i);
+        code_.mov(r.cvt32(), Reg64(p).cvt32());
+        return r;
+    }
+    if (held != ir::kNoInst) reg_of_[held] = -1;
+    bind(i, p);
+    return Reg64(p);
+}
+
+void RegAlloc::vacate(unsigned guest) { move_out(kPinned[guest]); }
+
+int RegAlloc::pinned_guest_of(const ir::Value& v) const {
+    if (v.is_immediate() || v.empty()) return -1;
+    const int r = reg_of_[v.inst()];
+    return r < 0 ? -1 : guest_of_host(r);
+}
+
+Reg64 RegAlloc::alu_dest(const ir::Value& a, int guest, unsigned bits) {
+    if (guest < 0) return use_scratch(a);
+    const int p = kPinned[static_cast<unsigned>(guest)];
+    const ir::InstRef held = regs_[p].value;
+    if (held != ir::kNoInst && !a.is_immediate() && held == a.inst() && remaining_[held] == 1) {
+        // `a` is already there and this is its last use.
+        --remaining_[held];
+        reg_of_[held] = -1;
+        regs_[p].value = ir::kNoInst;
+        regs_[p].locked = true;
+        return Reg64(p);
+    }
+    move_out(p);
+    regs_[p].locked = true;
+    if (bits == 32) {
+        load_into(Reg64(p), a);
+    } else if (a.is_immediate()) {  // the rest of the guest register stays
+        if (bits == 8) {
+            code_.mov(Reg64(p).cvt8(), static_cast<std::uint8_t>(a.imm()));
+        } else {
+            code_.mov(Reg64(p).cvt16(), static_cast<std::uint16_t>(a.imm()));
+        }
+    } else {
+        const int cur = reg_of_[a.inst()];
+        if (cur < 0) {
+            const int slot = static_cast<int>(a.inst() * 8);
+            if (bits == 8) {
+                code_.mov(Reg64(p).cvt8(), code_.byte[code_.rsp + slot]);
+            } else {
+                code_.mov(Reg64(p).cvt16(), code_.word[code_.rsp + slot]);
+            }
+        } else if (bits == 8) {
+            code_.mov(Reg64(p).cvt8(), Reg64(cur).cvt8());
+        } else {
+            code_.mov(Reg64(p).cvt16(), Reg64(cur).cvt16());
+        }
+    }
+    note_use(a);
+    return Reg64(p);
+}
+
+void RegAlloc::spill_guest_aliases() {
+    for (int p : kPinned) {
+        if (!regs_[p].locked) evict(p);
+    }
 }
 
 void RegAlloc::evict(int reg) {
@@ -139,7 +219,7 @@ Reg64 RegAlloc::use_scratch(const ir::Value& v) {
     if (!v.is_immediate()) {
         const ir::InstRef i = v.inst();
         const int cur = reg_of_[i];
-        if (cur >= 0 && remaining_[i] == 1 && !regs_[cur].locked) {
+        if (cur >= 0 && remaining_[i] == 1 && !regs_[cur].locked && is_temp(cur)) {
             // Last use: take over the register; the value no longer lives there.
             --remaining_[i];
             reg_of_[i] = -1;
@@ -224,15 +304,17 @@ void RegAlloc::end_inst() {
 }
 
 void RegAlloc::spill_caller_saved() {
-    for (int r = 0; r < 16; ++r) {
-        if (is_caller_saved(r) && !regs_[r].locked) evict(r);
+    // Aliases of caller-saved pinned registers stay: those registers are
+    // reloaded from CpuState after the call, with the same values.
+    for (int r : kOrder) {
+        if (!regs_[r].locked) evict(r);
     }
 }
 
 std::vector<Reg64> RegAlloc::live_caller_saved(int except) const {
     std::vector<Reg64> out;
-    for (int r = 0; r < 16; ++r) {
-        if (r != except && is_caller_saved(r) && regs_[r].value != ir::kNoInst) out.emplace_back(r);
+    for (int r : kOrder) {
+        if (r != except && regs_[r].value != ir::kNoInst) out.emplace_back(r);
     }
     return out;
 }

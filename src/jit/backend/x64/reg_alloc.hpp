@@ -4,6 +4,13 @@
 // When registers run out, a value moves to its spill slot on the host stack
 // (slot i for instruction i). Values of type U1 are 0 or 1; U32 values are
 // zero-extended to 64 bits; U8 and U16 values have undefined upper bits.
+//
+// The eight guest general registers are pinned: guest register g lives in
+// host register pinned(g) for as long as translated code runs, across
+// blocks, and CpuState holds the same value (every write goes to both), so
+// helpers and exits find the state current. A GetGpr32 result is the pinned
+// register itself (an alias) until that guest register is written. Values
+// are otherwise computed in the six temporaries RAX RCX RDX RSI RDI R11.
 #pragma once
 
 #include <array>
@@ -22,9 +29,42 @@ using Xbyak::Reg64;
 constexpr std::size_t kMaxIrInsts = 4096;
 constexpr std::size_t kFrameSize = kMaxIrInsts * 8 + 8;
 
+// Host register of each guest register, EAX..EDI.
+constexpr std::array<int, 8> kPinned = {
+    Xbyak::Operand::RBX, Xbyak::Operand::RBP, Xbyak::Operand::R12, Xbyak::Operand::R13,
+    Xbyak::Operand::R14, Xbyak::Operand::R8,  Xbyak::Operand::R9,  Xbyak::Operand::R10,
+};
+inline Reg64 pinned(unsigned guest) { return Reg64(kPinned[guest & 7]); }
+// RAX RCX RDX RSI RDI R11: the registers values are computed in.
+constexpr bool is_temporary(int r) {
+    return r == Xbyak::Operand::RAX || r == Xbyak::Operand::RCX || r == Xbyak::Operand::RDX ||
+           r == Xbyak::Operand::RSI || r == Xbyak::Operand::RDI || r == Xbyak::Operand::R11;
+}
+// The pinned registers a call clobbers (the rest are callee-saved).
+constexpr std::array<unsigned, 3> kCallerSavedGuests = {5, 6, 7};
+
 class RegAlloc {
   public:
     RegAlloc(Xbyak::CodeGenerator& code, const ir::Block& block);
+
+    // ---- Guest registers ----
+    // Defines `i` as the current value of guest register `guest`: the pinned
+    // register itself, or a copy when it already holds another live value.
+    Reg64 define_guest(ir::InstRef i, unsigned guest);
+    // Makes the pinned register of `guest` free to be written: a live value
+    // it holds moves to a temporary (or its spill slot).
+    void vacate(unsigned guest);
+    // The register `v` lives in, if it is the pinned register of a guest
+    // register, or -1.
+    int pinned_guest_of(const ir::Value& v) const;
+    // The destination of a two-operand ALU op whose first operand is `a`:
+    // a temporary holding a copy of `a` — or, when `guest` >= 0 (the result
+    // goes straight into that guest register), its pinned register, with `a`
+    // moved into its low `bits`. Locked until end_inst().
+    Reg64 alu_dest(const ir::Value& a, int guest, unsigned bits);
+    // Before a call that may write guest registers: values aliasing pinned
+    // registers go to their spill slots (the registers are reloaded after).
+    void spill_guest_aliases();
 
     // A register holding `v`, locked until end_inst().
     Reg64 use(const ir::Value& v);
@@ -50,7 +90,8 @@ class RegAlloc {
     void end_inst();
     // Moves every value out of caller-saved registers (before a call).
     void spill_caller_saved();
-    // Caller-saved registers holding values, except `except` (slow paths save these).
+    // Temporaries holding values, except `except` (slow paths save these;
+    // pinned registers are reloaded from CpuState instead).
     std::vector<Reg64> live_caller_saved(int except = -1) const;
 
     bool is_defined(ir::InstRef i) const { return defined_[i]; }
@@ -62,6 +103,8 @@ class RegAlloc {
     };
 
     int find_free();
+    // Moves the value of `reg` to a free temporary, or to its spill slot.
+    void move_out(int reg);
     int allocate();
     void evict(int reg);
     void bind(ir::InstRef i, int reg);

@@ -64,6 +64,7 @@ class X64Backend final : public Backend {
     X64Backend& operator=(const X64Backend&) = delete;
 
     std::string_view name() const override { return "jit"; }
+    void set_options(const BackendOptions& options) override { options_ = options; }
 
     bool compile(const ir::Block& block, TranslationBlock& tb) override {
         if (block.insts().size() > x64::kMaxIrInsts) {
@@ -72,7 +73,7 @@ class X64Backend final : public Backend {
         if (code_.getSize() + kMaxBlockCode > memory_.size()) return false;
         const std::size_t start = code_.getSize();
         try {
-            x64::BlockCompiler compiler(code_, block, epilogue_);
+            x64::BlockCompiler compiler(code_, block, tb, epilogue_, options_);
             compiler.compile();
         } catch (const Xbyak::Error& e) {
             code_.setSize(start);
@@ -139,6 +140,9 @@ class X64Backend final : public Backend {
         code_.push(r14);
         code_.push(r15);
         code_.mov(r15, rdi);
+        for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
+            code_.mov(x64::pinned(g).cvt32(), code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g]);
+        }
         code_.sub(rsp, x64::kFrameSize);
         code_.jmp(rsi);
         code_.align(16);
@@ -161,6 +165,7 @@ class X64Backend final : public Backend {
     const void* epilogue_ = nullptr;
     std::size_t trampoline_size_ = 0;
     std::FILE* perf_map_ = nullptr;
+    BackendOptions options_;
 };
 
 }  // namespace
