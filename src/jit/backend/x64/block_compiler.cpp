@@ -116,14 +116,14 @@ void BlockCompiler::compile() {
     Xbyak::Label leave;
     c.cmp(dword[r15 + ctx_offset::kExitRequest], 0);
     c.jne(leave, Xbyak::CodeGenerator::T_NEAR);
-    c.mov(rax, qword[r15 + ctx_offset::kInstructions]);
-    c.cmp(rax, qword[r15 + ctx_offset::kInstructionLimit]);
+    c.cmp(Reg64(kCounter), qword[r15 + ctx_offset::kInstructionLimit]);
     c.jae(leave, Xbyak::CodeGenerator::T_NEAR);
 
     const auto& insts = block_.insts();
     for (std::size_t n = 0; n < insts.size(); ++n) {
         const auto i = static_cast<ir::InstRef>(n);
         const ir::Inst& inst = insts[n];
+        host_flags_before_ = host_flags_;
         if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
         switch (inst.op) {
 #define OPCODE(name, ...)     \
@@ -159,7 +159,8 @@ void BlockCompiler::emit_exit(ExitReason reason) {
 }
 
 void BlockCompiler::count_instructions(std::uint32_t n) {
-    if (n != 0) c.add(qword[r15 + ctx_offset::kInstructions], n);
+    // LEA: the host's flags may still be needed (a branch on them).
+    if (n != 0) c.lea(Reg64(kCounter), ptr[Reg64(kCounter) + n]);
 }
 
 void BlockCompiler::emit_link(std::uint32_t eip) {
@@ -192,6 +193,7 @@ void BlockCompiler::call_runtime(const void* fn) {
     // block is running here (a store into it must end it at once).
     c.mov(rax, reinterpret_cast<std::uintptr_t>(&tb_));
     c.mov(qword[r15 + ctx_offset::kCurrentBlock], rax);
+    c.mov(qword[r15 + ctx_offset::kInstructions], Reg64(kCounter));
     c.mov(rdi, r15);
     c.mov(rax, reinterpret_cast<std::uintptr_t>(fn));
     c.call(rax);
@@ -216,8 +218,22 @@ void BlockCompiler::capture_flags(ir::InstRef producer) {
     host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
     if (f == ir::kNoInst) return;
-    // The raw RFLAGS image: a Flags value's bits beyond the six status flags
-    // are meaningless, and PUSHF/POP leave the host's flags alone.
+    // A Flags value's bits beyond the six status flags are meaningless; the
+    // host's flags must survive the capture (a TestCond may read them next).
+    // LAHF gives SF ZF AF PF CF at their EFLAGS positions; OF is placed at
+    // bit 11 through the second byte of RCX or RDX. Much cheaper than PUSHF.
+    for (const Reg64& r : {rcx, rdx}) {
+        if (!ra_.is_free(Xbyak::Operand::RAX) || !ra_.is_free(r.getIdx())) continue;
+        c.lahf();
+        c.seto(al);
+        c.movzx(r.cvt32(), ah);
+        c.movzx(eax, al);
+        c.lea(eax, ptr[rax * 8]);
+        c.mov(r.getIdx() == Xbyak::Operand::RCX ? ch : dh, al);
+        ra_.define_in(f, r);
+        return;
+    }
+    // Otherwise the raw RFLAGS image (PUSHF/POP leave the host's flags alone).
     const Reg64 r = ra_.define(f);
     c.pushfq();
     c.pop(r);
@@ -258,11 +274,21 @@ void BlockCompiler::emit_terminal() {
                 emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);
                 break;
             }
-            const Reg64 cond = ra_.use(t.cond);
-            count_instructions(started_);  // ADD changes flags, not COND
             Xbyak::Label not_taken;
-            c.test(cond.cvt32(), cond.cvt32());
-            c.jz(not_taken, Xbyak::CodeGenerator::T_NEAR);
+            if (branch_cond_ != ir::kNoInst) {
+                // The condition is the host's flags' (nothing since has
+                // changed them: the count below is a LEA).
+                if (host_flags_ != branch_producer_) {
+                    throw std::logic_error("x64 backend: the branch's flags were overwritten");
+                }
+                count_instructions(started_);
+                jcc(branch_cc_ ^ 1, not_taken);
+            } else {
+                const Reg64 cond = ra_.use(t.cond);
+                count_instructions(started_);
+                c.test(cond.cvt32(), cond.cvt32());
+                c.jz(not_taken, Xbyak::CodeGenerator::T_NEAR);
+            }
             emit_link(t.target);
             c.L(not_taken);
             emit_link(t.fallthrough);

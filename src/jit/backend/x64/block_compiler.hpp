@@ -89,6 +89,7 @@ class BlockCompiler {
     // Emits SETcc for condition `cc` into `dst8` from the host's flags.
     void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 
+    bool try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract);
     template <typename F>
     void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
     template <typename F>
@@ -124,6 +125,16 @@ class BlockCompiler {
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.
     ir::InstRef host_flags_ = ir::kNoInst;
+    ir::InstRef host_flags_before_ = ir::kNoInst;  // host_flags_ before the current instruction
+
+    // A TestCond that only the branch terminal reads, as the block's last
+    // instruction, is not materialised: the terminal jumps on the host's
+    // flags (when they still hold its producer's) with this condition.
+    ir::InstRef branch_cond_ = ir::kNoInst;
+    unsigned branch_cc_ = 0;
+    ir::InstRef branch_producer_ = ir::kNoInst;
+    // Emits Jcc for x86 condition `cc` to `target`.
+    void jcc(unsigned cc, const Xbyak::Label& target);
 
     std::uint32_t started_ = 0;  // BeginInstruction markers passed
     std::uint32_t insn_eip_ = 0;

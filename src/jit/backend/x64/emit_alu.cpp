@@ -36,15 +36,41 @@ void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits
     ra_.define_in(i, dst);
 }
 
-#define BINARY(Name, host)                                                                 \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                 \
-        binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) { \
-            if (s) {                                                                       \
-                c.host(d, *s);                                                             \
-            } else {                                                                       \
-                c.host(d, imm);                                                            \
-            }                                                                              \
-        });                                                                                \
+// A 32-bit ADD (or SUB of a constant) nobody wants the flags of, into a
+// new register: one LEA, which also leaves the host's flags alone.
+bool BlockCompiler::try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract) {
+    const ir::Value& a = inst.args[0];
+    const ir::Value& b = inst.args[1];
+    if (flags_of_[i] != ir::kNoInst || target_gpr_[i] >= 0 || a.is_immediate()) return false;
+    if (subtract && !b.is_immediate()) return false;
+    const Reg64 x = ra_.use(a);
+    if (b.is_immediate()) {
+        const auto u = static_cast<std::uint32_t>(b.imm());
+        const auto k = static_cast<std::int32_t>(subtract ? 0u - u : u);
+        const Reg64 dst = ra_.define(i);
+        c.lea(dst.cvt32(), ptr[x + k]);
+    } else {
+        const Reg64 y = ra_.use(b);
+        const Reg64 dst = ra_.define(i);
+        c.lea(dst.cvt32(), ptr[x + y]);
+    }
+    host_flags_ = host_flags_before_;  // LEA changed nothing
+    return true;
+}
+
+#define BINARY(Name, host)                                                                      \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                      \
+        if ((ir::Opcode::Name == ir::Opcode::Add32 || ir::Opcode::Name == ir::Opcode::Sub32) && \
+            try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32)) {                          \
+            return;                                                                             \
+        }                                                                                       \
+        binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) {      \
+            if (s) {                                                                            \
+                c.host(d, *s);                                                                  \
+            } else {                                                                            \
+                c.host(d, imm);                                                                 \
+            }                                                                                   \
+        });                                                                                     \
     }
 
 #define kBits 8

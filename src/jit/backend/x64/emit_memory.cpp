@@ -89,6 +89,9 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
 
 // Computes the host address of an access in `host` on a TLB hit; jumps to
 // `miss` otherwise. Tag offset selects the read or write tag.
+// On a TLB hit, leaves in `host` what to add to `addr` (a zero-extended
+// 32-bit linear address) for the host address; jumps to `miss` otherwise.
+// Tag offset selects the read or write tag.
 static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& index,
                        const Reg64& host, unsigned size, std::size_t tag_offset, Xbyak::Label& miss,
                        bool inline_lookup) {
@@ -96,16 +99,21 @@ static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& 
         c.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
         return;
     }
+    static_assert(sizeof(mmu::TlbEntry) == 32);
+    // index = ((addr >> 12) & (entries - 1)) * 32, in two instructions.
     c.mov(index.cvt32(), addr.cvt32());
-    c.shr(index.cvt32(), kPageShift);
-    c.and_(index.cvt32(), mmu::Tlb::kEntries - 1);
-    c.shl(index.cvt32(), 5);  // sizeof(TlbEntry) == 32
-    c.lea(host.cvt32(), ptr[addr.cvt32() + (size - 1)]);
+    c.shr(index.cvt32(), kPageShift - 5);
+    c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
+    // The page of the access's last byte must be the entry's page.
+    if (size == 1) {
+        c.mov(host.cvt32(), addr.cvt32());
+    } else {
+        c.lea(host.cvt32(), ptr[addr + (size - 1)]);
+    }
     c.and_(host.cvt32(), kPageMask);
     c.cmp(host.cvt32(), dword[r15 + index + ctx_offset::kTlb + tag_offset]);
     c.jne(miss, Xbyak::CodeGenerator::T_NEAR);
-    c.mov(host.cvt32(), addr.cvt32());
-    c.add(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+    c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
 }
 
 void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, const Reg64* value,
@@ -147,13 +155,13 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
                options_.inline_tlb);
     switch (size) {
         case 1:
-            c.movzx(dst.cvt32(), byte[host]);
+            c.movzx(dst.cvt32(), byte[host + addr]);
             break;
         case 2:
-            c.movzx(dst.cvt32(), word[host]);
+            c.movzx(dst.cvt32(), word[host + addr]);
             break;
         default:
-            c.mov(dst.cvt32(), dword[host]);
+            c.mov(dst.cvt32(), dword[host + addr]);
             break;
     }
     c.L(*done);
@@ -188,13 +196,13 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
                options_.inline_tlb);
     switch (size) {
         case 1:
-            c.mov(byte[host], value.cvt8());
+            c.mov(byte[host + addr], value.cvt8());
             break;
         case 2:
-            c.mov(word[host], value.cvt16());
+            c.mov(word[host + addr], value.cvt16());
             break;
         default:
-            c.mov(dword[host], value.cvt32());
+            c.mov(dword[host + addr], value.cvt32());
             break;
     }
     c.L(*done);

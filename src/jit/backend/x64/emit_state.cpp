@@ -244,6 +244,60 @@ void BlockCompiler::setcc_from_host(unsigned cc, const Xbyak::Reg8& d) {
     }
 }
 
+void BlockCompiler::jcc(unsigned cc, const Xbyak::Label& target) {
+    constexpr auto kNear = Xbyak::CodeGenerator::T_NEAR;
+    switch (cc & 15) {
+        case 0:
+            c.jo(target, kNear);
+            break;
+        case 1:
+            c.jno(target, kNear);
+            break;
+        case 2:
+            c.jb(target, kNear);
+            break;
+        case 3:
+            c.jae(target, kNear);
+            break;
+        case 4:
+            c.je(target, kNear);
+            break;
+        case 5:
+            c.jne(target, kNear);
+            break;
+        case 6:
+            c.jbe(target, kNear);
+            break;
+        case 7:
+            c.ja(target, kNear);
+            break;
+        case 8:
+            c.js(target, kNear);
+            break;
+        case 9:
+            c.jns(target, kNear);
+            break;
+        case 10:
+            c.jp(target, kNear);
+            break;
+        case 11:
+            c.jnp(target, kNear);
+            break;
+        case 12:
+            c.jl(target, kNear);
+            break;
+        case 13:
+            c.jge(target, kNear);
+            break;
+        case 14:
+            c.jle(target, kNear);
+            break;
+        default:
+            c.jg(target, kNear);
+            break;
+    }
+}
+
 void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     const auto cc = static_cast<unsigned>(inst.args[0].imm());
     const ir::Value& flags = inst.args[1];
@@ -253,6 +307,15 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
         block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp &&
         block_.inst(flags.inst()).args[0].inst() == host_flags_) {
         ra_.consume(flags);
+        const ir::Terminal& t = block_.terminal();
+        if (static_cast<std::size_t>(i) + 1 == block_.insts().size() &&
+            t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() && t.cond.inst() == i &&
+            block_.inst(i).use_count == 1) {
+            branch_cond_ = i;
+            branch_cc_ = cc;
+            branch_producer_ = host_flags_;
+            return;
+        }
         const Reg64 dst = ra_.define(i);
         setcc_from_host(cc, dst.cvt8());
         c.movzx(dst.cvt32(), dst.cvt8());

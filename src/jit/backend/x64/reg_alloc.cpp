@@ -10,10 +10,10 @@ using namespace Xbyak::util;
 
 // The temporaries, in allocation order: RAX/RCX/RDX last since multiplies
 // and shifts need them. R15 holds the CpuContext, RSP the frame, and the
-// other eight registers the guest's (kPinned).
-constexpr std::array<int, 6> kOrder = {
-    Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::R11,
-    Xbyak::Operand::RAX, Xbyak::Operand::RCX, Xbyak::Operand::RDX,
+// counter RBX, and the other eight registers the guest's (kPinned).
+constexpr std::array<int, 5> kOrder = {
+    Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::RAX,
+    Xbyak::Operand::RCX, Xbyak::Operand::RDX,
 };
 
 constexpr bool is_temp(int r) {

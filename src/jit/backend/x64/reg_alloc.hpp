@@ -10,7 +10,7 @@
 // blocks, and CpuState holds the same value (every write goes to both), so
 // helpers and exits find the state current. A GetGpr32 result is the pinned
 // register itself (an alias) until that guest register is written. Values
-// are otherwise computed in the six temporaries RAX RCX RDX RSI RDI R11.
+// are otherwise computed in the five temporaries RAX RCX RDX RSI RDI.
 #pragma once
 
 #include <array>
@@ -31,17 +31,20 @@ constexpr std::size_t kFrameSize = kMaxIrInsts * 8 + 8;
 
 // Host register of each guest register, EAX..EDI.
 constexpr std::array<int, 8> kPinned = {
-    Xbyak::Operand::RBX, Xbyak::Operand::RBP, Xbyak::Operand::R12, Xbyak::Operand::R13,
-    Xbyak::Operand::R14, Xbyak::Operand::R8,  Xbyak::Operand::R9,  Xbyak::Operand::R10,
+    Xbyak::Operand::RBP, Xbyak::Operand::R12, Xbyak::Operand::R13, Xbyak::Operand::R14,
+    Xbyak::Operand::R8,  Xbyak::Operand::R9,  Xbyak::Operand::R10, Xbyak::Operand::R11,
 };
 inline Reg64 pinned(unsigned guest) { return Reg64(kPinned[guest & 7]); }
-// RAX RCX RDX RSI RDI R11: the registers values are computed in.
+// RBX counts retired guest instructions while translated code runs
+// (CpuContext::instructions is current only outside it and in runtime calls).
+constexpr int kCounter = Xbyak::Operand::RBX;
+// RAX RCX RDX RSI RDI: the registers values are computed in.
 constexpr bool is_temporary(int r) {
     return r == Xbyak::Operand::RAX || r == Xbyak::Operand::RCX || r == Xbyak::Operand::RDX ||
-           r == Xbyak::Operand::RSI || r == Xbyak::Operand::RDI || r == Xbyak::Operand::R11;
+           r == Xbyak::Operand::RSI || r == Xbyak::Operand::RDI;
 }
 // The pinned registers a call clobbers (the rest are callee-saved).
-constexpr std::array<unsigned, 3> kCallerSavedGuests = {5, 6, 7};
+constexpr std::array<unsigned, 4> kCallerSavedGuests = {4, 5, 6, 7};
 
 class RegAlloc {
   public:
@@ -95,6 +98,8 @@ class RegAlloc {
     std::vector<Reg64> live_caller_saved(int except = -1) const;
 
     bool is_defined(ir::InstRef i) const { return defined_[i]; }
+    // Whether host register `r` holds no value and is not locked.
+    bool is_free(int r) const { return regs_[r].value == ir::kNoInst && !regs_[r].locked; }
 
   private:
     struct HostReg {

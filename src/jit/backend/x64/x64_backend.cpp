@@ -143,10 +143,12 @@ class X64Backend final : public Backend {
         for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
             code_.mov(x64::pinned(g).cvt32(), code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g]);
         }
+        code_.mov(Xbyak::Reg64(x64::kCounter), code_.qword[r15 + x64::ctx_offset::kInstructions]);
         code_.sub(rsp, x64::kFrameSize);
         code_.jmp(rsi);
         code_.align(16);
         epilogue_ = code_.getCurr();
+        code_.mov(code_.qword[r15 + x64::ctx_offset::kInstructions], Xbyak::Reg64(x64::kCounter));
         code_.add(rsp, x64::kFrameSize);
         code_.pop(r15);
         code_.pop(r14);
