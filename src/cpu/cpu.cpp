@@ -87,7 +87,18 @@ void Cpu::set_state(const CpuState& state) {
 }
 
 void Cpu::request_stop() {
-    ctx_->exit_request.fetch_or(exit_request::kStop, std::memory_order_relaxed);
+    ctx_->exit_request.fetch_or(exit_request::kStop, std::memory_order_seq_cst);
+    ctx_->entry_limit.store(0, std::memory_order_seq_cst);
+}
+
+void Cpu::arm_entry_limit(std::uint64_t limit) {
+    CpuContext& ctx = *ctx_;
+    // Store, then look for a request: a requester that stored its 0 before
+    // our store has set exit_request before it, which the load then sees.
+    ctx.entry_limit.store(limit, std::memory_order_seq_cst);
+    if (ctx.exit_request.load(std::memory_order_seq_cst) != 0) {
+        ctx.entry_limit.store(0, std::memory_order_relaxed);
+    }
 }
 
 LocationDescriptor Cpu::current_location() const {
@@ -162,6 +173,9 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             }
             ctx.current_block = tb;
             ctx.exit_slot = 0;
+            if (ctx.entry_limit.load(std::memory_order_relaxed) != ctx.instruction_limit) {
+                arm_entry_limit(ctx.instruction_limit);
+            }
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
             ctx.current_block = nullptr;
             cache_.collect_garbage();
@@ -220,8 +234,9 @@ void Cpu::run_uncached_instruction() {
     // checked at block entry, must not stop it now.
     const std::uint64_t limit = ctx.instruction_limit;
     ctx.instruction_limit = ~std::uint64_t{0};
+    arm_entry_limit(~std::uint64_t{0});
     const jit::BlockExit exit = backend_->execute(ctx, *tb);
-    ctx.instruction_limit = limit;
+    ctx.instruction_limit = limit;  // entry_limit follows before the next block
     ctx.current_block = nullptr;
     ctx.exit_slot = 0;  // this block is never linked
     if (exit.reason == jit::ExitReason::Halt) {

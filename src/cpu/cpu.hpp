@@ -116,6 +116,9 @@ class Cpu final : public mmu::CodeWriteObserver {
                                                      std::uint64_t phys);
     void compile(const ir::Block& block, jit::TranslationBlock& tb);
     void run_uncached_instruction();
+    // Sets the limit translated code checks at block entry (see
+    // CpuContext::entry_limit).
+    void arm_entry_limit(std::uint64_t limit);
     // Empties the jump cache (all of it, or the entry of one block).
     void clear_jump_cache();
     void forget_in_jump_cache(const jit::TranslationBlock& tb);

@@ -68,6 +68,11 @@ struct CpuContext {
     // about to start leaves instead when the count has reached the limit.
     std::uint64_t instructions = 0;
     std::uint64_t instruction_limit = ~std::uint64_t{0};
+    // What translated code compares the count with at block entry, its only
+    // check there: instruction_limit, or 0 while an exit is requested (a
+    // requester sets exit_request first, then this; Cpu::arm_entry_limit
+    // raises it only with a re-check, so no request is lost).
+    std::atomic<std::uint64_t> entry_limit{~std::uint64_t{0}};
     // The patchable jump of the block exit that returned to the dispatcher
     // for want of a linked successor (0 for other exits).
     std::uintptr_t exit_slot = 0;

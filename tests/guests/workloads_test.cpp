@@ -2,8 +2,10 @@
 // backend, as the same C code compiled for and run on the host.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include "support/guest.hpp"
 
@@ -107,6 +109,34 @@ TEST_SUITE("jit") {
                                 std::string(guest) == "workloads.elf" ? "scale=1" : "");
             CHECK_MESSAGE(run.result.reason == StopReason::GuestExit, run.result.detail);
             if (std::string(guest) == "workloads.elf") CHECK(run.serial == expected);
+        }
+    }
+
+    TEST_CASE("request_stop from another thread ends a run inside chained blocks") {
+        // The sieve loops inside linked blocks (and the jump cache) for minutes
+        // at this scale: only the check at block entry can notice the request.
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            MachineConfig config;
+            config.backend = backend;
+            Result<Machine> machine = Machine::create(std::move(config));
+            REQUIRE(machine.ok());
+            REQUIRE(
+                machine
+                    ->load_multiboot(test::guest_path("workloads.elf"), "scale=1000000 only=sieve")
+                    .ok());
+            for (int round = 0; round < 2; ++round) {
+                CAPTURE(round);
+                const std::uint64_t before = machine->statistics().guest_instructions;
+                RunResult result;
+                std::thread runner([&] { result = machine->run(); });
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                machine->request_stop();
+                runner.join();
+                CHECK(result.reason == StopReason::StopRequested);
+                // It ran (and, the second time, went on where it stopped).
+                CHECK(machine->statistics().guest_instructions > before + 100000);
+            }
         }
     }
 

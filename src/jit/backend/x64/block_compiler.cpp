@@ -47,12 +47,12 @@ bool keeps_host_flags(Opcode op) {
 }  // namespace
 
 BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
-                             const TranslationBlock& tb, const void* epilogue,
+                             const TranslationBlock& tb, const SharedCode& shared,
                              const BackendOptions& options)
     : c(code),
       block_(block),
       tb_(tb),
-      epilogue_(epilogue),
+      shared_(shared),
       options_(options),
       ra_(code, block),
       flags_of_(block.insts().size(), ir::kNoInst),
@@ -114,9 +114,8 @@ void BlockCompiler::compile() {
     // Entry: leave before doing anything if someone asked the CPU to stop or
     // the instruction budget is spent (checked once per block, chained or not).
     Xbyak::Label leave;
-    c.cmp(dword[r15 + ctx_offset::kExitRequest], 0);
-    c.jne(leave, Xbyak::CodeGenerator::T_NEAR);
-    c.cmp(Reg64(kCounter), qword[r15 + ctx_offset::kInstructionLimit]);
+    // One comparison does both: a stop request sets the entry limit to 0.
+    c.cmp(Reg64(kCounter), qword[r15 + ctx_offset::kEntryLimit]);
     c.jae(leave, Xbyak::CodeGenerator::T_NEAR);
 
     const auto& insts = block_.insts();
@@ -155,7 +154,7 @@ void BlockCompiler::compile() {
 
 void BlockCompiler::emit_exit(ExitReason reason) {
     c.mov(eax, static_cast<std::uint32_t>(reason));
-    c.jmp(epilogue_, Xbyak::CodeGenerator::T_NEAR);
+    c.jmp(shared_.epilogue, Xbyak::CodeGenerator::T_NEAR);
 }
 
 void BlockCompiler::count_instructions(std::uint32_t n) {
@@ -194,9 +193,8 @@ void BlockCompiler::call_runtime(const void* fn) {
     c.mov(rax, reinterpret_cast<std::uintptr_t>(&tb_));
     c.mov(qword[r15 + ctx_offset::kCurrentBlock], rax);
     c.mov(qword[r15 + ctx_offset::kInstructions], Reg64(kCounter));
-    c.mov(rdi, r15);
     c.mov(rax, reinterpret_cast<std::uintptr_t>(fn));
-    c.call(rax);
+    c.call(shared_.runtime_call);
 }
 
 bool BlockCompiler::flat_segment(unsigned seg) const {

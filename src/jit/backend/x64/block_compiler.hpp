@@ -34,9 +34,8 @@ constexpr std::size_t kSegWriteLimit = offsetof(cpu::CpuContext, seg_write_limit
 constexpr std::size_t kAbort = offsetof(cpu::CpuContext, abort_instruction);
 constexpr std::size_t kTlb = offsetof(cpu::CpuContext, tlb);
 constexpr std::size_t kScratch = offsetof(cpu::CpuContext, jit_scratch);
-constexpr std::size_t kExitRequest = offsetof(cpu::CpuContext, exit_request);
 constexpr std::size_t kInstructions = offsetof(cpu::CpuContext, instructions);
-constexpr std::size_t kInstructionLimit = offsetof(cpu::CpuContext, instruction_limit);
+constexpr std::size_t kEntryLimit = offsetof(cpu::CpuContext, entry_limit);
 constexpr std::size_t kExitSlot = offsetof(cpu::CpuContext, exit_slot);
 constexpr std::size_t kCurrentBlock = offsetof(cpu::CpuContext, current_block);
 constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
@@ -45,12 +44,25 @@ constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
 // A linkable block exit is this jump (E9 rel32), patched to the successor.
 constexpr std::size_t kLinkJumpSize = 5;
 
+// Shared code every block uses, emitted once with the trampoline.
+struct SharedCode {
+    // Leaves translated code: stores the pinned guest registers and the
+    // instruction count into the context, returns to the dispatcher with
+    // the BlockExit in EAX.
+    const void* epilogue = nullptr;
+    // Called with the runtime function in RAX and its arguments in ESI, EDX,
+    // ECX: stores the pinned guest registers (CpuState is current only
+    // outside translated code and in runtime calls), sets RDI to the context
+    // and tail-jumps to the function, which returns to the caller.
+    const void* runtime_call = nullptr;
+};
+
 class BlockCompiler {
   public:
     // `tb` is the translation block the code is for (runtime calls record
     // it as the running block).
     BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const TranslationBlock& tb,
-                  const void* epilogue, const BackendOptions& options);
+                  const SharedCode& shared, const BackendOptions& options);
     void compile();
 
   private:
@@ -108,7 +120,7 @@ class BlockCompiler {
     Xbyak::CodeGenerator& c;
     const ir::Block& block_;
     const TranslationBlock& tb_;
-    const void* epilogue_;
+    SharedCode shared_;
     BackendOptions options_;
     RegAlloc ra_;
     std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst

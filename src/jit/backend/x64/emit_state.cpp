@@ -38,7 +38,7 @@ void BlockCompiler::emit_SetGpr8(ir::InstRef, const ir::Inst& inst) {
     const Reg64 p = pinned(g);
     const ir::Value& v = inst.args[1];
     if (r8 < 4) {
-        if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {  // else computed in place
+        if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
             if (v.is_immediate()) {
                 ra_.vacate(g);
                 c.mov(p.cvt8(), static_cast<std::uint8_t>(v.imm()));
@@ -47,6 +47,8 @@ void BlockCompiler::emit_SetGpr8(ir::InstRef, const ir::Inst& inst) {
                 ra_.vacate(g);
                 c.mov(p.cvt8(), src.cvt8());
             }
+        } else {
+            ra_.consume(v);  // computed in place
         }
     } else {  // AH..BH: bits 8-15, merged without touching the rest
         const Reg64 t = ra_.scratch();
@@ -59,7 +61,6 @@ void BlockCompiler::emit_SetGpr8(ir::InstRef, const ir::Inst& inst) {
         c.or_(p.cvt32(), t.cvt32());
         host_flags_ = ir::kNoInst;
     }
-    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_SetGpr16(ir::InstRef, const ir::Inst& inst) {
@@ -75,8 +76,9 @@ void BlockCompiler::emit_SetGpr16(ir::InstRef, const ir::Inst& inst) {
             ra_.vacate(g);
             c.mov(p.cvt16(), src.cvt16());
         }
+    } else {
+        ra_.consume(v);  // computed in place, or already the guest's value
     }
-    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_SetGpr32(ir::InstRef, const ir::Inst& inst) {
@@ -92,8 +94,9 @@ void BlockCompiler::emit_SetGpr32(ir::InstRef, const ir::Inst& inst) {
             ra_.vacate(g);
             c.mov(p.cvt32(), src.cvt32());
         }
+    } else {
+        ra_.consume(v);  // computed in place, or already the guest's value
     }
-    c.mov(gpr_addr(g), p.cvt32());
 }
 
 void BlockCompiler::emit_GetSegSelector(ir::InstRef i, const ir::Inst& inst) {
@@ -177,6 +180,7 @@ void BlockCompiler::emit_GetFlagsFromOp(ir::InstRef i, const ir::Inst& inst) {
         throw std::logic_error(std::string("GetFlagsFromOp of an op without flags: ") +
                                std::string(ir::name(block_.inst(inst.args[0].inst()).op)));
     }
+    ra_.consume(inst.args[0]);  // the flags are taken; the producer's value may die
 }
 
 void BlockCompiler::emit_FlagsFromU32(ir::InstRef i, const ir::Inst& inst) {

@@ -7,8 +7,9 @@
 //
 // The eight guest general registers are pinned: guest register g lives in
 // host register pinned(g) for as long as translated code runs, across
-// blocks, and CpuState holds the same value (every write goes to both), so
-// helpers and exits find the state current. A GetGpr32 result is the pinned
+// blocks; CpuState receives them only when translated code calls the runtime
+// or returns to the dispatcher (SharedCode), so a guest register write costs
+// no store. A GetGpr32 result is the pinned
 // register itself (an alias) until that guest register is written. Values
 // are otherwise computed in the five temporaries RAX RCX RDX RSI RDI.
 #pragma once

@@ -73,7 +73,7 @@ class X64Backend final : public Backend {
         if (code_.getSize() + kMaxBlockCode > memory_.size()) return false;
         const std::size_t start = code_.getSize();
         try {
-            x64::BlockCompiler compiler(code_, block, tb, epilogue_, options_);
+            x64::BlockCompiler compiler(code_, block, tb, shared_, options_);
             compiler.compile();
         } catch (const Xbyak::Error& e) {
             code_.setSize(start);
@@ -147,7 +147,8 @@ class X64Backend final : public Backend {
         code_.sub(rsp, x64::kFrameSize);
         code_.jmp(rsi);
         code_.align(16);
-        epilogue_ = code_.getCurr();
+        shared_.epilogue = code_.getCurr();
+        store_guests();
         code_.mov(code_.qword[r15 + x64::ctx_offset::kInstructions], Xbyak::Reg64(x64::kCounter));
         code_.add(rsp, x64::kFrameSize);
         code_.pop(r15);
@@ -158,13 +159,24 @@ class X64Backend final : public Backend {
         code_.pop(rbx);
         code_.ret();
         code_.align(16);
+        shared_.runtime_call = code_.getCurr();
+        store_guests();
+        code_.mov(rdi, r15);
+        code_.jmp(rax);
+        code_.align(16);
         trampoline_size_ = code_.getSize();
+    }
+
+    void store_guests() {
+        for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
+            code_.mov(code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g], x64::pinned(g).cvt32());
+        }
     }
 
     ExecutableMemory memory_;
     Xbyak::CodeGenerator code_;
     std::uint64_t (*enter_)(cpu::CpuContext*, const void*) = nullptr;
-    const void* epilogue_ = nullptr;
+    x64::SharedCode shared_;
     std::size_t trampoline_size_ = 0;
     std::FILE* perf_map_ = nullptr;
     BackendOptions options_;
