@@ -37,8 +37,9 @@ struct Optimizations {
     bool dead_stores = true;       // IR: writes overwritten before anything can see them dropped
     bool dead_code = true;         // IR: unused pure operations dropped
     bool host_flags = true;        // JIT: conditions read from the host's flags after the op
-    bool in_place_alu = true;  // JIT: an op writing a guest register computes in its host register
-    bool inline_tlb = true;    // JIT: the TLB lookup inline (off: every access calls the runtime)
+    bool in_place_alu = true;   // JIT: an op writing a guest register computes in its host register
+    bool inline_tlb = true;     // JIT: the TLB lookup inline (off: every access calls the runtime)
+    bool inline_divide = true;  // JIT: 32-bit DIV/IDIV inline (the runtime only for #DE)
 };
 
 struct MachineConfig {

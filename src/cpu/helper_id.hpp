@@ -10,6 +10,7 @@ namespace jitterbug::cpu {
 namespace helper_props {
 constexpr unsigned kMayFault = 1u << 0;
 constexpr unsigned kWritesState = 1u << 1;
+constexpr unsigned kControl = 1u << 2;
 }  // namespace helper_props
 
 enum class HelperId : std::uint8_t {

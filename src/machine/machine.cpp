@@ -179,6 +179,7 @@ struct Machine::Impl {
         c.backend.host_flags = o.host_flags;
         c.backend.in_place_alu = o.in_place_alu;
         c.backend.inline_tlb = o.inline_tlb;
+        c.backend.inline_divide = o.inline_divide;
         return c;
     }
 

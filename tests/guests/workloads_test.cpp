@@ -71,6 +71,7 @@ TEST_SUITE("jit") {
             {"host_flags", &Optimizations::host_flags},
             {"in_place_alu", &Optimizations::in_place_alu},
             {"inline_tlb", &Optimizations::inline_tlb},
+            {"inline_divide", &Optimizations::inline_divide},
             {"all", nullptr},
         };
         for (Backend backend : test::backends()) {

@@ -483,12 +483,27 @@ Case make_case(const Form& form, std::uint32_t index, std::mt19937& rng) {
         const std::uint32_t choices[] = {0, 1, 2, value(rng)};
         n.regs[1] = choices[rng() % 4];
     }
-    if ((form.setup & setup::kDivide) && rng() % 2) {
-        // A dividend whose high half is small enough for a quotient that fits.
-        if (size == 8) {
-            n.regs[0] = (n.regs[0] & 0xFFFF00FFu) | ((rng() % 4) << 8);
-        } else {
-            n.regs[2] = (n.regs[2] & (size == 16 ? 0xFFFF0000u : 0)) | (rng() % 4);
+    if (form.setup & setup::kDivide) {
+        const std::uint32_t choice = rng() % 4;
+        if (choice == 1 || choice == 2) {
+            // A dividend whose high half is small enough for a quotient that fits.
+            if (size == 8) {
+                n.regs[0] = (n.regs[0] & 0xFFFF00FFu) | ((rng() % 4) << 8);
+            } else {
+                n.regs[2] = (n.regs[2] & (size == 16 ? 0xFFFF0000u : 0)) | (rng() % 4);
+            }
+        } else if (choice == 3) {
+            // The high half the sign extension of the low half (CBW/CWD/CDQ):
+            // signed quotients of either sign that fit, divisor -1 included.
+            if (size == 8) {
+                const std::uint32_t ah = (n.regs[0] & 0x80) ? 0xFF00u : 0;
+                n.regs[0] = (n.regs[0] & 0xFFFF00FFu) | ah;
+            } else if (size == 16) {
+                const std::uint32_t dx = (n.regs[0] & 0x8000) ? 0xFFFFu : 0;
+                n.regs[2] = (n.regs[2] & 0xFFFF0000u) | dx;
+            } else {
+                n.regs[2] = (n.regs[0] & 0x80000000u) ? 0xFFFFFFFFu : 0;
+            }
         }
     }
     if ((form.setup & setup::kCompare) && rng() % 2) {

@@ -69,6 +69,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"host-flags", &jitterbug::Optimizations::host_flags},
     {"in-place", &jitterbug::Optimizations::in_place_alu},
     {"inline-tlb", &jitterbug::Optimizations::inline_tlb},
+    {"inline-divide", &jitterbug::Optimizations::inline_divide},
 };
 
 std::string optimization_names() {

@@ -30,6 +30,7 @@ struct BackendOptions {
     bool host_flags = true;
     bool in_place_alu = true;
     bool inline_tlb = true;
+    bool inline_divide = true;
 };
 
 class Backend {

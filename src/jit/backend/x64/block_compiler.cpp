@@ -324,7 +324,7 @@ bool BlockCompiler::may_use_jump_cache() const {
                 return false;
             case Opcode::CallHelper: {
                 const auto id = static_cast<cpu::HelperId>(inst.args[0].imm());
-                if (cpu::helper_info(id).props & cpu::helper_props::kWritesState) return false;
+                if (cpu::helper_info(id).props & cpu::helper_props::kControl) return false;
                 break;
             }
             default:

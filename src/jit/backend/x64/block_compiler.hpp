@@ -108,6 +108,7 @@ class BlockCompiler {
     void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
+    void divide32(const ir::Inst& inst, bool is_signed);
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     void write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     // In the slow path of `access`: its fused segment check, if it has one.

@@ -237,6 +237,11 @@ void BlockCompiler::emit_WriteMem32(ir::InstRef i, const ir::Inst& inst) { write
 
 void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     const auto id = static_cast<cpu::HelperId>(inst.args[0].imm());
+    if ((id == cpu::HelperId::div32 || id == cpu::HelperId::idiv32) && options_.inline_divide &&
+        inst.use_count == 0) {
+        divide32(inst, id == cpu::HelperId::idiv32);
+        return;
+    }
     // Everything in caller-saved registers moves out first; the arguments
     // then come from callee-saved registers, spill slots or immediates.
     const bool writes_state = cpu::helper_info(id).props & cpu::helper_props::kWritesState;
@@ -251,6 +256,71 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     reload_guests(writes_state);
     ra_.define_in(i, rax);
     if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
+}
+
+// DIV/IDIV r/m32 inline: EDX:EAX / divisor, the quotient to EAX and the
+// remainder to EDX, the flags as the helper sets them (CF, OF kept; AF set;
+// SF, ZF, PF clear). Whatever might raise #DE goes to the helper instead.
+void BlockCompiler::divide32(const ir::Inst& inst, bool is_signed) {
+    const Reg64 eax_g = pinned(0);
+    const Reg64 edx_g = pinned(2);
+    ra_.reserve(rax);
+    ra_.reserve(rdx);
+    ra_.vacate(0);  // values that alias EAX or EDX keep theirs
+    ra_.vacate(2);
+    const Reg64 d = ra_.use(inst.args[1]);
+    for (unsigned a = 2; a <= 3; ++a)
+        ra_.consume(inst.args[a]);
+    auto* slow = &slow_labels_.emplace_back();
+    auto* done = &slow_labels_.emplace_back();
+    if (!is_signed) {
+        // EDX >= divisor: the quotient does not fit (or the divisor is 0).
+        c.cmp(edx_g.cvt32(), d.cvt32());
+        c.jae(*slow, Xbyak::CodeGenerator::T_NEAR);
+        c.mov(eax, eax_g.cvt32());
+        c.mov(edx, edx_g.cvt32());
+        c.div(d.cvt32());
+    } else {
+        // A 64-bit IDIV of the sign-extended operands cannot fault once the
+        // divisor is neither 0 nor -1; the quotient must then fit in 32 bits.
+        const Reg64 t = ra_.scratch();
+        c.lea(t.cvt32(), ptr[d + 1]);
+        c.cmp(t.cvt32(), 1);
+        c.jbe(*slow, Xbyak::CodeGenerator::T_NEAR);  // divisor 0 or -1
+        c.mov(eax, eax_g.cvt32());
+        c.mov(edx, edx_g.cvt32());
+        c.shl(rdx, 32);
+        c.or_(rax, rdx);
+        c.movsxd(t, d.cvt32());
+        c.cqo();
+        c.idiv(t);
+        c.movsxd(t, eax);
+        c.cmp(t, rax);
+        c.jne(*slow, Xbyak::CodeGenerator::T_NEAR);
+    }
+    c.mov(eax_g.cvt32(), eax);
+    c.mov(edx_g.cvt32(), edx);
+    c.and_(dword[r15 + ctx_offset::kFlagsStatus],
+           ~(cpu::eflags::SF | cpu::eflags::ZF | cpu::eflags::PF));
+    c.or_(dword[r15 + ctx_offset::kFlagsStatus], cpu::eflags::AF);
+    c.L(*done);
+    host_flags_ = ir::kNoInst;
+
+    const std::vector<Reg64> live = ra_.live_caller_saved();
+    Xbyak::Label* abort = &abort_label();
+    const auto id = is_signed ? cpu::HelperId::idiv32 : cpu::HelperId::div32;
+    slow_paths_.push_back([this, slow, done, live, abort, d, id] {
+        c.L(*slow);
+        c.mov(dword[r15 + ctx_offset::kScratch], d.cvt32());
+        push_all(c, live);
+        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+        call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
+        pop_all(c, live);
+        reload_guests(true);
+        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
 }
 
 }  // namespace jitterbug::jit::x64
