@@ -102,6 +102,7 @@ class BlockCompiler {
     void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 
     bool try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract);
+    bool try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool test);
     template <typename F>
     void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
     template <typename F>

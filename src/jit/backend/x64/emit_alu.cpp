@@ -37,24 +37,59 @@ void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits
 }
 
 // A 32-bit ADD (or SUB of a constant) nobody wants the flags of, into a
-// new register: one LEA, which also leaves the host's flags alone.
+// new register or the guest register it is written to: one LEA, which also
+// leaves the host's flags alone.
 bool BlockCompiler::try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract) {
     const ir::Value& a = inst.args[0];
     const ir::Value& b = inst.args[1];
-    if (flags_of_[i] != ir::kNoInst || target_gpr_[i] >= 0 || a.is_immediate()) return false;
+    if (flags_of_[i] != ir::kNoInst || a.is_immediate()) return false;
     if (subtract && !b.is_immediate()) return false;
+    const int target = target_gpr_[i];
+    const auto define = [&] {
+        return target >= 0 ? ra_.define_in_guest(i, static_cast<unsigned>(target)) : ra_.define(i);
+    };
     const Reg64 x = ra_.use(a);
     if (b.is_immediate()) {
         const auto u = static_cast<std::uint32_t>(b.imm());
         const auto k = static_cast<std::int32_t>(subtract ? 0u - u : u);
-        const Reg64 dst = ra_.define(i);
+        const Reg64 dst = define();
         c.lea(dst.cvt32(), ptr[x + k]);
     } else {
         const Reg64 y = ra_.use(b);
-        const Reg64 dst = ra_.define(i);
+        const Reg64 dst = define();
         c.lea(dst.cvt32(), ptr[x + y]);
     }
     host_flags_ = host_flags_before_;  // LEA changed nothing
+    return true;
+}
+
+// A SUB or AND whose only reader is its flags: CMP or TEST, which leave
+// the operands in place (no copy, no result register).
+bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool test) {
+    const ir::Value& a = inst.args[0];
+    const ir::Value& b = inst.args[1];
+    if (inst.use_count != 1 || flags_of_[i] == ir::kNoInst || a.is_immediate()) return false;
+    const Reg64 x = ra_.use(a);
+    if (b.is_immediate()) {
+        const std::uint64_t v = b.imm();
+        const std::uint32_t imm =
+            bits == 8    ? static_cast<std::uint32_t>(static_cast<std::int8_t>(v))
+            : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
+                         : static_cast<std::uint32_t>(v);
+        if (test) {
+            c.test(sized(x, bits), imm);
+        } else {
+            c.cmp(sized(x, bits), imm);
+        }
+    } else {
+        const Reg64 y = ra_.use(b);
+        if (test) {
+            c.test(sized(x, bits), sized(y, bits));
+        } else {
+            c.cmp(sized(x, bits), sized(y, bits));
+        }
+    }
+    capture_flags(i);
     return true;
 }
 
@@ -62,6 +97,15 @@ bool BlockCompiler::try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract) 
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                      \
         if ((ir::Opcode::Name == ir::Opcode::Add32 || ir::Opcode::Name == ir::Opcode::Sub32) && \
             try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32)) {                          \
+            return;                                                                             \
+        }                                                                                       \
+        constexpr bool kSub = ir::Opcode::Name == ir::Opcode::Sub8 ||                           \
+                              ir::Opcode::Name == ir::Opcode::Sub16 ||                          \
+                              ir::Opcode::Name == ir::Opcode::Sub32;                            \
+        constexpr bool kAnd = ir::Opcode::Name == ir::Opcode::And8 ||                           \
+                              ir::Opcode::Name == ir::Opcode::And16 ||                          \
+                              ir::Opcode::Name == ir::Opcode::And32;                            \
+        if ((kSub || kAnd) && options_.in_place_alu && try_compare(i, inst, kBits, kAnd)) {     \
             return;                                                                             \
         }                                                                                       \
         binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) {      \

@@ -1,6 +1,8 @@
 // Guest memory accesses with the inline software-TLB fast path, segment
 // checks, and calls into the runtime. Slow paths are emitted out of line,
 // after the block's terminal.
+#include <optional>
+
 #include "cpu/runtime.hpp"
 #include "jit/backend/x64/block_compiler.hpp"
 
@@ -148,17 +150,29 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     const Reg64 addr = ra_.use(inst.args[0]);
     const Reg64 index = ra_.scratch();
     const Reg64 host = ra_.scratch();
-    const Reg64 dst = ra_.define(i);
+    // A value that goes straight into a guest register is loaded there; an
+    // 8- or 16-bit one then merges into it.
+    const bool in_guest = target_gpr_[i] >= 0;
+    const Reg64 dst =
+        in_guest ? ra_.define_in_guest(i, static_cast<unsigned>(target_gpr_[i])) : ra_.define(i);
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
     tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow,
                options_.inline_tlb);
     switch (size) {
         case 1:
-            c.movzx(dst.cvt32(), byte[host + addr]);
+            if (in_guest) {
+                c.mov(dst.cvt8(), byte[host + addr]);
+            } else {
+                c.movzx(dst.cvt32(), byte[host + addr]);
+            }
             break;
         case 2:
-            c.movzx(dst.cvt32(), word[host + addr]);
+            if (in_guest) {
+                c.mov(dst.cvt16(), word[host + addr]);
+            } else {
+                c.movzx(dst.cvt32(), word[host + addr]);
+            }
             break;
         default:
             c.mov(dst.cvt32(), dword[host + addr]);
@@ -168,7 +182,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
 
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size] {
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest] {
         c.L(*slow);
         fused_check_slow(i, addr, nullptr, live, abort);
         push_all(c, live);
@@ -178,7 +192,13 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         c.mov(qword[r15 + ctx_offset::kScratch], rax);
         pop_all(c, live);
         reload_guests(false);
-        c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+        if (in_guest && size == 1) {
+            c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
+        } else if (in_guest && size == 2) {
+            c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
+        } else {
+            c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+        }
         c.cmp(byte[r15 + ctx_offset::kAbort], 0);
         c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
@@ -187,7 +207,11 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
 
 void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
-    const Reg64 value = ra_.use(inst.args[1]);
+    // An immediate value is stored as one; the slow path then needs no register.
+    const bool imm = inst.args[1].is_immediate();
+    const std::uint32_t imm_value = imm ? static_cast<std::uint32_t>(inst.args[1].imm()) : 0;
+    const std::optional<Reg64> value =
+        imm ? std::nullopt : std::optional<Reg64>(ra_.use(inst.args[1]));
     const Reg64 index = ra_.scratch();
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
@@ -196,25 +220,41 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
                options_.inline_tlb);
     switch (size) {
         case 1:
-            c.mov(byte[host + addr], value.cvt8());
+            if (imm) {
+                c.mov(byte[host + addr], static_cast<std::uint8_t>(imm_value));
+            } else {
+                c.mov(byte[host + addr], value->cvt8());
+            }
             break;
         case 2:
-            c.mov(word[host + addr], value.cvt16());
+            if (imm) {
+                c.mov(word[host + addr], static_cast<std::uint16_t>(imm_value));
+            } else {
+                c.mov(word[host + addr], value->cvt16());
+            }
             break;
         default:
-            c.mov(dword[host + addr], value.cvt32());
+            if (imm) {
+                c.mov(dword[host + addr], imm_value);
+            } else {
+                c.mov(dword[host + addr], value->cvt32());
+            }
             break;
     }
     c.L(*done);
 
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, size] {
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size] {
         c.L(*slow);
-        fused_check_slow(i, addr, &value, live, abort);
+        fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
         // Stage the arguments in the context: they may sit in argument registers.
         c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
-        c.mov(dword[r15 + ctx_offset::kScratch + 8], value.cvt32());
+        if (value) {
+            c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
+        } else {
+            c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
+        }
         push_all(c, live);
         c.mov(esi, dword[r15 + ctx_offset::kScratch]);
         c.mov(edx, size);

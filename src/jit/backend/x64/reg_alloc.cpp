@@ -85,6 +85,13 @@ Reg64 RegAlloc::define_guest(ir::InstRef i, unsigned guest) {
 
 void RegAlloc::vacate(unsigned guest) { move_out(kPinned[guest]); }
 
+Reg64 RegAlloc::define_in_guest(ir::InstRef i, unsigned guest) {
+    const int p = kPinned[guest];
+    move_out(p);
+    bind(i, p);
+    return Reg64(p);
+}
+
 int RegAlloc::pinned_guest_of(const ir::Value& v) const {
     if (v.is_immediate() || v.empty()) return -1;
     const int r = reg_of_[v.inst()];

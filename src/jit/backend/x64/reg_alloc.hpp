@@ -58,6 +58,9 @@ class RegAlloc {
     // Makes the pinned register of `guest` free to be written: a live value
     // it holds moves to a temporary (or its spill slot).
     void vacate(unsigned guest);
+    // Defines `i` in guest register `guest`'s pinned host register (whose
+    // value, if any, moves out first): for a result written there next.
+    Reg64 define_in_guest(ir::InstRef i, unsigned guest);
     // The register `v` lives in, if it is the pinned register of a guest
     // register, or -1.
     int pinned_guest_of(const ir::Value& v) const;
