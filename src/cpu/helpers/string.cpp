@@ -161,6 +161,28 @@ std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t s
     return p;
 }
 
+// Fills `bytes` bytes (a multiple of `size`) at dst with the low `size`
+// bytes of value, little-endian: memset when they are all the same byte,
+// else one element and then copies of what is written, doubling.
+void fill(std::uint8_t* dst, std::uint32_t value, unsigned size, std::size_t bytes) {
+    const std::uint8_t b0 = value & 0xFF;
+    const bool uniform = size == 1 || (((value >> 8) & 0xFF) == b0 &&
+                                       (size == 2 || (((value >> 16) & 0xFF) == b0 &&
+                                                      ((value >> 24) & 0xFF) == b0)));
+    if (uniform) {
+        std::memset(dst, b0, bytes);
+        return;
+    }
+    for (unsigned k = 0; k < size; ++k)
+        dst[k] = static_cast<std::uint8_t>(value >> (8 * k));
+    std::size_t done = size;
+    while (done < bytes) {
+        const std::size_t chunk = std::min(done, bytes - done);
+        std::memcpy(dst + done, dst, chunk);
+        done += chunk;
+    }
+}
+
 // REP MOVS and REP STOS over plain RAM, a page at a time, with host memory
 // operations. Returns the elements done; 0 when the next element needs the
 // general path (a TLB miss, ROM, MMIO, translated code, a limit).
@@ -179,15 +201,7 @@ std::uint32_t bulk(CpuContext& ctx, const StringOp& op, const Cursor& c, std::ui
     std::uint8_t* dst = ram_pointer(ctx, st.segment(SegReg::Es).base + di - back, n * size, true);
     if (!dst) return 0;
     if (!movs) {
-        const std::uint32_t value = st.reg(Gpr::Eax);
-        if (size == 1) {
-            std::memset(dst, static_cast<int>(value & 0xFF), n);
-        } else if (size == 2) {
-            std::fill_n(reinterpret_cast<std::uint16_t*>(dst), n,
-                        static_cast<std::uint16_t>(value));
-        } else {
-            std::fill_n(reinterpret_cast<std::uint32_t*>(dst), n, value);
-        }
+        fill(dst, st.reg(Gpr::Eax), size, n * size);
         return n;
     }
     const std::uint8_t* src =
