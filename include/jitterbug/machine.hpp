@@ -40,6 +40,7 @@ struct Optimizations {
     bool in_place_alu = true;   // JIT: an op writing a guest register computes in its host register
     bool inline_tlb = true;     // JIT: the TLB lookup inline (off: every access calls the runtime)
     bool inline_divide = true;  // JIT: 32-bit DIV/IDIV inline (the runtime only for #DE)
+    bool lazy_flags = true;     // JIT: flags written to EFLAGS kept as operands until read
 };
 
 struct MachineConfig {

@@ -180,6 +180,7 @@ struct Machine::Impl {
         c.backend.in_place_alu = o.in_place_alu;
         c.backend.inline_tlb = o.inline_tlb;
         c.backend.inline_divide = o.inline_divide;
+        c.backend.lazy_flags = o.lazy_flags;
         return c;
     }
 

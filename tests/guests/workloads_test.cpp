@@ -72,6 +72,7 @@ TEST_SUITE("jit") {
             {"in_place_alu", &Optimizations::in_place_alu},
             {"inline_tlb", &Optimizations::inline_tlb},
             {"inline_divide", &Optimizations::inline_divide},
+            {"lazy_flags", &Optimizations::lazy_flags},
             {"all", nullptr},
         };
         for (Backend backend : test::backends()) {

@@ -70,6 +70,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"in-place", &jitterbug::Optimizations::in_place_alu},
     {"inline-tlb", &jitterbug::Optimizations::inline_tlb},
     {"inline-divide", &jitterbug::Optimizations::inline_divide},
+    {"lazy-flags", &jitterbug::Optimizations::lazy_flags},
 };
 
 std::string optimization_names() {

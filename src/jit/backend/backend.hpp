@@ -31,6 +31,7 @@ struct BackendOptions {
     bool in_place_alu = true;
     bool inline_tlb = true;
     bool inline_divide = true;
+    bool lazy_flags = true;
 };
 
 class Backend {

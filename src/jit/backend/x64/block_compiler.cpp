@@ -57,8 +57,52 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       ra_(code, block),
       flags_of_(block.insts().size(), ir::kNoInst),
       target_gpr_(block.insts().size(), -1),
+      lazy_ok_(block.insts().size(), false),
+      lazy_flags_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst) {
     const auto& insts = block.insts();
+    // Flags that may be deferred: written to EFLAGS in full by one
+    // SetArithFlags with nothing but host-flag-keeping moves between it and
+    // the producer (the record is stored at the producer; nothing can fault
+    // or look at EFLAGS before the write), and otherwise only read by
+    // TestCond before anything else writes EFLAGS (such a TestCond, should
+    // the host's flags be gone, computes them and reads EFLAGS).
+    {
+        const auto writes_flags = [&](std::size_t k) {
+            const Opcode op = insts[k].op;
+            return op == Opcode::SetArithFlags || op == Opcode::SetEflags ||
+                   op == Opcode::CallHelper;
+        };
+        std::vector<std::size_t> write_of(insts.size(), 0);  // 0: none found
+        std::vector<bool> bad(insts.size(), false);
+        for (std::size_t u = 0; u < insts.size(); ++u) {
+            const ir::Inst& inst = insts[u];
+            for (const ir::Value& v : inst.args) {
+                if (v.empty() || v.is_immediate()) continue;
+                const ir::InstRef f = v.inst();
+                if (insts[f].op != Opcode::GetFlagsFromOp) continue;
+                if (inst.op == Opcode::SetArithFlags && &v == &inst.args[0] &&
+                    inst.args[1].imm() == cpu::eflags::kArithmetic && write_of[f] == 0) {
+                    write_of[f] = u;
+                    for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
+                        if (!keeps_host_flags(insts[k].op) || insts[k].op == Opcode::SetArithFlags)
+                            bad[f] = true;
+                    }
+                } else if (inst.op == Opcode::TestCond) {
+                    for (std::size_t k = write_of[f] + 1; write_of[f] != 0 && k < u; ++k) {
+                        if (writes_flags(k)) bad[f] = true;
+                    }
+                } else {
+                    bad[f] = true;
+                }
+            }
+        }
+        for (std::size_t f = 0; f < insts.size(); ++f) {
+            if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f]) {
+                lazy_ok_[insts[f].args[0].inst()] = true;
+            }
+        }
+    }
     for (std::size_t j = 0; j + 1 < insts.size(); ++j) {
         const ir::Inst& check = insts[j];
         const ir::Inst& access = insts[j + 1];
@@ -212,10 +256,23 @@ void BlockCompiler::reload_guests(bool all) {
     }
 }
 
-void BlockCompiler::capture_flags(ir::InstRef producer) {
+void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg64* a,
+                                  const Reg64* b, std::uint32_t b_imm) {
     host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
     if (f == ir::kNoInst) return;
+    if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags) {
+        // Plain stores: the host's flags stay (a TestCond may read them next).
+        c.mov(dword[r15 + ctx_offset::kLazyA], a->cvt32());
+        if (b) {
+            c.mov(dword[r15 + ctx_offset::kLazyB], b->cvt32());
+        } else if (kind / 4 != lazy::kLogic) {
+            c.mov(dword[r15 + ctx_offset::kLazyB], b_imm);
+        }
+        c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(kind));
+        lazy_flags_[f] = true;
+        return;
+    }
     // A Flags value's bits beyond the six status flags are meaningless; the
     // host's flags must survive the capture (a TestCond may read them next).
     // LAHF gives SF ZF AF PF CF at their EFLAGS positions; OF is placed at
@@ -235,6 +292,15 @@ void BlockCompiler::capture_flags(ir::InstRef producer) {
     const Reg64 r = ra_.define(f);
     c.pushfq();
     c.pop(r);
+}
+
+void BlockCompiler::materialize_flags() {
+    host_flags_ = ir::kNoInst;
+    Xbyak::Label current;
+    c.cmp(byte[r15 + ctx_offset::kLazyOp], 0);
+    c.je(current);
+    c.call(shared_.materialize_flags);
+    c.L(current);
 }
 
 Xbyak::Address BlockCompiler::gpr_addr(unsigned r, unsigned byte_offset) {

@@ -38,11 +38,28 @@ constexpr std::size_t kInstructions = offsetof(cpu::CpuContext, instructions);
 constexpr std::size_t kEntryLimit = offsetof(cpu::CpuContext, entry_limit);
 constexpr std::size_t kExitSlot = offsetof(cpu::CpuContext, exit_slot);
 constexpr std::size_t kCurrentBlock = offsetof(cpu::CpuContext, current_block);
+constexpr std::size_t kLazyA = offsetof(cpu::CpuContext, lazy_flags_a);
+constexpr std::size_t kLazyB = offsetof(cpu::CpuContext, lazy_flags_b);
+constexpr std::size_t kLazyOp = offsetof(cpu::CpuContext, lazy_flags_op);
 constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
 }  // namespace ctx_offset
 
 // A linkable block exit is this jump (E9 rel32), patched to the successor.
 constexpr std::size_t kLinkJumpSize = 5;
+
+// Deferred status flags (CpuContext::lazy_flags_op): the operation whose
+// flags they are, times four, plus the operand size (0: 8, 1: 16, 2: 32
+// bits). The operands are in lazy_flags_a and lazy_flags_b:
+//   Add, Sub: a = the result, b = the second operand (the first is
+//             recovered by the inverse operation, then the op re-runs);
+//   Cmp, Test: a and b as they were; Logic (AND, OR, XOR): a = the result.
+namespace lazy {
+enum Op : unsigned { kNone = 0, kAdd = 1, kSub = 2, kCmp = 3, kTest = 4, kLogic = 5 };
+constexpr unsigned kKinds = 6 * 4;
+constexpr unsigned kind(Op op, unsigned bits) {
+    return op * 4 + (bits == 8 ? 0 : bits == 16 ? 1 : 2);
+}
+}  // namespace lazy
 
 // Shared code every block uses, emitted once with the trampoline.
 struct SharedCode {
@@ -55,6 +72,9 @@ struct SharedCode {
     // outside translated code and in runtime calls), sets RDI to the context
     // and tail-jumps to the function, which returns to the caller.
     const void* runtime_call = nullptr;
+    // Computes deferred flags into state.flags_status and clears
+    // lazy_flags_op; preserves every register but not the host's flags.
+    const void* materialize_flags = nullptr;
 };
 
 class BlockCompiler {
@@ -97,14 +117,20 @@ class BlockCompiler {
     // Called right after the host instruction of ALU op `producer`: its
     // flags are in the host's RFLAGS now; they are copied into the register
     // of its GetFlagsFromOp, if it has one.
-    void capture_flags(ir::InstRef producer);
+    // With `kind` (lazy::kind) and its operands, the flags may instead be
+    // left for later (see lazy_ok_): three stores instead of computing them.
+    void capture_flags(ir::InstRef producer, unsigned kind = 0, const Reg64* a = nullptr,
+                       const Reg64* b = nullptr, std::uint32_t b_imm = 0);
+    // Before anything reads state.flags_status: computes deferred flags.
+    // Changes the host's flags.
+    void materialize_flags();
     // Emits SETcc for condition `cc` into `dst8` from the host's flags.
     void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 
     bool try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract);
     bool try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool test);
     template <typename F>
-    void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
+    void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op, F&& op);
     template <typename F>
     void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
@@ -130,6 +156,11 @@ class BlockCompiler {
     // away (nothing between but flag handling), or -1: such an ALU op works
     // in that guest register's pinned host register.
     std::vector<int> target_gpr_;
+    // Per ALU op: its flags are only written to EFLAGS in full (and perhaps
+    // tested while the host's flags still hold them), so they may be
+    // deferred; lazy_flags_ marks the GetFlagsFromOp values that were.
+    std::vector<bool> lazy_ok_;
+    std::vector<bool> lazy_flags_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves
     // the access does not wrap past 4 GiB, all such a check can find):

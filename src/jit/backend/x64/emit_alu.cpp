@@ -8,9 +8,11 @@ using namespace Xbyak::util;
 using Xbyak::Reg;
 
 template <typename F>
-void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
+void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op,
+                               F&& op) {
     const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     const ir::Value& b = inst.args[1];
+    const unsigned kind = lazy_op == lazy::kNone ? 0 : lazy::kind(lazy_op, bits);
     if (b.is_immediate()) {
         // xbyak wants the immediate in the signed range of the operand width.
         const std::uint64_t v = b.imm();
@@ -19,12 +21,14 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
             : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
                          : static_cast<std::uint32_t>(v);
         op(sized(dst, bits), nullptr, imm);
+        capture_flags(i, kind, &dst, nullptr, imm);
     } else {
         const Reg64 src = ra_.use(b);
         const Reg s = sized(src, bits);
         op(sized(dst, bits), &s, 0);
+        // (Not deferred when the result overwrote the second operand.)
+        capture_flags(i, src.getIdx() == dst.getIdx() ? 0 : kind, &dst, &src);
     }
-    capture_flags(i);
     ra_.define_in(i, dst);
 }
 
@@ -69,6 +73,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
     const ir::Value& a = inst.args[0];
     const ir::Value& b = inst.args[1];
     if (inst.use_count != 1 || flags_of_[i] == ir::kNoInst || a.is_immediate()) return false;
+    const unsigned kind = lazy::kind(test ? lazy::kTest : lazy::kCmp, bits);
     const Reg64 x = ra_.use(a);
     if (b.is_immediate()) {
         const std::uint64_t v = b.imm();
@@ -81,6 +86,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
         } else {
             c.cmp(sized(x, bits), imm);
         }
+        capture_flags(i, kind, &x, nullptr, imm);
     } else {
         const Reg64 y = ra_.use(b);
         if (test) {
@@ -88,55 +94,55 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
         } else {
             c.cmp(sized(x, bits), sized(y, bits));
         }
+        capture_flags(i, kind, &x, &y);
     }
-    capture_flags(i);
     return true;
 }
 
-#define BINARY(Name, host)                                                                      \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                      \
-        if ((ir::Opcode::Name == ir::Opcode::Add32 || ir::Opcode::Name == ir::Opcode::Sub32) && \
-            try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32)) {                          \
-            return;                                                                             \
-        }                                                                                       \
-        constexpr bool kSub = ir::Opcode::Name == ir::Opcode::Sub8 ||                           \
-                              ir::Opcode::Name == ir::Opcode::Sub16 ||                          \
-                              ir::Opcode::Name == ir::Opcode::Sub32;                            \
-        constexpr bool kAnd = ir::Opcode::Name == ir::Opcode::And8 ||                           \
-                              ir::Opcode::Name == ir::Opcode::And16 ||                          \
-                              ir::Opcode::Name == ir::Opcode::And32;                            \
-        if ((kSub || kAnd) && options_.in_place_alu && try_compare(i, inst, kBits, kAnd)) {     \
-            return;                                                                             \
-        }                                                                                       \
-        binary_alu(i, inst, kBits, [this](const Reg& d, const Reg* s, std::uint32_t imm) {      \
-            if (s) {                                                                            \
-                c.host(d, *s);                                                                  \
-            } else {                                                                            \
-                c.host(d, imm);                                                                 \
-            }                                                                                   \
-        });                                                                                     \
+#define BINARY(Name, host, kLazy)                                                                 \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                        \
+        if ((ir::Opcode::Name == ir::Opcode::Add32 || ir::Opcode::Name == ir::Opcode::Sub32) &&   \
+            try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32)) {                            \
+            return;                                                                               \
+        }                                                                                         \
+        constexpr bool kSub = ir::Opcode::Name == ir::Opcode::Sub8 ||                             \
+                              ir::Opcode::Name == ir::Opcode::Sub16 ||                            \
+                              ir::Opcode::Name == ir::Opcode::Sub32;                              \
+        constexpr bool kAnd = ir::Opcode::Name == ir::Opcode::And8 ||                             \
+                              ir::Opcode::Name == ir::Opcode::And16 ||                            \
+                              ir::Opcode::Name == ir::Opcode::And32;                              \
+        if ((kSub || kAnd) && options_.in_place_alu && try_compare(i, inst, kBits, kAnd)) {       \
+            return;                                                                               \
+        }                                                                                         \
+        binary_alu(i, inst, kBits, kLazy, [this](const Reg& d, const Reg* s, std::uint32_t imm) { \
+            if (s) {                                                                              \
+                c.host(d, *s);                                                                    \
+            } else {                                                                              \
+                c.host(d, imm);                                                                   \
+            }                                                                                     \
+        });                                                                                       \
     }
 
 #define kBits 8
-BINARY(Add8, add)
-BINARY(Sub8, sub)
-BINARY(And8, and_)
-BINARY(Or8, or_)
-BINARY(Xor8, xor_)
+BINARY(Add8, add, lazy::kAdd)
+BINARY(Sub8, sub, lazy::kSub)
+BINARY(And8, and_, lazy::kLogic)
+BINARY(Or8, or_, lazy::kLogic)
+BINARY(Xor8, xor_, lazy::kLogic)
 #undef kBits
 #define kBits 16
-BINARY(Add16, add)
-BINARY(Sub16, sub)
-BINARY(And16, and_)
-BINARY(Or16, or_)
-BINARY(Xor16, xor_)
+BINARY(Add16, add, lazy::kAdd)
+BINARY(Sub16, sub, lazy::kSub)
+BINARY(And16, and_, lazy::kLogic)
+BINARY(Or16, or_, lazy::kLogic)
+BINARY(Xor16, xor_, lazy::kLogic)
 #undef kBits
 #define kBits 32
-BINARY(Add32, add)
-BINARY(Sub32, sub)
-BINARY(And32, and_)
-BINARY(Or32, or_)
-BINARY(Xor32, xor_)
+BINARY(Add32, add, lazy::kAdd)
+BINARY(Sub32, sub, lazy::kSub)
+BINARY(And32, and_, lazy::kLogic)
+BINARY(Or32, or_, lazy::kLogic)
+BINARY(Xor32, xor_, lazy::kLogic)
 #undef kBits
 #undef BINARY
 

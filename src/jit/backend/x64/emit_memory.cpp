@@ -340,6 +340,7 @@ void BlockCompiler::divide32(const ir::Inst& inst, bool is_signed) {
     }
     c.mov(eax_g.cvt32(), eax);
     c.mov(edx_g.cvt32(), edx);
+    materialize_flags();  // CF and OF stay
     c.and_(dword[r15 + ctx_offset::kFlagsStatus],
            ~(cpu::eflags::SF | cpu::eflags::ZF | cpu::eflags::PF));
     c.or_(dword[r15 + ctx_offset::kFlagsStatus], cpu::eflags::AF);

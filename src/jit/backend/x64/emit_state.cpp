@@ -137,6 +137,7 @@ void BlockCompiler::emit_SetEip(ir::InstRef, const ir::Inst& inst) {
 }
 
 void BlockCompiler::emit_GetEflags(ir::InstRef i, const ir::Inst&) {
+    materialize_flags();
     const Reg64 dst = ra_.define(i);
     const Reg64 status = ra_.scratch();
     c.mov(dst.cvt32(), dword[r15 + ctx_offset::kFlagsControl]);
@@ -150,20 +151,28 @@ void BlockCompiler::emit_SetEflags(ir::InstRef, const ir::Inst& inst) {
     const Reg64 v = ra_.use(inst.args[0]);
     c.mov(dword[r15 + ctx_offset::kFlagsControl], v.cvt32());
     c.mov(dword[r15 + ctx_offset::kFlagsStatus], v.cvt32());
+    c.mov(byte[r15 + ctx_offset::kLazyOp], 0);  // all of them written
 }
 
 void BlockCompiler::emit_GetArithFlags(ir::InstRef i, const ir::Inst&) {
+    materialize_flags();
     c.mov(ra_.define(i).cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
 }
 
 void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
     const auto mask = static_cast<std::uint32_t>(inst.args[1].imm());
-    if (mask == cpu::eflags::kArithmetic) {
-        // All six: the image as it is (its other bits are meaningless).
-        c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(inst.args[0]).cvt32());
+    const ir::Value& flags = inst.args[0];
+    if (!flags.is_immediate() && lazy_flags_[flags.inst()]) {
+        ra_.consume(flags);  // deferred: its producer stored the operands
         return;
     }
-    host_flags_ = ir::kNoInst;
+    if (mask == cpu::eflags::kArithmetic) {
+        // All six: the image as it is (its other bits are meaningless).
+        c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(flags).cvt32());
+        c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
+        return;
+    }
+    materialize_flags();
     const Reg64 f = ra_.use_scratch(inst.args[0]);
     const Reg64 old = ra_.scratch();
     c.mov(old.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
@@ -175,8 +184,8 @@ void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
 
 void BlockCompiler::emit_GetFlagsFromOp(ir::InstRef i, const ir::Inst& inst) {
     // Defined by its producer (capture_flags), which the verifier requires to
-    // be an op with flags.
-    if (!ra_.is_defined(i)) {
+    // be an op with flags, unless the producer deferred them.
+    if (!ra_.is_defined(i) && !lazy_flags_[i]) {
         throw std::logic_error(std::string("GetFlagsFromOp of an op without flags: ") +
                                std::string(ir::name(block_.inst(inst.args[0].inst()).op)));
     }
@@ -328,7 +337,17 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     // Otherwise from the flags image, bit by bit (EFLAGS positions: CF 0,
     // PF 2, ZF 6, SF 7, OF 11).
     host_flags_ = ir::kNoInst;
-    const Reg64 f = ra_.use(flags);
+    Reg64 f;
+    if (!flags.is_immediate() && lazy_flags_[flags.inst()]) {
+        // Deferred flags: computed now, then read from EFLAGS (they are the
+        // current ones: nothing in between wrote any).
+        ra_.consume(flags);
+        materialize_flags();
+        f = ra_.scratch();
+        c.mov(f.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
+    } else {
+        f = ra_.use(flags);
+    }
     const Reg64 dst = ra_.define(i);
     const Xbyak::Reg8 d = dst.cvt8();
     const bool negate = cc & 1;

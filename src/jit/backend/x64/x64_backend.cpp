@@ -147,7 +147,9 @@ class X64Backend final : public Backend {
         code_.sub(rsp, x64::kFrameSize);
         code_.jmp(rsi);
         code_.align(16);
+        emit_materialize_flags();
         shared_.epilogue = code_.getCurr();
+        flags_current();
         store_guests();
         code_.mov(code_.qword[r15 + x64::ctx_offset::kInstructions], Xbyak::Reg64(x64::kCounter));
         code_.add(rsp, x64::kFrameSize);
@@ -160,11 +162,87 @@ class X64Backend final : public Backend {
         code_.ret();
         code_.align(16);
         shared_.runtime_call = code_.getCurr();
+        flags_current();
         store_guests();
         code_.mov(rdi, r15);
         code_.jmp(rax);
         code_.align(16);
         trampoline_size_ = code_.getSize();
+    }
+
+    // Deferred flags: re-runs the operation recorded in the context (see
+    // x64::lazy) and stores the flags it gives into state.flags_status.
+    void emit_materialize_flags() {
+        using namespace x64::ctx_offset;
+        shared_.materialize_flags = code_.getCurr();
+        Xbyak::Label table;
+        Xbyak::Label capture;
+        Xbyak::Label done;
+        std::array<Xbyak::Label, x64::lazy::kKinds> entry;
+        code_.push(rax);
+        code_.push(rcx);
+        code_.movzx(eax, code_.byte[r15 + kLazyOp]);
+        code_.mov(rcx, table);
+        code_.jmp(code_.qword[rcx + rax * 8]);
+        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLogic; ++op) {
+            for (unsigned bits : {8u, 16u, 32u}) {
+                code_.L(entry[x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits)]);
+                const Xbyak::Reg r = x64::sized(rax, bits);
+                const Xbyak::Address sized_b = bits == 8    ? code_.byte[r15 + kLazyB]
+                                               : bits == 16 ? code_.word[r15 + kLazyB]
+                                                            : code_.dword[r15 + kLazyB];
+                code_.mov(eax, code_.dword[r15 + kLazyA]);
+                switch (op) {
+                    case x64::lazy::kAdd:  // a = result - b, then a + b
+                        code_.sub(r, sized_b);
+                        code_.add(r, sized_b);
+                        break;
+                    case x64::lazy::kSub:  // a = result + b, then a - b
+                        code_.add(r, sized_b);
+                        code_.sub(r, sized_b);
+                        break;
+                    case x64::lazy::kCmp:
+                        code_.cmp(r, sized_b);
+                        break;
+                    case x64::lazy::kTest:
+                        code_.test(sized_b, r);
+                        break;
+                    default:  // AND, OR, XOR: the flags of their result
+                        code_.test(r, r);
+                        break;
+                }
+                code_.jmp(capture, Xbyak::CodeGenerator::T_NEAR);
+            }
+        }
+        code_.L(capture);
+        code_.lahf();
+        code_.seto(al);
+        code_.movzx(ecx, ah);
+        code_.movzx(eax, al);
+        code_.shl(eax, 11);
+        code_.or_(ecx, eax);
+        code_.mov(code_.dword[r15 + kFlagsStatus], ecx);
+        code_.L(done);
+        code_.mov(code_.byte[r15 + kLazyOp], 0);
+        code_.pop(rcx);
+        code_.pop(rax);
+        code_.ret();
+        code_.align(8);
+        code_.L(table);
+        for (unsigned k = 0; k < x64::lazy::kKinds; ++k) {
+            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kLogic && k % 4 < 3;
+            code_.putL(valid ? entry[k] : done);
+        }
+        code_.align(16);
+    }
+
+    // Makes state.flags_status current (on the way out of translated code).
+    void flags_current() {
+        Xbyak::Label current;
+        code_.cmp(code_.byte[r15 + x64::ctx_offset::kLazyOp], 0);
+        code_.je(current);
+        code_.call(shared_.materialize_flags);
+        code_.L(current);
     }
 
     void store_guests() {
