@@ -59,14 +59,17 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       target_gpr_(block.insts().size(), -1),
       lazy_ok_(block.insts().size(), false),
       lazy_flags_(block.insts().size(), false),
+      carry_only_(block.insts().size(), false),
+      carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst) {
     const auto& insts = block.insts();
     // Flags that may be deferred: written to EFLAGS in full by one
     // SetArithFlags with nothing but host-flag-keeping moves between it and
     // the producer (the record is stored at the producer; nothing can fault
     // or look at EFLAGS before the write), and otherwise only read by
-    // TestCond before anything else writes EFLAGS (such a TestCond, should
-    // the host's flags be gone, computes them and reads EFLAGS).
+    // TestCond while the host's flags still hold them and before anything
+    // else writes EFLAGS (should the host's flags be gone after all, such a
+    // TestCond computes them and reads EFLAGS).
     {
         const auto writes_flags = [&](std::size_t k) {
             const Opcode op = insts[k].op;
@@ -92,6 +95,10 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                     for (std::size_t k = write_of[f] + 1; write_of[f] != 0 && k < u; ++k) {
                         if (writes_flags(k)) bad[f] = true;
                     }
+                    // Worth it only if the host's flags will still hold them.
+                    for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
+                        if (!keeps_host_flags(insts[k].op)) bad[f] = true;
+                    }
                 } else {
                     bad[f] = true;
                 }
@@ -101,6 +108,27 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
             if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f]) {
                 lazy_ok_[insts[f].args[0].inst()] = true;
             }
+        }
+    }
+    for (std::size_t k = 1; k < insts.size(); ++k) {
+        switch (insts[k].op) {
+            case Opcode::Adc8:
+            case Opcode::Adc16:
+            case Opcode::Adc32:
+            case Opcode::Sbb8:
+            case Opcode::Sbb16:
+            case Opcode::Sbb32: {
+                const ir::Value& carry = insts[k].args[2];
+                if (!carry.is_immediate() && carry.inst() + 1 == k &&
+                    insts[k - 1].op == Opcode::TestCond && insts[k - 1].args[0].imm() == 2 &&
+                    insts[k - 1].use_count == 1 && insts[k].args[0] != carry &&
+                    insts[k].args[1] != carry) {
+                    carry_only_[k - 1] = true;
+                }
+                break;
+            }
+            default:
+                break;
         }
     }
     for (std::size_t j = 0; j + 1 < insts.size(); ++j) {

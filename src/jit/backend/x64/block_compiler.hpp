@@ -161,6 +161,11 @@ class BlockCompiler {
     // deferred; lazy_flags_ marks the GetFlagsFromOp values that were.
     std::vector<bool> lazy_ok_;
     std::vector<bool> lazy_flags_;
+    // TestCond(b) values read only as the carry of the ADC/SBB right after
+    // them: the host's CF is set instead (carry_in_cf_), and that ADC/SBB
+    // uses it as it is.
+    std::vector<bool> carry_only_;
+    std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves
     // the access does not wrap past 4 GiB, all such a check can find):

@@ -151,8 +151,12 @@ BINARY(Xor32, xor_, lazy::kLogic)
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {  \
         const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits); \
         const Reg64 src = ra_.use(inst.args[1]);                            \
-        const Reg64 carry = ra_.use(inst.args[2]);                          \
-        c.bt(carry.cvt32(), 0);                                             \
+        const ir::Value& cin = inst.args[2];                                \
+        if (!cin.is_immediate() && carry_in_cf_[cin.inst()]) {              \
+            ra_.consume(cin); /* the TestCond right before set CF */        \
+        } else {                                                            \
+            c.bt(ra_.use(cin).cvt32(), 0);                                  \
+        }                                                                   \
         c.host(sized(dst, bits), sized(src, bits));                         \
         capture_flags(i);                                                   \
         ra_.define_in(i, dst);                                              \

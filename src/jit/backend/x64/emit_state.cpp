@@ -320,6 +320,10 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
         block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp &&
         block_.inst(flags.inst()).args[0].inst() == host_flags_) {
         ra_.consume(flags);
+        if (carry_only_[i]) {  // CF already is the carry
+            carry_in_cf_[i] = true;
+            return;
+        }
         const ir::Terminal& t = block_.terminal();
         if (static_cast<std::size_t>(i) + 1 == block_.insts().size() &&
             t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() && t.cond.inst() == i &&
@@ -347,6 +351,11 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
         c.mov(f.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
     } else {
         f = ra_.use(flags);
+    }
+    if (carry_only_[i]) {  // the carry goes into CF, for the ADC/SBB next
+        c.bt(f.cvt32(), 0);
+        carry_in_cf_[i] = true;
+        return;
     }
     const Reg64 dst = ra_.define(i);
     const Xbyak::Reg8 d = dst.cvt8();
