@@ -132,6 +132,27 @@ TEST_SUITE("jit") {
         }
     }
 
+    TEST_CASE("forwarding: a condition on flags a partial write wrote reads that write") {
+        // DEC writes all but CF: JZ after it reads DEC's flags, JC still EFLAGS.
+        Block block(LocationDescriptor{0x100, 0, mode::kCode32});
+        Builder b(block);
+        const Value dec = b.emit(Opcode::Dec32, {b.get_reg32(cpu::Gpr::Eax)});
+        b.set_reg32(cpu::Gpr::Eax, dec);
+        const Value flags = b.flags_of(dec);
+        b.set_arith_flags(flags, cpu::eflags::kArithmetic & ~cpu::eflags::CF);
+        b.cond(4);  // ZF: covered by the write
+        b.cond(2);  // CF: not
+        end_with_dispatch(block);
+        jit::forward_and_fold(block);
+        REQUIRE(verify(block).empty());
+        std::vector<const Inst*> tests;
+        for (const Inst& i : block.insts())
+            if (i.op == Opcode::TestCond) tests.push_back(&i);
+        REQUIRE(tests.size() == 2);
+        CHECK(tests[0]->args[1] == flags);
+        CHECK(block.inst(tests[1]->args[1].inst()).op == Opcode::GetArithFlags);
+    }
+
     TEST_CASE("dead stores: status flags go only when every written bit is rewritten") {
         Block block(LocationDescriptor{0x100, 0, mode::kCode32});
         Builder b(block);

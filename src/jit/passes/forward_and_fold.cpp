@@ -150,6 +150,31 @@ std::optional<Value> identity(const ir::Inst& inst) {
 
 }  // namespace
 
+namespace {
+// The status flags condition code `cc` reads.
+std::uint32_t condition_flags(unsigned cc) {
+    using namespace cpu::eflags;
+    switch (cc >> 1) {
+        case 0:
+            return OF;
+        case 1:
+            return CF;
+        case 2:
+            return ZF;
+        case 3:
+            return CF | ZF;
+        case 4:
+            return SF;
+        case 5:
+            return PF;
+        case 6:
+            return SF | OF;
+        default:
+            return ZF | SF | OF;
+    }
+}
+}  // namespace
+
 void forward_and_fold(ir::Block& block) {
     auto& insts = block.insts();
     const std::size_t n = insts.size();
@@ -165,10 +190,18 @@ void forward_and_fold(ir::Block& block) {
     std::array<Value, 8> gpr{};
     std::array<Value, 6> seg_base{};
     Value status;
+    // The last partial write of the status flags since `status` was lost:
+    // a condition on only the flags it wrote can read its value instead.
+    Value partial;
+    std::uint32_t partial_mask = 0;
+    // GetArithFlags results read after that partial write (and the write).
+    std::vector<Value> partial_at(n);
+    std::vector<std::uint32_t> partial_mask_at(n, 0);
     auto forget = [&] {
         gpr.fill(Value{});
         seg_base.fill(Value{});
         status = Value{};
+        partial = Value{};
     };
     auto rewrite = [&](Value& v) {
         if (!v.empty() && !v.is_immediate() && !replacement[v.inst()].empty())
@@ -184,6 +217,16 @@ void forward_and_fold(ir::Block& block) {
         }
         const auto ref = static_cast<unsigned>(inst.args[0].imm());
         const auto self = [&](Type t) { return Value::result_of(t, static_cast<ir::InstRef>(i)); };
+        if (inst.op == Opcode::TestCond) {
+            // A condition on flags a partial write (INC, DEC, ...) just wrote
+            // reads that write's value (then often the host's flags).
+            const Value& f = inst.args[1];
+            if (!f.is_immediate() && insts[f.inst()].op == Opcode::GetArithFlags &&
+                !partial_at[f.inst()].empty() &&
+                (condition_flags(ref) & ~partial_mask_at[f.inst()]) == 0) {
+                inst.args[1] = partial_at[f.inst()];
+            }
+        }
         switch (inst.op) {
             case Opcode::GetGpr32:
                 if (!gpr[ref].empty()) {
@@ -230,14 +273,25 @@ void forward_and_fold(ir::Block& block) {
                     replacement[i] = status;
                 } else {
                     status = self(Type::Flags);
+                    partial_at[i] = partial;
+                    partial_mask_at[i] = partial_mask;
                 }
                 break;
             case Opcode::SetArithFlags:
-                status = inst.args[1].imm() == cpu::eflags::kArithmetic ? inst.args[0] : Value{};
+                if (inst.args[1].imm() == cpu::eflags::kArithmetic) {
+                    status = inst.args[0];
+                    partial = Value{};
+                } else {
+                    status = Value{};
+                    partial = inst.args[0];
+                    partial_mask = static_cast<std::uint32_t>(inst.args[1].imm());
+                }
                 break;
             case Opcode::SetEflags:
                 status = Value{};
+                partial = Value{};
                 break;
+
             case Opcode::CallHelper:
                 if (cpu::kHelperInfo[ref].props & cpu::helper_props::kWritesState) forget();
                 break;

@@ -104,8 +104,25 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                 }
             }
         }
+        // Not worth it either when the block itself reads EFLAGS next (a
+        // partial write merging into it, a helper, PUSHF, ...).
+        const auto next_access_reads = [&](std::size_t s) {
+            for (std::size_t k = s + 1; k < insts.size(); ++k) {
+                const Opcode op = insts[k].op;
+                if (op == Opcode::SetEflags) return false;
+                if (op == Opcode::SetArithFlags) {
+                    return insts[k].args[1].imm() != cpu::eflags::kArithmetic;
+                }
+                if (op == Opcode::GetArithFlags || op == Opcode::GetEflags ||
+                    op == Opcode::CallHelper) {
+                    return true;
+                }
+            }
+            return false;
+        };
         for (std::size_t f = 0; f < insts.size(); ++f) {
-            if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f]) {
+            if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f] &&
+                !next_access_reads(write_of[f])) {
                 lazy_ok_[insts[f].args[0].inst()] = true;
             }
         }
@@ -299,6 +316,7 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
         }
         c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(kind));
         lazy_flags_[f] = true;
+        lazy_pending_ = true;
         return;
     }
     // A Flags value's bits beyond the six status flags are meaningless; the
@@ -323,6 +341,8 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
 }
 
 void BlockCompiler::materialize_flags() {
+    if (!lazy_pending_) return;
+    lazy_pending_ = false;
     host_flags_ = ir::kNoInst;
     Xbyak::Label current;
     c.cmp(byte[r15 + ctx_offset::kLazyOp], 0);

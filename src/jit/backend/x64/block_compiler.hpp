@@ -164,6 +164,9 @@ class BlockCompiler {
     // TestCond(b) values read only as the carry of the ADC/SBB right after
     // them: the host's CF is set instead (carry_in_cf_), and that ADC/SBB
     // uses it as it is.
+    // Whether a deferred-flags record may be pending at this point of the
+    // block (always at its start: a predecessor may have left one).
+    bool lazy_pending_ = true;
     std::vector<bool> carry_only_;
     std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it

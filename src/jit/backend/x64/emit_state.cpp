@@ -151,7 +151,8 @@ void BlockCompiler::emit_SetEflags(ir::InstRef, const ir::Inst& inst) {
     const Reg64 v = ra_.use(inst.args[0]);
     c.mov(dword[r15 + ctx_offset::kFlagsControl], v.cvt32());
     c.mov(dword[r15 + ctx_offset::kFlagsStatus], v.cvt32());
-    c.mov(byte[r15 + ctx_offset::kLazyOp], 0);  // all of them written
+    if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);  // all of them written
+    lazy_pending_ = false;
 }
 
 void BlockCompiler::emit_GetArithFlags(ir::InstRef i, const ir::Inst&) {
@@ -169,10 +170,12 @@ void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
     if (mask == cpu::eflags::kArithmetic) {
         // All six: the image as it is (its other bits are meaningless).
         c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(flags).cvt32());
-        c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
+        if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
+        lazy_pending_ = false;
         return;
     }
     materialize_flags();
+    host_flags_ = ir::kNoInst;  // the merge below changes them
     const Reg64 f = ra_.use_scratch(inst.args[0]);
     const Reg64 old = ra_.scratch();
     c.mov(old.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
