@@ -75,6 +75,7 @@ struct SharedCode {
     // Computes deferred flags into state.flags_status and clears
     // lazy_flags_op; preserves every register but not the host's flags.
     const void* materialize_flags = nullptr;
+    bool bmi2 = false;  // the host has BMI2 (RORX)
 };
 
 class BlockCompiler {

@@ -96,15 +96,22 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
 // Tag offset selects the read or write tag.
 static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& index,
                        const Reg64& host, unsigned size, std::size_t tag_offset, Xbyak::Label& miss,
-                       bool inline_lookup) {
+                       bool inline_lookup, bool bmi2) {
     if (!inline_lookup) {
         c.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
         return;
     }
     static_assert(sizeof(mmu::TlbEntry) == 32);
     // index = ((addr >> 12) & (entries - 1)) * 32, in two instructions.
-    c.mov(index.cvt32(), addr.cvt32());
-    c.shr(index.cvt32(), kPageShift - 5);
+    if (bmi2) {
+        // A rotate by 7 copies and shifts at once; the mask drops what
+        // wrapped around.
+        static_assert(((mmu::Tlb::kEntries - 1) << 5) < (1u << (32 - (kPageShift - 5))));
+        c.rorx(index.cvt32(), addr.cvt32(), kPageShift - 5);
+    } else {
+        c.mov(index.cvt32(), addr.cvt32());
+        c.shr(index.cvt32(), kPageShift - 5);
+    }
     c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
     // The page of the access's last byte must be the entry's page.
     if (size == 1) {
@@ -158,7 +165,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
     tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow,
-               options_.inline_tlb);
+               options_.inline_tlb, shared_.bmi2);
     switch (size) {
         case 1:
             if (in_guest) {
@@ -217,7 +224,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
     tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow,
-               options_.inline_tlb);
+               options_.inline_tlb, shared_.bmi2);
     switch (size) {
         case 1:
             if (imm) {

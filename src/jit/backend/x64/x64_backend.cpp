@@ -12,6 +12,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <xbyak/xbyak_util.h>
+
 #include "cpu/cpu_context.hpp"
 #include "jit/backend/backend.hpp"
 #include "jit/backend/x64/block_compiler.hpp"
@@ -50,6 +52,7 @@ class ExecutableMemory {
 class X64Backend final : public Backend {
   public:
     X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
+        shared_.bmi2 = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tBMI2);
         emit_trampoline();
         // JITTERBUG_PERF_MAP=1: name every block for `perf report` (the
         // /tmp/perf-PID.map convention of Linux perf).
