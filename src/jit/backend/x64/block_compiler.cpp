@@ -61,7 +61,8 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       lazy_flags_(block.insts().size(), false),
       carry_only_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
-      fused_check_(block.insts().size(), ir::kNoInst) {
+      fused_check_(block.insts().size(), ir::kNoInst),
+      group_of_(block.insts().size(), -1) {
     const auto& insts = block.insts();
     // Flags that may be deferred: written to EFLAGS in full by one
     // SetArithFlags with nothing but host-flag-keeping moves between it and
@@ -197,6 +198,98 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
             target_gpr_[i] = static_cast<int>(set.args[0].imm());
         }
     }
+    if (options_.page_groups && block.location().flat()) find_page_groups();
+}
+
+void BlockCompiler::find_page_groups() {
+    const auto& insts = block_.insts();
+    const std::size_t n = insts.size();
+    // Each value as root + offset, through ADD/SUB of constants.
+    std::vector<ir::InstRef> root(n);
+    std::vector<std::int64_t> offset(n, 0);
+    for (std::size_t k = 0; k < n; ++k) {
+        const ir::Inst& inst = insts[k];
+        root[k] = static_cast<ir::InstRef>(k);
+        if ((inst.op == Opcode::Add32 || inst.op == Opcode::Sub32) &&
+            !inst.args[0].is_immediate() && inst.args[1].is_immediate()) {
+            const auto imm =
+                static_cast<std::int64_t>(static_cast<std::int32_t>(inst.args[1].imm()));
+            root[k] = root[inst.args[0].inst()];
+            offset[k] = offset[inst.args[0].inst()] + (inst.op == Opcode::Add32 ? imm : -imm);
+        }
+    }
+    struct Member {
+        std::size_t access;
+        std::int64_t offset;
+        unsigned size;
+        bool write;
+    };
+    std::vector<std::vector<Member>> members(n);
+    for (std::size_t k = 0; k < n; ++k) {
+        unsigned size = 0;
+        bool write = false;
+        switch (insts[k].op) {
+            case Opcode::ReadMem8:
+                size = 1;
+                break;
+            case Opcode::ReadMem16:
+                size = 2;
+                break;
+            case Opcode::ReadMem32:
+                size = 4;
+                break;
+            case Opcode::WriteMem8:
+                size = 1;
+                write = true;
+                break;
+            case Opcode::WriteMem16:
+                size = 2;
+                write = true;
+                break;
+            case Opcode::WriteMem32:
+                size = 4;
+                write = true;
+                break;
+            default:
+                break;
+        }
+        // Only accesses whose segment check the TLB hit covers (flat DS/ES/SS).
+        if (size == 0 || fused_check_[k] == ir::kNoInst || insts[k].args[0].is_immediate())
+            continue;
+        const ir::InstRef a = insts[k].args[0].inst();
+        members[root[a]].push_back(Member{k, offset[a], size, write});
+    }
+    for (const auto& group : members) {
+        if (group.size() < 3) continue;  // a check of its own would not pay
+        std::int64_t lo = group[0].offset;
+        std::int64_t hi = group[0].offset + group[0].size - 1;
+        bool reads = false;
+        bool writes = false;
+        for (const Member& m : group) {
+            lo = std::min(lo, m.offset);
+            hi = std::max(hi, m.offset + static_cast<std::int64_t>(m.size) - 1);
+            (m.write ? writes : reads) = true;
+        }
+        if (hi - lo >= static_cast<std::int64_t>(kPageSize)) continue;
+        const Member& first = group[0];
+        PageGroup g;
+        g.lo = static_cast<std::int32_t>(lo - first.offset);
+        g.hi = static_cast<std::int32_t>(hi - first.offset);
+        g.reads = reads;
+        g.writes = writes;
+        g.slot = static_cast<int>(fused_check_[first.access] * 8);
+        for (const Member& m : group)
+            group_of_[m.access] = static_cast<int>(groups_.size());
+        groups_.push_back(g);
+    }
+}
+
+std::vector<int> BlockCompiler::active_group_slots() const {
+    std::vector<int> out;
+    for (const PageGroup& g : groups_) {
+        if (g.active) out.push_back(g.slot);
+    }
+    return out;
 }
 
 void BlockCompiler::compile() {

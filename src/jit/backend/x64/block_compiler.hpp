@@ -137,6 +137,15 @@ class BlockCompiler {
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void divide32(const ir::Inst& inst, bool is_signed);
+    // Before an access: leaves its host-address addend in `host` (the
+    // access is [host + addr]) or jumps to `slow`.
+    void begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index, const Reg64& host,
+                      unsigned size, bool write, Xbyak::Label* slow);
+    void group_check(int g, const Reg64& addr, const Reg64& index, const Reg64& host,
+                     Xbyak::Label* lookup);
+    void forget_groups();
+    void find_page_groups();
+    std::vector<int> active_group_slots() const;
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     void write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     // In the slow path of `access`: its fused segment check, if it has one.
@@ -175,6 +184,21 @@ class BlockCompiler {
     // the access does not wrap past 4 GiB, all such a check can find):
     // per access, its check, or kNoInst.
     std::vector<ir::InstRef> fused_check_;
+    // Page groups (flat mode): accesses at constant distances from one
+    // value, all within 4 KiB of each other. The first access checks that
+    // the whole span is in one page the TLB maps for every kind of access
+    // the group makes, and keeps that page's addend in a frame slot; the
+    // others then need no lookup (a zero slot: look up as usual).
+    struct PageGroup {
+        std::int32_t lo = 0;  // lowest and highest byte, relative to the first access
+        std::int32_t hi = 0;
+        bool reads = false;
+        bool writes = false;
+        int slot = 0;         // frame offset of the addend (a CheckSegment's unused slot)
+        bool active = false;  // its check has been emitted
+    };
+    std::vector<PageGroup> groups_;
+    std::vector<int> group_of_;  // per access, its group or -1
     bool flat_segment(unsigned seg) const;
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.

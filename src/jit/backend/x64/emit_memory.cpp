@@ -153,6 +153,83 @@ void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, cons
     c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
 }
 
+// At the group's first access: the check. On success `host` holds the
+// addend; on failure the slot is zeroed and the access goes to `lookup`.
+void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, const Reg64& host,
+                                Xbyak::Label* lookup) {
+    PageGroup& group = groups_[static_cast<std::size_t>(g)];
+    group.active = true;
+    // The group's lowest and highest bytes, relative to this access.
+    c.lea(index.cvt32(), ptr[addr + group.lo]);
+    c.lea(host.cvt32(), ptr[addr + group.hi]);
+    c.xor_(host.cvt32(), index.cvt32());
+    auto* fail = &slow_labels_.emplace_back();
+    c.cmp(host.cvt32(), kPageMask ^ 0xFFFFFFFFu);
+    c.ja(*fail, Xbyak::CodeGenerator::T_NEAR);  // two pages, or past 4 GiB
+    c.mov(host.cvt32(), index.cvt32());
+    c.and_(host.cvt32(), kPageMask);
+    if (shared_.bmi2) {
+        c.rorx(index.cvt32(), index.cvt32(), kPageShift - 5);
+    } else {
+        c.shr(index.cvt32(), kPageShift - 5);
+    }
+    c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
+    if (group.reads) {
+        c.cmp(host.cvt32(),
+              dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, read_tag)]);
+        c.jne(*fail, Xbyak::CodeGenerator::T_NEAR);
+    }
+    if (group.writes) {
+        c.cmp(host.cvt32(),
+              dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, write_tag)]);
+        c.jne(*fail, Xbyak::CodeGenerator::T_NEAR);
+    }
+    c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+    c.mov(qword[rsp + group.slot], host);
+    const int slot = group.slot;
+    slow_paths_.push_back([this, fail, lookup, slot] {
+        c.L(*fail);
+        c.mov(qword[rsp + slot], 0);
+        c.jmp(*lookup, Xbyak::CodeGenerator::T_NEAR);
+    });
+}
+
+void BlockCompiler::forget_groups() {
+    for (const PageGroup& group : groups_) {
+        if (group.active) c.mov(qword[rsp + group.slot], 0);
+    }
+}
+
+void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index,
+                                 const Reg64& host, unsigned size, bool write, Xbyak::Label* slow) {
+    const std::size_t tag =
+        write ? offsetof(mmu::TlbEntry, write_tag) : offsetof(mmu::TlbEntry, read_tag);
+    const int g = group_of_[i];
+    if (g < 0) {
+        tlb_lookup(c, addr, index, host, size, tag, *slow, options_.inline_tlb, shared_.bmi2);
+        return;
+    }
+    // A group's page, checked once: its addend (0: look each access up).
+    auto* lookup = &slow_labels_.emplace_back();
+    auto* resume = &slow_labels_.emplace_back();
+    if (!groups_[static_cast<std::size_t>(g)].active) {
+        group_check(g, addr, index, host, lookup);
+    } else {
+        c.mov(host, qword[rsp + groups_[static_cast<std::size_t>(g)].slot]);
+        c.test(host, host);
+        c.jz(*lookup, Xbyak::CodeGenerator::T_NEAR);
+    }
+    c.L(*resume);
+    const bool bmi2 = shared_.bmi2;
+    const bool inline_tlb = options_.inline_tlb;
+    slow_paths_.push_back(
+        [this, lookup, resume, slow, addr, index, host, size, tag, inline_tlb, bmi2] {
+            c.L(*lookup);
+            tlb_lookup(c, addr, index, host, size, tag, *slow, inline_tlb, bmi2);
+            c.jmp(*resume, Xbyak::CodeGenerator::T_NEAR);
+        });
+}
+
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
     const Reg64 index = ra_.scratch();
@@ -164,8 +241,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         in_guest ? ra_.define_in_guest(i, static_cast<unsigned>(target_gpr_[i])) : ra_.define(i);
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, read_tag), *slow,
-               options_.inline_tlb, shared_.bmi2);
+    begin_access(i, addr, index, host, size, false, slow);
     switch (size) {
         case 1:
             if (in_guest) {
@@ -189,7 +265,8 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
 
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest] {
+    const std::vector<int> active = active_group_slots();
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest, active] {
         c.L(*slow);
         fused_check_slow(i, addr, nullptr, live, abort);
         push_all(c, live);
@@ -199,6 +276,8 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         c.mov(qword[r15 + ctx_offset::kScratch], rax);
         pop_all(c, live);
         reload_guests(false);
+        for (const int slot : active)
+            c.mov(qword[rsp + slot], 0);
         if (in_guest && size == 1) {
             c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
         } else if (in_guest && size == 2) {
@@ -223,8 +302,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    tlb_lookup(c, addr, index, host, size, offsetof(mmu::TlbEntry, write_tag), *slow,
-               options_.inline_tlb, shared_.bmi2);
+    begin_access(i, addr, index, host, size, true, slow);
     switch (size) {
         case 1:
             if (imm) {
@@ -252,7 +330,8 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
 
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size] {
+    const std::vector<int> active = active_group_slots();
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size, active] {
         c.L(*slow);
         fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
         // Stage the arguments in the context: they may sit in argument registers.
@@ -269,6 +348,8 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
         call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
         pop_all(c, live);
         reload_guests(false);
+        for (const int slot : active)
+            c.mov(qword[rsp + slot], 0);
         c.cmp(byte[r15 + ctx_offset::kAbort], 0);
         c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
@@ -301,6 +382,7 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     ra_.load_into(rcx, inst.args[3]);
     call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
     reload_guests(writes_state);
+    forget_groups();  // a helper may change what memory maps where (A20, ...)
     ra_.define_in(i, rax);
     if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
 }

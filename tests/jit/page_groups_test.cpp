@@ -1,0 +1,112 @@
+// Page groups: stack accesses off one ESP value share one TLB check in the
+// JIT. Whatever the stack's place (inside a page, across a page boundary,
+// on a page that holds code), every backend must store and load the same.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstring>
+
+#include "support/bare_cpu.hpp"
+
+using namespace jitterbug;
+using namespace jitterbug::test;
+using cpu::Gpr;
+using cpu::SegReg;
+
+namespace {
+
+// Twice (the second time with the TLB warm): push ebp; push edi; push esi;
+// push ebx; mov eax, [esp+8]; mov [esp+12], ecx; pop ebx; pop esi; pop edi;
+// pop ebp; dec edx; jnz back (then hlt).
+constexpr std::array<std::uint8_t, 18> kProgram = {0x55, 0x57, 0x56, 0x53, 0x8B, 0x44,
+                                                   0x24, 0x08, 0x89, 0x4C, 0x24, 0x0C,
+                                                   0x5B, 0x5E, 0x5F, 0x5D, 0x4A, 0x75};
+
+struct StackRun {
+    cpu::CpuExit exit;
+    cpu::CpuState state;
+    std::array<std::uint32_t, 4> stack;  // ESP-16 .. ESP-4 after the run
+};
+
+StackRun run(cpu::BackendKind backend, std::uint32_t code_at, std::uint32_t esp) {
+    BareCpu m(backend, 1 << 20);
+    for (std::size_t i = 0; i < kProgram.size(); ++i)
+        m.poke(code_at + static_cast<std::uint32_t>(i), kProgram[i]);
+    const auto end = code_at + static_cast<std::uint32_t>(kProgram.size());
+    m.poke(end, static_cast<std::uint8_t>(-static_cast<int>(kProgram.size() + 1)));  // jnz rel8
+    m.poke(end + 1, 0xF4);                                                           // hlt
+    cpu::CpuState st = cpu::reset_state();
+    using namespace cpu::seg_attr;
+    st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
+    st.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08,
+                              P | S | cpu::seg_attr::kCode | kReadable | DB | G};
+    for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
+        st.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+    st.eip = code_at;
+    st.reg(Gpr::Esp) = esp;
+    st.reg(Gpr::Ebp) = 0xB0B0B0B0;
+    st.reg(Gpr::Edi) = 0xD1D1D1D1;
+    st.reg(Gpr::Esi) = 0x51515151;
+    st.reg(Gpr::Ebx) = 0xBBBBBBBB;
+    st.reg(Gpr::Ecx) = 0xCCCCCCCC;
+    st.reg(Gpr::Edx) = 2;
+    m.cpu().set_stop_on_events(true);
+    m.cpu().set_state(st);
+    StackRun r{m.cpu().run(1000), m.state(), {}};
+    for (unsigned k = 0; k < 4; ++k) {
+        const std::uint32_t at = esp - 16 + 4 * k;
+        if (at + 4 <= m.ram_size()) std::memcpy(&r.stack[k], m.ram() + at, 4);
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_SUITE("jit") {
+    TEST_CASE("stack accesses off one ESP: same results inside, across and on a code page") {
+        struct Place {
+            const char* what;
+            std::uint32_t code_at;
+            std::uint32_t esp;
+        };
+        const Place places[] = {
+            {"inside a page", 0x2000, 0x8800},
+            {"the frame ends exactly at the page start", 0x2000, 0x9010},
+            {"the frame crosses a page boundary", 0x2000, 0x9008},
+            {"the frame starts on the page before", 0x2000, 0x9002},
+            {"the stack is on the page of the code", 0x9100, 0x9180},
+        };
+        for (const Place& p : places) {
+            for (auto backend : cpu_backends()) {
+                CAPTURE(p.what);
+                CAPTURE(static_cast<int>(backend));
+                const StackRun r = run(backend, p.code_at, p.esp);
+                CHECK(r.exit == cpu::CpuExit::Halted);
+                CHECK(r.state.reg(Gpr::Esp) == p.esp);
+                CHECK(r.state.reg(Gpr::Eax) == 0xD1D1D1D1);  // the pushed EDI
+                CHECK(r.state.reg(Gpr::Ebp) == 0xCCCCCCCC);  // ECX, stored over the pushed EBP
+                CHECK(r.state.reg(Gpr::Edi) == 0xD1D1D1D1);
+                CHECK(r.state.reg(Gpr::Esi) == 0x51515151);
+                CHECK(r.state.reg(Gpr::Ebx) == 0xBBBBBBBB);
+                CHECK(r.stack ==
+                      std::array<std::uint32_t, 4>{0xBBBBBBBB, 0x51515151, 0xD1D1D1D1, 0xCCCCCCCC});
+            }
+        }
+    }
+
+    TEST_CASE("stack accesses off one ESP: a frame running off the end of RAM") {
+        // The upper half of the frame is past RAM (no memory there): every
+        // backend must behave as the interpreter, access by access.
+        const StackRun reference = run(cpu::BackendKind::Interpreter, 0x2000, 0x100008);
+        CHECK(reference.exit == cpu::CpuExit::Halted);
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            const StackRun r = run(backend, 0x2000, 0x100008);
+            CHECK(r.exit == reference.exit);
+            for (unsigned g = 0; g < 8; ++g) {
+                CAPTURE(g);
+                CHECK(r.state.reg(static_cast<Gpr>(g)) == reference.state.reg(static_cast<Gpr>(g)));
+            }
+        }
+    }
+}
