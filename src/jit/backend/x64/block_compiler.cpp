@@ -553,11 +553,19 @@ void BlockCompiler::emit_dispatch() {
         c.and_(ecx, cpu::kJumpCacheEntries - 1);
         c.shl(ecx, 5);
         const std::size_t base = ctx_offset::kJumpCache;
-        c.cmp(eax, dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, eip)]);
-        c.jne(miss);
+        static_assert(offsetof(cpu::JumpCacheEntry, cs_base) ==
+                      offsetof(cpu::JumpCacheEntry, eip) + 4);
+        if (loc.cs_base == 0) {
+            // RAX is EIP zero-extended: EIP and a zero CS base in one compare.
+            c.cmp(rax, qword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, eip)]);
+            c.jne(miss);
+        } else {
+            c.cmp(eax, dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, eip)]);
+            c.jne(miss);
+            c.cmp(dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, cs_base)], loc.cs_base);
+            c.jne(miss);
+        }
         c.cmp(dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, mode)], loc.mode);
-        c.jne(miss);
-        c.cmp(dword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, cs_base)], loc.cs_base);
         c.jne(miss);
         c.jmp(qword[r15 + rcx + base + offsetof(cpu::JumpCacheEntry, code)]);
         c.L(miss);
