@@ -12,8 +12,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <xbyak/xbyak_util.h>
-
 #include "cpu/cpu_context.hpp"
 #include "jit/backend/backend.hpp"
 #include "jit/backend/x64/block_compiler.hpp"
@@ -52,7 +50,9 @@ class ExecutableMemory {
 class X64Backend final : public Backend {
   public:
     X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
-        shared_.bmi2 = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tBMI2);
+        // (The compiler's CPU-feature data, read once at start-up: CPUID is
+        // slow under a hypervisor, too slow for every instance.)
+        shared_.bmi2 = __builtin_cpu_supports("bmi2") != 0;
         emit_trampoline();
         // JITTERBUG_PERF_MAP=1: name every block for `perf report` (the
         // /tmp/perf-PID.map convention of Linux perf).

@@ -1,0 +1,149 @@
+// CPU-level costs: creating an instance and running its first instruction,
+// a guest memory access that hits or misses the TLB, and a dispatch through
+// the jump cache or the block cache. Each guest loop runs a million times per
+// benchmark iteration; the counters give nanoseconds per loop iteration.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "cpu/cpu.hpp"
+#include "devices/port_io_bus.hpp"
+#include "jitterbug/jitterbug.hpp"
+#include "mmu/host_memory.hpp"
+#include "mmu/physical_memory.hpp"
+
+using namespace jitterbug;
+using cpu::Gpr;
+using cpu::SegReg;
+
+namespace {
+
+constexpr std::uint32_t kCodeAt = 0x1000;
+constexpr std::uint32_t kIterations = 1'000'000;
+
+// A CPU over RAM alone, in flat 32-bit protected mode, running `code` at
+// kCodeAt (followed by HLT).
+struct BareMachine {
+    mmu::HostMemory ram;
+    mmu::PhysicalMemory memory;
+    devices::PortIoBus io;
+    std::unique_ptr<cpu::Cpu> cpu;
+
+    BareMachine(cpu::BackendKind backend, std::uint64_t ram_bytes,
+                const std::vector<std::uint8_t>& code)
+        : ram(ram_bytes) {
+        (void)memory.map_ram(PhysicalAddress{0}, ram.bytes(), "RAM");
+        cpu = std::make_unique<cpu::Cpu>(memory, io, backend);
+        std::memcpy(ram.data() + kCodeAt, code.data(), code.size());
+        ram.data()[kCodeAt + code.size()] = 0xF4;  // HLT
+    }
+
+    cpu::CpuExit start(std::initializer_list<std::pair<Gpr, std::uint32_t>> regs) {
+        cpu::CpuState st = cpu::reset_state();
+        using namespace cpu::seg_attr;
+        st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
+        st.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
+        for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
+            st.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+        st.eip = kCodeAt;
+        st.reg(Gpr::Esp) = 0x800;
+        for (auto [r, v] : regs)
+            st.reg(r) = v;
+        cpu->set_state(st);
+        return cpu->run();
+    }
+};
+
+cpu::BackendKind backend_of(const benchmark::State& state) {
+    return state.range(0) == 0 ? cpu::BackendKind::Interpreter : cpu::BackendKind::Jit;
+}
+
+void per_iteration(benchmark::State& state, std::uint64_t loops) {
+    state.counters["ns/loop"] = benchmark::Counter(
+        static_cast<double>(loops), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+// Machine::create with 64 MiB of RAM: what an embedder pays per instance.
+void BM_CreateMachine(benchmark::State& state) {
+    for (auto _ : state) {
+        MachineConfig config;
+        config.backend = state.range(0) == 0 ? Backend::Interpreter : Backend::Jit;
+        Result<Machine> m = Machine::create(std::move(config));
+        if (!m) state.SkipWithError("Machine::create failed");
+        benchmark::DoNotOptimize(m);
+    }
+}
+
+// A CPU created, given its state, and run to its first instruction (HLT).
+void BM_FirstInstruction(benchmark::State& state) {
+    for (auto _ : state) {
+        BareMachine m(backend_of(state), 1 << 20, {});
+        if (m.start({}) != cpu::CpuExit::Halted) state.SkipWithError("no HLT");
+    }
+}
+
+// mov eax, [esi + ebx]; add ebx, edx; and ebx, edi; dec ecx; jnz back.
+// EDX = 4 walks one page (every access a TLB hit); EDX = 4096 over 2048
+// pages walks twice the TLB's reach (every access a miss, refilled from
+// the page's RAM mapping).
+void BM_GuestLoad(benchmark::State& state) {
+    const bool miss = state.range(1) != 0;
+    BareMachine m(backend_of(state), 16 << 20,
+                  {0x8B, 0x04, 0x1E, 0x01, 0xD3, 0x21, 0xFB, 0x49, 0x75, 0xF6});
+    std::uint64_t loops = 0;
+    for (auto _ : state) {
+        m.start({{Gpr::Ecx, kIterations},
+                 {Gpr::Esi, 0x400000},
+                 {Gpr::Ebx, 0},
+                 {Gpr::Edx, miss ? 4096u : 4u},
+                 {Gpr::Edi, miss ? 0x7FFFFFu : 0xFFFu}});
+        loops += kIterations;
+    }
+    per_iteration(state, loops);
+    state.SetLabel(miss ? "TLB miss" : "TLB hit");
+}
+
+// dec ecx; jz out; jmp eax (EAX = the loop): one indirect jump per loop,
+// found in the jump cache, or (range 1 = 0) by the dispatcher in the block
+// cache.
+void BM_IndirectJump(benchmark::State& state) {
+    const bool jump_cache = state.range(1) != 0;
+    BareMachine m(backend_of(state), 1 << 20, {0x49, 0x74, 0x02, 0xFF, 0xE0});
+    cpu::CpuOptions options = m.cpu->options();
+    options.backend.jump_cache = jump_cache;
+    m.cpu->set_options(options);
+    std::uint64_t loops = 0;
+    for (auto _ : state) {
+        m.start({{Gpr::Ecx, kIterations}, {Gpr::Eax, kCodeAt}});
+        loops += kIterations;
+    }
+    per_iteration(state, loops);
+    state.SetLabel(jump_cache ? "jump cache" : "dispatcher");
+}
+
+void backends(benchmark::internal::Benchmark* b) {
+    b->Arg(0);
+    if (jit_available()) b->Arg(1);
+    b->ArgName("jit");
+}
+
+void backends_by(benchmark::internal::Benchmark* b, const char* second) {
+    for (int jit = 0; jit <= (jit_available() ? 1 : 0); ++jit) {
+        for (int k = 0; k <= 1; ++k)
+            b->Args({jit, k});
+    }
+    b->ArgNames({"jit", second});
+}
+
+}  // namespace
+
+BENCHMARK(BM_CreateMachine)->Apply(backends)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FirstInstruction)->Apply(backends)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GuestLoad)
+    ->Apply([](benchmark::internal::Benchmark* b) { backends_by(b, "miss"); })
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IndirectJump)
+    ->Apply([](benchmark::internal::Benchmark* b) { backends_by(b, "jump_cache"); })
+    ->Unit(benchmark::kMillisecond);
