@@ -61,6 +61,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       lazy_flags_(block.insts().size(), false),
       carry_only_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
+      low_half_only_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1) {
     const auto& insts = block.insts();
@@ -127,6 +128,19 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                 lazy_ok_[insts[f].args[0].inst()] = true;
             }
         }
+    }
+    {
+        std::vector<bool> other_use(insts.size(), false);
+        for (const ir::Inst& inst : insts) {
+            if (inst.op == Opcode::Truncate64To32 || inst.op == Opcode::GetFlagsFromOp) continue;
+            for (const ir::Value& v : inst.args) {
+                if (!v.empty() && !v.is_immediate()) other_use[v.inst()] = true;
+            }
+        }
+        const ir::Value& cond = block.terminal().cond;
+        if (!cond.empty() && !cond.is_immediate()) other_use[cond.inst()] = true;
+        for (std::size_t k = 0; k < insts.size(); ++k)
+            low_half_only_[k] = insts[k].op == Opcode::Imul32 && !other_use[k];
     }
     for (std::size_t k = 1; k < insts.size(); ++k) {
         switch (insts[k].op) {

@@ -178,6 +178,9 @@ class BlockCompiler {
     // block (always at its start: a predecessor may have left one).
     bool lazy_pending_ = true;
     std::vector<bool> carry_only_;
+    // Widening IMUL32 results of which only the low half (and the flags) is
+    // read: a two- or three-operand host IMUL, no RDX:RAX.
+    std::vector<bool> low_half_only_;
     std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves

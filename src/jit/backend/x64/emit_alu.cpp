@@ -327,6 +327,24 @@ void BlockCompiler::emit_Bswap32(ir::InstRef i, const ir::Inst& inst) {
 // ---- Widening multiplies: the one-operand host MUL/IMUL (RDX:RAX) -------------
 
 void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed) {
+    if (is_signed && bits == 32 && low_half_only_[i] && options_.in_place_alu) {
+        // The low half only: IMUL r32, r/m32 (, imm32), whose CF and OF are
+        // the widening form's; the product's high half is left zero.
+        const ir::Value& a = inst.args[0];
+        const ir::Value& b = inst.args[1];
+        if (b.is_immediate() && !a.is_immediate()) {
+            const Reg64 x = ra_.use(a);
+            const Reg64 dst = ra_.define(i);
+            c.imul(dst.cvt32(), x.cvt32(), static_cast<int>(static_cast<std::uint32_t>(b.imm())));
+        } else {
+            const Reg64 dst = ra_.use_scratch(a);
+            const Reg64 y = ra_.use(b);
+            c.imul(dst.cvt32(), y.cvt32());
+            ra_.define_in(i, dst);
+        }
+        capture_flags(i);
+        return;
+    }
     if (bits != 8) ra_.reserve(rdx);
     ra_.use_fixed(inst.args[0], rax);
     const Reg64 src = ra_.use(inst.args[1]);
