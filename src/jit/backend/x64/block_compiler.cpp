@@ -358,10 +358,14 @@ void BlockCompiler::count_instructions(std::uint32_t n) {
     if (n != 0) c.lea(Reg64(kCounter), ptr[Reg64(kCounter) + n]);
 }
 
-void BlockCompiler::emit_link(std::uint32_t eip) {
+void BlockCompiler::emit_link(std::uint32_t eip, int cc) {
     auto* stub = &slow_labels_.emplace_back();
     const std::uintptr_t slot = reinterpret_cast<std::uintptr_t>(c.getCurr());
-    c.jmp(*stub, Xbyak::CodeGenerator::T_NEAR);
+    if (cc < 0) {
+        c.jmp(*stub, Xbyak::CodeGenerator::T_NEAR);
+    } else {
+        jcc(static_cast<unsigned>(cc), *stub);  // always the rel32 form
+    }
     link_stubs_.push_back([this, stub, slot, eip] {
         c.L(*stub);
         c.mov(dword[r15 + ctx_offset::kEip], eip);
@@ -493,7 +497,7 @@ void BlockCompiler::emit_terminal() {
                 emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);
                 break;
             }
-            Xbyak::Label not_taken;
+            // Taken: a linkable conditional jump; else on to the fallthrough's.
             if (branch_cond_ != ir::kNoInst) {
                 // The condition is the host's flags' (nothing since has
                 // changed them: the count below is a LEA).
@@ -501,15 +505,13 @@ void BlockCompiler::emit_terminal() {
                     throw std::logic_error("x64 backend: the branch's flags were overwritten");
                 }
                 count_instructions(started_);
-                jcc(branch_cc_ ^ 1, not_taken);
+                emit_link(t.target, static_cast<int>(branch_cc_));
             } else {
                 const Reg64 cond = ra_.use(t.cond);
                 count_instructions(started_);
                 c.test(cond.cvt32(), cond.cvt32());
-                c.jz(not_taken, Xbyak::CodeGenerator::T_NEAR);
+                emit_link(t.target, 5);  // JNZ
             }
-            emit_link(t.target);
-            c.L(not_taken);
             emit_link(t.fallthrough);
             break;
         }

@@ -44,8 +44,11 @@ constexpr std::size_t kLazyOp = offsetof(cpu::CpuContext, lazy_flags_op);
 constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
 }  // namespace ctx_offset
 
-// A linkable block exit is this jump (E9 rel32), patched to the successor.
-constexpr std::size_t kLinkJumpSize = 5;
+// A linkable block exit is a jump with a 32-bit displacement, patched to
+// the successor: JMP (E9 rel32) or Jcc (0F 8x rel32).
+inline std::size_t link_displacement_offset(const std::uint8_t* slot) {
+    return slot[0] == 0xE9 ? 1 : 2;
+}
 
 // Deferred status flags (CpuContext::lazy_flags_op): the operation whose
 // flags they are, times four, plus the operand size (0: 8, 1: 16, 2: 32
@@ -103,7 +106,9 @@ class BlockCompiler {
     void count_instructions(std::uint32_t n);
     // A linkable exit to `eip`: a jump that starts out pointing at a stub
     // which stores EIP and the jump's address and returns to the dispatcher.
-    void emit_link(std::uint32_t eip);
+    // With `cc` (an x86 condition code), the exit is a conditional jump
+    // taken when cc holds.
+    void emit_link(std::uint32_t eip, int cc = -1);
     // Leaves the block with EIP at the current instruction if the last runtime
     // call aborted it.
     void check_abort();

@@ -119,16 +119,20 @@ class X64Backend final : public Backend {
     }
 
   private:
-    // Link slots are E9 rel32 jumps inside the code buffer.
+    // Link slots are JMP/Jcc rel32 instructions inside the code buffer.
     static std::uintptr_t jump_target(std::uintptr_t slot) {
+        const std::size_t at =
+            x64::link_displacement_offset(reinterpret_cast<const std::uint8_t*>(slot));
         std::int32_t rel;
-        std::memcpy(&rel, reinterpret_cast<const void*>(slot + 1), 4);
-        return slot + x64::kLinkJumpSize + static_cast<std::intptr_t>(rel);
+        std::memcpy(&rel, reinterpret_cast<const void*>(slot + at), 4);
+        return slot + at + 4 + static_cast<std::intptr_t>(rel);
     }
     static void set_jump_target(std::uintptr_t slot, std::uintptr_t target) {
-        const auto rel = static_cast<std::int32_t>(
-            static_cast<std::intptr_t>(target - slot - x64::kLinkJumpSize));
-        std::memcpy(reinterpret_cast<void*>(slot + 1), &rel, 4);
+        const std::size_t at =
+            x64::link_displacement_offset(reinterpret_cast<const std::uint8_t*>(slot));
+        const auto rel =
+            static_cast<std::int32_t>(static_cast<std::intptr_t>(target - slot - at - 4));
+        std::memcpy(reinterpret_cast<void*>(slot + at), &rel, 4);
     }
 
     // enter(ctx, code): saves the callee-saved registers, sets R15 to the
