@@ -518,9 +518,13 @@ Case make_case(const Form& form, std::uint32_t index, std::mt19937& rng) {
     if (form.setup & setup::kPopFlags) n.data[n.regs[4] - HD_DATA_BASE + 1] &= ~0x01;  // TF
     if (form.setup & setup::kTable) n.regs[3] = HD_DATA_BASE + 0x400 + rng() % 256;
     // Selectors to load: user data, user code (readable: valid for DS, ES
-    // and FS, #GP for SS), null (#GP for SS), and now and then a random one.
+    // and FS, #GP for SS), null (#GP for SS), and now and then a random one
+    // past the first 16 GDT entries (or in the LDT, which neither side has):
+    // entries 6-15 of the host's GDT are Linux's own (64-bit user code, TLS,
+    // the per-CPU segment, whose limit depends on the CPU running the test),
+    // which the emulated GDT does not copy.
     const std::uint16_t selectors[] = {kUserData, kUserData, kUserCode, 0,
-                                       static_cast<std::uint16_t>(rng())};
+                                       static_cast<std::uint16_t>(rng() | 0x80)};
     const std::uint16_t selector = selectors[rng() % 5];
     if (form.setup & setup::kSelector) {
         if (form.operands == Operands::ModRmReg) {
