@@ -8,51 +8,36 @@
 #include <memory>
 #include <vector>
 
-#include "cpu/cpu.hpp"
-#include "devices/port_io_bus.hpp"
 #include "jitterbug/jitterbug.hpp"
-#include "mmu/host_memory.hpp"
-#include "mmu/physical_memory.hpp"
+#include "support/bare_cpu.hpp"
 
 using namespace jitterbug;
 using cpu::Gpr;
-using cpu::SegReg;
 
 namespace {
 
 constexpr std::uint32_t kCodeAt = 0x1000;
 constexpr std::uint32_t kIterations = 1'000'000;
 
-// A CPU over RAM alone, in flat 32-bit protected mode, running `code` at
-// kCodeAt (followed by HLT).
+// A CPU over RAM alone (test::BareCpu), in flat 32-bit protected mode,
+// running `code` at kCodeAt (followed by HLT).
 struct BareMachine {
-    mmu::HostMemory ram;
-    mmu::PhysicalMemory memory;
-    devices::PortIoBus io;
-    std::unique_ptr<cpu::Cpu> cpu;
+    test::BareCpu bare;
 
     BareMachine(cpu::BackendKind backend, std::uint64_t ram_bytes,
                 const std::vector<std::uint8_t>& code)
-        : ram(ram_bytes) {
-        (void)memory.map_ram(PhysicalAddress{0}, ram.bytes(), "RAM");
-        cpu = std::make_unique<cpu::Cpu>(memory, io, backend);
-        std::memcpy(ram.data() + kCodeAt, code.data(), code.size());
-        ram.data()[kCodeAt + code.size()] = 0xF4;  // HLT
+        : bare(backend, ram_bytes) {
+        std::memcpy(bare.ram() + kCodeAt, code.data(), code.size());
+        bare.ram()[kCodeAt + code.size()] = 0xF4;  // HLT
     }
 
     cpu::CpuExit start(std::initializer_list<std::pair<Gpr, std::uint32_t>> regs) {
-        cpu::CpuState st = cpu::reset_state();
-        using namespace cpu::seg_attr;
-        st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-        st.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
-        for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
-            st.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
-        st.eip = kCodeAt;
+        cpu::CpuState st = test::flat32_state(kCodeAt);
         st.reg(Gpr::Esp) = 0x800;
         for (auto [r, v] : regs)
             st.reg(r) = v;
-        cpu->set_state(st);
-        return cpu->run();
+        bare.cpu().set_state(st);
+        return bare.cpu().run();
     }
 };
 
@@ -111,9 +96,9 @@ void BM_GuestLoad(benchmark::State& state) {
 void BM_IndirectJump(benchmark::State& state) {
     const bool jump_cache = state.range(1) != 0;
     BareMachine m(backend_of(state), 1 << 20, {0x49, 0x74, 0x02, 0xFF, 0xE0});
-    cpu::CpuOptions options = m.cpu->options();
+    cpu::CpuOptions options = m.bare.cpu().options();
     options.backend.jump_cache = jump_cache;
-    m.cpu->set_options(options);
+    m.bare.cpu().set_options(options);
     std::uint64_t loops = 0;
     for (auto _ : state) {
         m.start({{Gpr::Ecx, kIterations}, {Gpr::Eax, kCodeAt}});

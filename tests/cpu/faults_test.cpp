@@ -240,13 +240,7 @@ TEST_SUITE("isa") {
             const std::uint8_t code[] = {0xF3, 0xAA, 0xF4};  // rep stosb; hlt
             for (unsigned i = 0; i < sizeof code; ++i)
                 machine.poke(0x1000 + i, code[i]);
-            cpu::CpuState s = cpu::reset_state();
-            using namespace cpu::seg_attr;
-            s.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-            s.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
-            for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
-                s.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
-            s.eip = 0x1000;
+            cpu::CpuState s = flat32_state(0x1000);
             s.reg(Gpr::Eax) = 0x5A;
             s.reg(Gpr::Ecx) = 600000;
             s.reg(Gpr::Edi) = 0x40000;

@@ -41,12 +41,8 @@ Outcome run(BareCpu& m, const Setup& s) {
     for (auto [offset, value] : s.memory)
         m.poke(kBase + offset, value);
     cpu::CpuState st = cpu::reset_state();
-    using namespace cpu::seg_attr;
     if (s.code32) {
-        st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-        st.segment(SegReg::Cs) = {kBase, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
-        for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
-            st.segment(r) = {kBase, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+        st = flat32_state(s.eip, kBase);
     } else {
         for (SegReg r : {SegReg::Cs, SegReg::Ds, SegReg::Es, SegReg::Ss})
             st.segment(r) = real_mode_segment(kBase >> 4, r == SegReg::Cs);

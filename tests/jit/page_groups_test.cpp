@@ -35,14 +35,7 @@ StackRun run(cpu::BackendKind backend, std::uint32_t code_at, std::uint32_t esp)
     const auto end = code_at + static_cast<std::uint32_t>(kProgram.size());
     m.poke(end, static_cast<std::uint8_t>(-static_cast<int>(kProgram.size() + 1)));  // jnz rel8
     m.poke(end + 1, 0xF4);                                                           // hlt
-    cpu::CpuState st = cpu::reset_state();
-    using namespace cpu::seg_attr;
-    st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-    st.segment(SegReg::Cs) = {0, 0xFFFFFFFF, 0x08,
-                              P | S | cpu::seg_attr::kCode | kReadable | DB | G};
-    for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss})
-        st.segment(r) = {0, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
-    st.eip = code_at;
+    cpu::CpuState st = flat32_state(code_at);
     st.reg(Gpr::Esp) = esp;
     st.reg(Gpr::Ebp) = 0xB0B0B0B0;
     st.reg(Gpr::Edi) = 0xD1D1D1D1;

@@ -47,6 +47,19 @@ inline std::vector<cpu::BackendKind> cpu_backends() {
     return b;
 }
 
+// 32-bit protected mode with flat code and data segments (CS 0x08, data
+// 0x10) based at `base` with 4 GiB limits, EIP at `eip`.
+inline cpu::CpuState flat32_state(std::uint32_t eip, std::uint32_t base = 0) {
+    cpu::CpuState st = cpu::reset_state();
+    using namespace cpu::seg_attr;
+    st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
+    st.segment(cpu::SegReg::Cs) = {base, 0xFFFFFFFF, 0x08, P | S | kCode | kReadable | DB | G};
+    for (cpu::SegReg r : {cpu::SegReg::Ds, cpu::SegReg::Es, cpu::SegReg::Ss})
+        st.segment(r) = {base, 0xFFFFFFFF, 0x10, P | S | kWritable | DB | G};
+    st.eip = eip;
+    return st;
+}
+
 // A real-mode segment register loaded with `selector`, as after a far jump.
 inline cpu::SegmentRegister real_mode_segment(std::uint16_t selector, bool code = false) {
     return cpu::SegmentRegister{std::uint32_t{selector} << 4, 0xFFFF, selector,

@@ -7,6 +7,15 @@ namespace jitterbug::jit::x64 {
 using namespace Xbyak::util;
 using Xbyak::Reg;
 
+namespace {
+// An immediate as xbyak wants it: in the signed range of the operand width.
+std::uint32_t host_immediate(std::uint64_t v, unsigned bits) {
+    return bits == 8    ? static_cast<std::uint32_t>(static_cast<std::int8_t>(v))
+           : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
+                        : static_cast<std::uint32_t>(v);
+}
+}  // namespace
+
 template <typename F>
 void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op,
                                F&& op) {
@@ -14,12 +23,7 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
     const ir::Value& b = inst.args[1];
     const unsigned kind = lazy_op == lazy::kNone ? 0 : lazy::kind(lazy_op, bits);
     if (b.is_immediate()) {
-        // xbyak wants the immediate in the signed range of the operand width.
-        const std::uint64_t v = b.imm();
-        const std::uint32_t imm =
-            bits == 8    ? static_cast<std::uint32_t>(static_cast<std::int8_t>(v))
-            : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
-                         : static_cast<std::uint32_t>(v);
+        const std::uint32_t imm = host_immediate(b.imm(), bits);
         op(sized(dst, bits), nullptr, imm);
         capture_flags(i, kind, &dst, nullptr, imm);
     } else {
@@ -76,11 +80,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
     const unsigned kind = lazy::kind(test ? lazy::kTest : lazy::kCmp, bits);
     const Reg64 x = ra_.use(a);
     if (b.is_immediate()) {
-        const std::uint64_t v = b.imm();
-        const std::uint32_t imm =
-            bits == 8    ? static_cast<std::uint32_t>(static_cast<std::int8_t>(v))
-            : bits == 16 ? static_cast<std::uint32_t>(static_cast<std::int16_t>(v))
-                         : static_cast<std::uint32_t>(v);
+        const std::uint32_t imm = host_immediate(b.imm(), bits);
         if (test) {
             c.test(sized(x, bits), imm);
         } else {
