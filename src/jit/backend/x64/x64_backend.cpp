@@ -74,6 +74,7 @@ class X64Backend final : public Backend {
             throw std::logic_error("IR block larger than the JIT frame");
         }
         if (code_.getSize() + kMaxBlockCode > memory_.size()) return false;
+        code_.align(32);  // (NOP padding: never executed, blocks are entered by jumps)
         const std::size_t start = code_.getSize();
         try {
             x64::BlockCompiler compiler(code_, block, tb, shared_, options_);
