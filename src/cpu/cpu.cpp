@@ -59,13 +59,15 @@ void Cpu::reset() { set_state(reset_state()); }
 void Cpu::set_options(const CpuOptions& options) {
     options_ = options;
     backend_->set_options(options.backend);
-    backend_->flush();
-    cache_.clear();
-    clear_jump_cache();
-    ++stats_.code_flushes;
+    flush_code();
 }
 
-void Cpu::clear_jump_cache() { ctx_->jump_cache.fill(JumpCacheEntry{}); }
+void Cpu::flush_code() {
+    backend_->flush();
+    cache_.clear();
+    ctx_->jump_cache.fill(JumpCacheEntry{});
+    ++stats_.code_flushes;
+}
 
 void Cpu::forget_in_jump_cache(const jit::TranslationBlock& tb) {
     JumpCacheEntry& e = ctx_->jump_cache[tb.location.eip & (kJumpCacheEntries - 1)];
@@ -300,10 +302,7 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
 void Cpu::compile(const ir::Block& block, jit::TranslationBlock& tb) {
     if (backend_->compile(block, tb)) return;
     // The code space is full: start over with an empty cache.
-    backend_->flush();
-    cache_.clear();
-    clear_jump_cache();
-    ++stats_.code_flushes;
+    flush_code();
     if (!backend_->compile(block, tb)) throw std::logic_error("block does not fit the code space");
 }
 

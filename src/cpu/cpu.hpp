@@ -119,8 +119,9 @@ class Cpu final : public mmu::CodeWriteObserver {
     // Sets the limit translated code checks at block entry (see
     // CpuContext::entry_limit).
     void arm_entry_limit(std::uint64_t limit);
-    // Empties the jump cache (all of it, or the entry of one block).
-    void clear_jump_cache();
+    // Drops all translated code: the backend's, the block cache, the jump cache.
+    void flush_code();
+    // Empties the jump-cache entry of one block.
     void forget_in_jump_cache(const jit::TranslationBlock& tb);
     void handle_abort();
 

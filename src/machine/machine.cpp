@@ -307,6 +307,7 @@ std::string Machine::Impl::compare_with_shadow() {
     std::vector<std::uint32_t>& pages = written_pages;
     pages.insert(pages.end(), shadow->written_pages.begin(), shadow->written_pages.end());
     std::sort(pages.begin(), pages.end());
+    pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
     for (std::uint32_t page : pages) {
         const std::size_t at = std::size_t{page} << 12;
         if (at + 4096 > x.size() || std::memcmp(x.data() + at, y.data() + at, 4096) == 0) continue;

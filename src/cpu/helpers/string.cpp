@@ -166,9 +166,8 @@ std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t s
 // else one element and then copies of what is written, doubling.
 void fill(std::uint8_t* dst, std::uint32_t value, unsigned size, std::size_t bytes) {
     const std::uint8_t b0 = value & 0xFF;
-    const bool uniform = size == 1 || (((value >> 8) & 0xFF) == b0 &&
-                                       (size == 2 || (((value >> 16) & 0xFF) == b0 &&
-                                                      ((value >> 24) & 0xFF) == b0)));
+    const std::uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    const bool uniform = ((value ^ (b0 * 0x01010101u)) & mask) == 0;
     if (uniform) {
         std::memset(dst, b0, bytes);
         return;

@@ -22,10 +22,7 @@ struct Folded {
     std::optional<std::uint32_t> flags;  // the op's status flags, when it has them
 };
 
-template <unsigned Bits>
-Folded from(ev::Out o) {
-    return {o.value, o.flags};
-}
+Folded from(ev::Out o) { return {o.value, o.flags}; }
 
 // The value (and flags) of a pure operation on constants, when we know how.
 std::optional<Folded> fold(const ir::Inst& inst) {
@@ -35,11 +32,11 @@ std::optional<Folded> fold(const ir::Inst& inst) {
     switch (inst.op) {
 #define SIZED(Name, expr8, expr16, expr32) \
     case Opcode::Name##8:                  \
-        return from<8>(expr8);             \
+        return from(expr8);                \
     case Opcode::Name##16:                 \
-        return from<16>(expr16);           \
+        return from(expr16);               \
     case Opcode::Name##32:                 \
-        return from<32>(expr32);
+        return from(expr32);
         SIZED(Add, ev::add<8>(a, b, 0), ev::add<16>(a, b, 0), ev::add<32>(a, b, 0))
         SIZED(Sub, ev::sub<8>(a, b, 0), ev::sub<16>(a, b, 0), ev::sub<32>(a, b, 0))
         SIZED(Adc, ev::add<8>(a, b, c & 1), ev::add<16>(a, b, c & 1), ev::add<32>(a, b, c & 1))
@@ -52,10 +49,10 @@ std::optional<Folded> fold(const ir::Inst& inst) {
 #undef SIZED
         case Opcode::Shl32:
             if ((b & 31) == 0) return Folded{a, std::nullopt};
-            return from<32>(ev::shl<32>(a, b & 31));
+            return from(ev::shl<32>(a, b & 31));
         case Opcode::Shr32:
             if ((b & 31) == 0) return Folded{a, std::nullopt};
-            return from<32>(ev::shr<32>(a, b & 31));
+            return from(ev::shr<32>(a, b & 31));
         case Opcode::Not8:
             return Folded{~a & 0xFFu, std::nullopt};
         case Opcode::Not16:
@@ -137,11 +134,6 @@ std::optional<Value> identity(const ir::Inst& inst) {
         case Opcode::And32:
             if (imm_is(y, 0xFFFFFFFF)) return x;
             if (imm_is(x, 0xFFFFFFFF)) return y;
-            return std::nullopt;
-        case Opcode::ZeroExtend16To32:
-        case Opcode::ZeroExtend8To32:
-        case Opcode::Truncate32To16:
-        case Opcode::Truncate32To8:
             return std::nullopt;
         default:
             return std::nullopt;

@@ -26,9 +26,9 @@ struct hd_case {
 struct hd_result {
     uint32_t regs[8];
     uint32_t eflags;
-    int32_t vector; /* -1: no exception; else the vector (REG_TRAPNO) */
-    uint32_t eip;   /* landing 0 (after the instruction), landing 1, or the faulting EIP */
-    uint16_t sregs[6]; /* ES CS SS DS FS GS selectors */
+    int32_t vector;      /* -1: no exception; else the vector (REG_TRAPNO) */
+    uint32_t eip;        /* landing 0 (after the instruction), landing 1, or the faulting EIP */
+    uint16_t sregs[6];   /* ES CS SS DS FS GS selectors */
     uint32_t error_code; /* of a fault that pushes one (#TS #NP #SS #GP #PF #AC) */
     uint8_t data[HD_DATA_SIZE];
 };

@@ -46,6 +46,25 @@ bool keeps_host_flags(Opcode op) {
 
 }  // namespace
 
+MemoryAccess memory_access(Opcode op) {
+    switch (op) {
+        case Opcode::ReadMem8:
+            return {1, false};
+        case Opcode::ReadMem16:
+            return {2, false};
+        case Opcode::ReadMem32:
+            return {4, false};
+        case Opcode::WriteMem8:
+            return {1, true};
+        case Opcode::WriteMem16:
+            return {2, true};
+        case Opcode::WriteMem32:
+            return {4, true};
+        default:
+            return {0, false};
+    }
+}
+
 BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                              const TranslationBlock& tb, const SharedCode& shared,
                              const BackendOptions& options)
@@ -64,105 +83,26 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       low_half_only_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1) {
-    const auto& insts = block.insts();
-    // Flags that may be deferred: written to EFLAGS in full by one
-    // SetArithFlags with nothing but host-flag-keeping moves between it and
-    // the producer (the record is stored at the producer; nothing can fault
-    // or look at EFLAGS before the write), and otherwise only read by
-    // TestCond while the host's flags still hold them and before anything
-    // else writes EFLAGS (should the host's flags be gone after all, such a
-    // TestCond computes them and reads EFLAGS).
-    {
-        const auto writes_flags = [&](std::size_t k) {
-            const Opcode op = insts[k].op;
-            return op == Opcode::SetArithFlags || op == Opcode::SetEflags ||
-                   op == Opcode::CallHelper;
-        };
-        std::vector<std::size_t> write_of(insts.size(), 0);  // 0: none found
-        std::vector<bool> bad(insts.size(), false);
-        for (std::size_t u = 0; u < insts.size(); ++u) {
-            const ir::Inst& inst = insts[u];
-            for (const ir::Value& v : inst.args) {
-                if (v.empty() || v.is_immediate()) continue;
-                const ir::InstRef f = v.inst();
-                if (insts[f].op != Opcode::GetFlagsFromOp) continue;
-                if (inst.op == Opcode::SetArithFlags && &v == &inst.args[0] &&
-                    inst.args[1].imm() == cpu::eflags::kArithmetic && write_of[f] == 0) {
-                    write_of[f] = u;
-                    for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
-                        if (!keeps_host_flags(insts[k].op) || insts[k].op == Opcode::SetArithFlags)
-                            bad[f] = true;
-                    }
-                } else if (inst.op == Opcode::TestCond) {
-                    for (std::size_t k = write_of[f] + 1; write_of[f] != 0 && k < u; ++k) {
-                        if (writes_flags(k)) bad[f] = true;
-                    }
-                    // Worth it only if the host's flags will still hold them.
-                    for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
-                        if (!keeps_host_flags(insts[k].op)) bad[f] = true;
-                    }
-                } else {
-                    bad[f] = true;
-                }
-            }
-        }
-        // Not worth it either when the block itself reads EFLAGS next (a
-        // partial write merging into it, a helper, PUSHF, ...).
-        const auto next_access_reads = [&](std::size_t s) {
-            for (std::size_t k = s + 1; k < insts.size(); ++k) {
-                const Opcode op = insts[k].op;
-                if (op == Opcode::SetEflags) return false;
-                if (op == Opcode::SetArithFlags) {
-                    return insts[k].args[1].imm() != cpu::eflags::kArithmetic;
-                }
-                if (op == Opcode::GetArithFlags || op == Opcode::GetEflags ||
-                    op == Opcode::CallHelper) {
-                    return true;
-                }
-            }
-            return false;
-        };
-        for (std::size_t f = 0; f < insts.size(); ++f) {
-            if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f] &&
-                !next_access_reads(write_of[f])) {
-                lazy_ok_[insts[f].args[0].inst()] = true;
-            }
+    find_flag_producers();
+    find_fused_checks();
+    if (options_.in_place_alu) find_in_place_targets();
+    find_lazy_flags();
+    find_carries();
+    find_low_halves();
+    if (options_.page_groups && block.location().flat()) find_page_groups();
+}
+
+void BlockCompiler::find_flag_producers() {
+    const auto& insts = block_.insts();
+    for (std::size_t i = 0; i < insts.size(); ++i) {
+        if (insts[i].op == Opcode::GetFlagsFromOp) {
+            flags_of_[insts[i].args[0].inst()] = static_cast<ir::InstRef>(i);
         }
     }
-    {
-        std::vector<bool> other_use(insts.size(), false);
-        for (const ir::Inst& inst : insts) {
-            if (inst.op == Opcode::Truncate64To32 || inst.op == Opcode::GetFlagsFromOp) continue;
-            for (const ir::Value& v : inst.args) {
-                if (!v.empty() && !v.is_immediate()) other_use[v.inst()] = true;
-            }
-        }
-        const ir::Value& cond = block.terminal().cond;
-        if (!cond.empty() && !cond.is_immediate()) other_use[cond.inst()] = true;
-        for (std::size_t k = 0; k < insts.size(); ++k)
-            low_half_only_[k] = insts[k].op == Opcode::Imul32 && !other_use[k];
-    }
-    for (std::size_t k = 1; k < insts.size(); ++k) {
-        switch (insts[k].op) {
-            case Opcode::Adc8:
-            case Opcode::Adc16:
-            case Opcode::Adc32:
-            case Opcode::Sbb8:
-            case Opcode::Sbb16:
-            case Opcode::Sbb32: {
-                const ir::Value& carry = insts[k].args[2];
-                if (!carry.is_immediate() && carry.inst() + 1 == k &&
-                    insts[k - 1].op == Opcode::TestCond && insts[k - 1].args[0].imm() == 2 &&
-                    insts[k - 1].use_count == 1 && insts[k].args[0] != carry &&
-                    insts[k].args[1] != carry) {
-                    carry_only_[k - 1] = true;
-                }
-                break;
-            }
-            default:
-                break;
-        }
-    }
+}
+
+void BlockCompiler::find_fused_checks() {
+    const auto& insts = block_.insts();
     for (std::size_t j = 0; j + 1 < insts.size(); ++j) {
         const ir::Inst& check = insts[j];
         const ir::Inst& access = insts[j + 1];
@@ -171,33 +111,15 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
             continue;
         }
         const unsigned size = (static_cast<unsigned>(check.args[2].imm()) & 0xFF) + 1;
-        unsigned access_size = 0;
-        switch (access.op) {
-            case Opcode::ReadMem8:
-            case Opcode::WriteMem8:
-                access_size = 1;
-                break;
-            case Opcode::ReadMem16:
-            case Opcode::WriteMem16:
-                access_size = 2;
-                break;
-            case Opcode::ReadMem32:
-            case Opcode::WriteMem32:
-                access_size = 4;
-                break;
-            default:
-                break;
-        }
-        if (access_size == size && access.args[0] == check.args[1]) {
+        if (memory_access(access.op).size == size && access.args[0] == check.args[1]) {
             fused_check_[j + 1] = static_cast<ir::InstRef>(j);
         }
     }
+}
+
+void BlockCompiler::find_in_place_targets() {
+    const auto& insts = block_.insts();
     for (std::size_t i = 0; i < insts.size(); ++i) {
-        if (insts[i].op == Opcode::GetFlagsFromOp) {
-            flags_of_[insts[i].args[0].inst()] = static_cast<ir::InstRef>(i);
-        }
-    }
-    for (std::size_t i = 0; i < insts.size() && options_.in_place_alu; ++i) {
         std::size_t j = i + 1;
         while (j < insts.size() &&
                (insts[j].op == Opcode::GetFlagsFromOp || insts[j].op == Opcode::SetArithFlags ||
@@ -212,7 +134,103 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
             target_gpr_[i] = static_cast<int>(set.args[0].imm());
         }
     }
-    if (options_.page_groups && block.location().flat()) find_page_groups();
+}
+
+// Flags that may be deferred: written to EFLAGS in full by one SetArithFlags
+// with nothing but host-flag-keeping moves between it and the producer (the
+// record is stored at the producer; nothing can fault or look at EFLAGS
+// before the write), otherwise only read by TestCond while the host's flags
+// still hold them and before anything else writes EFLAGS (should the host's
+// flags be gone after all, such a TestCond computes them and reads EFLAGS),
+// and not read by the block itself next (a partial write merging into them,
+// a helper, PUSHF, ...).
+void BlockCompiler::find_lazy_flags() {
+    const auto& insts = block_.insts();
+    std::vector<std::size_t> write_of(insts.size(), 0);  // 0: none found
+    std::vector<bool> bad(insts.size(), false);
+    // Between the producer of f and u: only moves, and no other flags write.
+    const auto host_flags_kept = [&](ir::InstRef f, std::size_t u) {
+        for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
+            const ir::Inst& inst = insts[k];
+            if (!keeps_host_flags(inst.op)) return false;
+            if (inst.op == Opcode::SetArithFlags && k != write_of[f]) return false;
+        }
+        return true;
+    };
+    for (std::size_t u = 0; u < insts.size(); ++u) {
+        const ir::Inst& inst = insts[u];
+        for (const ir::Value& v : inst.args) {
+            if (v.empty() || v.is_immediate()) continue;
+            const ir::InstRef f = v.inst();
+            if (insts[f].op != Opcode::GetFlagsFromOp) continue;
+            if (inst.op == Opcode::SetArithFlags && &v == &inst.args[0] &&
+                inst.args[1].imm() == cpu::eflags::kArithmetic && write_of[f] == 0) {
+                if (!host_flags_kept(f, u)) bad[f] = true;
+                write_of[f] = u;
+            } else if (inst.op != Opcode::TestCond || !host_flags_kept(f, u)) {
+                bad[f] = true;
+            }
+        }
+    }
+    const auto block_reads_next = [&](std::size_t s) {
+        for (std::size_t k = s + 1; k < insts.size(); ++k) {
+            const Opcode op = insts[k].op;
+            if (op == Opcode::SetEflags) return false;
+            if (op == Opcode::SetArithFlags) {
+                return insts[k].args[1].imm() != cpu::eflags::kArithmetic;
+            }
+            if (op == Opcode::GetArithFlags || op == Opcode::GetEflags ||
+                op == Opcode::CallHelper) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (std::size_t f = 0; f < insts.size(); ++f) {
+        if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f] &&
+            !block_reads_next(write_of[f])) {
+            lazy_ok_[insts[f].args[0].inst()] = true;
+        }
+    }
+}
+
+// TestCond(b) read only as the carry of the ADC/SBB right after it.
+void BlockCompiler::find_carries() {
+    const auto& insts = block_.insts();
+    for (std::size_t k = 1; k < insts.size(); ++k) {
+        switch (insts[k].op) {
+            case Opcode::Adc8:
+            case Opcode::Adc16:
+            case Opcode::Adc32:
+            case Opcode::Sbb8:
+            case Opcode::Sbb16:
+            case Opcode::Sbb32: {
+                const ir::Value& carry = insts[k].args[2];
+                carry_only_[k - 1] = !carry.is_immediate() && carry.inst() + 1 == k &&
+                                     insts[k - 1].op == Opcode::TestCond &&
+                                     insts[k - 1].args[0].imm() == 2 && insts[k - 1].use_count == 1;
+                break;
+            }
+            default:
+                break;
+        }
+    }
+}
+
+// IMUL32 results of which only the low half and the flags are read.
+void BlockCompiler::find_low_halves() {
+    const auto& insts = block_.insts();
+    std::vector<bool> other_use(insts.size(), false);
+    for (const ir::Inst& inst : insts) {
+        if (inst.op == Opcode::Truncate64To32 || inst.op == Opcode::GetFlagsFromOp) continue;
+        for (const ir::Value& v : inst.args) {
+            if (!v.empty() && !v.is_immediate()) other_use[v.inst()] = true;
+        }
+    }
+    const ir::Value& cond = block_.terminal().cond;
+    if (!cond.empty() && !cond.is_immediate()) other_use[cond.inst()] = true;
+    for (std::size_t k = 0; k < insts.size(); ++k)
+        low_half_only_[k] = insts[k].op == Opcode::Imul32 && !other_use[k];
 }
 
 void BlockCompiler::find_page_groups() {
@@ -240,33 +258,7 @@ void BlockCompiler::find_page_groups() {
     };
     std::vector<std::vector<Member>> members(n);
     for (std::size_t k = 0; k < n; ++k) {
-        unsigned size = 0;
-        bool write = false;
-        switch (insts[k].op) {
-            case Opcode::ReadMem8:
-                size = 1;
-                break;
-            case Opcode::ReadMem16:
-                size = 2;
-                break;
-            case Opcode::ReadMem32:
-                size = 4;
-                break;
-            case Opcode::WriteMem8:
-                size = 1;
-                write = true;
-                break;
-            case Opcode::WriteMem16:
-                size = 2;
-                write = true;
-                break;
-            case Opcode::WriteMem32:
-                size = 4;
-                write = true;
-                break;
-            default:
-                break;
-        }
+        const auto [size, write] = memory_access(insts[k].op);
         // Only accesses whose segment check the TLB hit covers (flat DS/ES/SS).
         if (size == 0 || fused_check_[k] == ir::kNoInst || insts[k].args[0].is_immediate())
             continue;
@@ -460,6 +452,11 @@ void BlockCompiler::materialize_flags() {
     c.je(current);
     c.call(shared_.materialize_flags);
     c.L(current);
+}
+
+void BlockCompiler::drop_deferred_flags() {
+    if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
+    lazy_pending_ = false;
 }
 
 Xbyak::Address BlockCompiler::gpr_addr(unsigned r, unsigned byte_offset) {

@@ -64,6 +64,13 @@ constexpr unsigned kind(Op op, unsigned bits) {
 }
 }  // namespace lazy
 
+// A guest memory access op's size in bytes (0: not an access) and direction.
+struct MemoryAccess {
+    unsigned size;
+    bool write;
+};
+MemoryAccess memory_access(ir::Opcode op);
+
 // Shared code every block uses, emitted once with the trampoline.
 struct SharedCode {
     // Leaves translated code: stores the pinned guest registers and the
@@ -130,6 +137,9 @@ class BlockCompiler {
     // Before anything reads state.flags_status: computes deferred flags.
     // Changes the host's flags.
     void materialize_flags();
+    // All six status flags were just stored to EFLAGS: no deferred record
+    // may stand any more.
+    void drop_deferred_flags();
     // Emits SETcc for condition `cc` into `dst8` from the host's flags.
     void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 
@@ -142,13 +152,28 @@ class BlockCompiler {
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void divide32(const ir::Inst& inst, bool is_signed);
+    void set_guest(unsigned g, const ir::Value& v, unsigned bits);
     // Before an access: leaves its host-address addend in `host` (the
     // access is [host + addr]) or jumps to `slow`.
     void begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index, const Reg64& host,
                       unsigned size, bool write, Xbyak::Label* slow);
     void group_check(int g, const Reg64& addr, const Reg64& index, const Reg64& host,
                      Xbyak::Label* lookup);
-    void forget_groups();
+    // Zeroes page-group slots: after a runtime call, which may have changed
+    // what memory maps where.
+    void forget_groups(const std::vector<int>& slots);
+    // After a runtime call: restores `live`, reloads the guest registers the
+    // call clobbered (or all), forgets page groups and leaves the block if
+    // the call aborted the instruction.
+    void return_from_runtime(const std::vector<Reg64>& live, bool reload_all,
+                             const std::vector<int>& forget, Xbyak::Label* abort);
+    // Analyses of the block before any code is emitted.
+    void find_flag_producers();
+    void find_fused_checks();
+    void find_in_place_targets();
+    void find_lazy_flags();
+    void find_carries();
+    void find_low_halves();
     void find_page_groups();
     std::vector<int> active_group_slots() const;
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);

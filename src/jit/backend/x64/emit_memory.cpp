@@ -81,16 +81,36 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
         c.mov(esi, seg);
         c.mov(ecx, info);
         call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
-        pop_all(c, live);
-        reload_guests(false);
-        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
-        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        return_from_runtime(live, false, {}, abort);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }
 
-// Computes the host address of an access in `host` on a TLB hit; jumps to
-// `miss` otherwise. Tag offset selects the read or write tag.
+void BlockCompiler::return_from_runtime(const std::vector<Reg64>& live, bool reload_all,
+                                        const std::vector<int>& forget, Xbyak::Label* abort) {
+    pop_all(c, live);
+    reload_guests(reload_all);
+    forget_groups(forget);
+    c.cmp(byte[r15 + ctx_offset::kAbort], 0);
+    c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+}
+
+// index = the byte offset in CpuContext::tlb of the entry for `addr`'s page:
+// ((addr >> 12) & (entries - 1)) * 32, in two instructions.
+static void tlb_index(Xbyak::CodeGenerator& c, const Reg64& index, const Reg64& addr, bool bmi2) {
+    static_assert(sizeof(mmu::TlbEntry) == 32);
+    if (bmi2) {
+        // A rotate by 7 copies and shifts at once; the mask drops what
+        // wrapped around.
+        static_assert(((mmu::Tlb::kEntries - 1) << 5) < (1u << (32 - (kPageShift - 5))));
+        c.rorx(index.cvt32(), addr.cvt32(), kPageShift - 5);
+    } else {
+        if (index.getIdx() != addr.getIdx()) c.mov(index.cvt32(), addr.cvt32());
+        c.shr(index.cvt32(), kPageShift - 5);
+    }
+    c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
+}
+
 // On a TLB hit, leaves in `host` what to add to `addr` (a zero-extended
 // 32-bit linear address) for the host address; jumps to `miss` otherwise.
 // Tag offset selects the read or write tag.
@@ -101,18 +121,7 @@ static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& 
         c.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
         return;
     }
-    static_assert(sizeof(mmu::TlbEntry) == 32);
-    // index = ((addr >> 12) & (entries - 1)) * 32, in two instructions.
-    if (bmi2) {
-        // A rotate by 7 copies and shifts at once; the mask drops what
-        // wrapped around.
-        static_assert(((mmu::Tlb::kEntries - 1) << 5) < (1u << (32 - (kPageShift - 5))));
-        c.rorx(index.cvt32(), addr.cvt32(), kPageShift - 5);
-    } else {
-        c.mov(index.cvt32(), addr.cvt32());
-        c.shr(index.cvt32(), kPageShift - 5);
-    }
-    c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
+    tlb_index(c, index, addr, bmi2);
     // The page of the access's last byte must be the entry's page.
     if (size == 1) {
         c.mov(host.cvt32(), addr.cvt32());
@@ -147,10 +156,7 @@ void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, cons
     c.mov(esi, static_cast<std::uint32_t>(inst.args[0].imm()));
     c.mov(ecx, static_cast<std::uint32_t>(inst.args[2].imm()));
     call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
-    pop_all(c, saved);
-    reload_guests(false);
-    c.cmp(byte[r15 + ctx_offset::kAbort], 0);
-    c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+    return_from_runtime(saved, false, {}, abort);
 }
 
 // At the group's first access: the check. On success `host` holds the
@@ -168,12 +174,7 @@ void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, co
     c.ja(*fail, Xbyak::CodeGenerator::T_NEAR);  // two pages, or past 4 GiB
     c.mov(host.cvt32(), index.cvt32());
     c.and_(host.cvt32(), kPageMask);
-    if (shared_.bmi2) {
-        c.rorx(index.cvt32(), index.cvt32(), kPageShift - 5);
-    } else {
-        c.shr(index.cvt32(), kPageShift - 5);
-    }
-    c.and_(index.cvt32(), (mmu::Tlb::kEntries - 1) << 5);
+    tlb_index(c, index, index, shared_.bmi2);
     if (group.reads) {
         c.cmp(host.cvt32(),
               dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, read_tag)]);
@@ -194,10 +195,9 @@ void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, co
     });
 }
 
-void BlockCompiler::forget_groups() {
-    for (const PageGroup& group : groups_) {
-        if (group.active) c.mov(qword[rsp + group.slot], 0);
-    }
+void BlockCompiler::forget_groups(const std::vector<int>& slots) {
+    for (const int slot : slots)
+        c.mov(qword[rsp + slot], 0);
 }
 
 void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index,
@@ -274,10 +274,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         c.mov(edx, size);
         call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
         c.mov(qword[r15 + ctx_offset::kScratch], rax);
-        pop_all(c, live);
-        reload_guests(false);
-        for (const int slot : active)
-            c.mov(qword[rsp + slot], 0);
+        return_from_runtime(live, false, active, abort);
         if (in_guest && size == 1) {
             c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
         } else if (in_guest && size == 2) {
@@ -285,8 +282,6 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         } else {
             c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
         }
-        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
-        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }
@@ -346,12 +341,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
         c.mov(edx, size);
         c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
         call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
-        pop_all(c, live);
-        reload_guests(false);
-        for (const int slot : active)
-            c.mov(qword[rsp + slot], 0);
-        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
-        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        return_from_runtime(live, false, active, abort);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }
@@ -382,7 +372,7 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     ra_.load_into(rcx, inst.args[3]);
     call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
     reload_guests(writes_state);
-    forget_groups();  // a helper may change what memory maps where (A20, ...)
+    forget_groups(active_group_slots());  // a helper may change what maps where (A20, ...)
     ra_.define_in(i, rax);
     if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
 }
@@ -445,10 +435,7 @@ void BlockCompiler::divide32(const ir::Inst& inst, bool is_signed) {
         push_all(c, live);
         c.mov(esi, dword[r15 + ctx_offset::kScratch]);
         call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
-        pop_all(c, live);
-        reload_guests(true);
-        c.cmp(byte[r15 + ctx_offset::kAbort], 0);
-        c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
+        return_from_runtime(live, true, {}, abort);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }

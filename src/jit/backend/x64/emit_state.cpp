@@ -32,71 +32,57 @@ void BlockCompiler::emit_GetGpr32(ir::InstRef i, const ir::Inst& inst) {
     ra_.define_guest(i, gpr_ref(inst));
 }
 
+// Writes `v` into the low `bits` of guest register g's host register (the
+// rest stays), unless an op already computed it there.
+void BlockCompiler::set_guest(unsigned g, const ir::Value& v, unsigned bits) {
+    const Reg64 p = pinned(g);
+    if (ra_.pinned_guest_of(v) == static_cast<int>(g)) {
+        ra_.consume(v);  // computed in place, or already the guest's value
+        return;
+    }
+    if (v.is_immediate()) {
+        ra_.vacate(g);
+        if (bits == 32) {
+            c.mov(p.cvt32(), static_cast<std::uint32_t>(v.imm()));
+        } else if (bits == 16) {
+            c.mov(p.cvt16(), static_cast<std::uint16_t>(v.imm()));
+        } else {
+            c.mov(p.cvt8(), static_cast<std::uint8_t>(v.imm()));
+        }
+        return;
+    }
+    const Reg64 src = ra_.use(v);
+    ra_.vacate(g);
+    c.mov(sized(p, bits), sized(src, bits));
+}
+
 void BlockCompiler::emit_SetGpr8(ir::InstRef, const ir::Inst& inst) {
     const unsigned r8 = gpr_ref(inst);
+    if (r8 < 4) {
+        set_guest(r8, inst.args[1], 8);
+        return;
+    }
+    // AH..BH: bits 8-15, merged without touching the rest.
     const unsigned g = r8 & 3;
     const Reg64 p = pinned(g);
     const ir::Value& v = inst.args[1];
-    if (r8 < 4) {
-        if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
-            if (v.is_immediate()) {
-                ra_.vacate(g);
-                c.mov(p.cvt8(), static_cast<std::uint8_t>(v.imm()));
-            } else {
-                const Reg64 src = ra_.use(v);
-                ra_.vacate(g);
-                c.mov(p.cvt8(), src.cvt8());
-            }
-        } else {
-            ra_.consume(v);  // computed in place
-        }
-    } else {  // AH..BH: bits 8-15, merged without touching the rest
-        const Reg64 t = ra_.scratch();
-        ra_.load_into(t, v);
-        ra_.consume(v);
-        ra_.vacate(g);
-        c.movzx(t.cvt32(), t.cvt8());
-        c.shl(t.cvt32(), 8);
-        c.and_(p.cvt32(), 0xFFFF00FFu);
-        c.or_(p.cvt32(), t.cvt32());
-        host_flags_ = ir::kNoInst;
-    }
+    const Reg64 t = ra_.scratch();
+    ra_.load_into(t, v);
+    ra_.consume(v);
+    ra_.vacate(g);
+    c.movzx(t.cvt32(), t.cvt8());
+    c.shl(t.cvt32(), 8);
+    c.and_(p.cvt32(), 0xFFFF00FFu);
+    c.or_(p.cvt32(), t.cvt32());
+    host_flags_ = ir::kNoInst;
 }
 
 void BlockCompiler::emit_SetGpr16(ir::InstRef, const ir::Inst& inst) {
-    const unsigned g = gpr_ref(inst);
-    const Reg64 p = pinned(g);
-    const ir::Value& v = inst.args[1];
-    if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
-        if (v.is_immediate()) {
-            ra_.vacate(g);
-            c.mov(p.cvt16(), static_cast<std::uint16_t>(v.imm()));
-        } else {
-            const Reg64 src = ra_.use(v);
-            ra_.vacate(g);
-            c.mov(p.cvt16(), src.cvt16());
-        }
-    } else {
-        ra_.consume(v);  // computed in place, or already the guest's value
-    }
+    set_guest(gpr_ref(inst), inst.args[1], 16);
 }
 
 void BlockCompiler::emit_SetGpr32(ir::InstRef, const ir::Inst& inst) {
-    const unsigned g = gpr_ref(inst);
-    const Reg64 p = pinned(g);
-    const ir::Value& v = inst.args[1];
-    if (ra_.pinned_guest_of(v) != static_cast<int>(g)) {
-        if (v.is_immediate()) {
-            ra_.vacate(g);
-            c.mov(p.cvt32(), static_cast<std::uint32_t>(v.imm()));
-        } else {
-            const Reg64 src = ra_.use(v);
-            ra_.vacate(g);
-            c.mov(p.cvt32(), src.cvt32());
-        }
-    } else {
-        ra_.consume(v);  // computed in place, or already the guest's value
-    }
+    set_guest(gpr_ref(inst), inst.args[1], 32);
 }
 
 void BlockCompiler::emit_GetSegSelector(ir::InstRef i, const ir::Inst& inst) {
@@ -151,8 +137,7 @@ void BlockCompiler::emit_SetEflags(ir::InstRef, const ir::Inst& inst) {
     const Reg64 v = ra_.use(inst.args[0]);
     c.mov(dword[r15 + ctx_offset::kFlagsControl], v.cvt32());
     c.mov(dword[r15 + ctx_offset::kFlagsStatus], v.cvt32());
-    if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);  // all of them written
-    lazy_pending_ = false;
+    drop_deferred_flags();
 }
 
 void BlockCompiler::emit_GetArithFlags(ir::InstRef i, const ir::Inst&) {
@@ -170,8 +155,7 @@ void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
     if (mask == cpu::eflags::kArithmetic) {
         // All six: the image as it is (its other bits are meaningless).
         c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(flags).cvt32());
-        if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
-        lazy_pending_ = false;
+        drop_deferred_flags();
         return;
     }
     materialize_flags();

@@ -16,13 +16,6 @@ constexpr std::array<int, 5> kOrder = {
     Xbyak::Operand::RCX, Xbyak::Operand::RDX,
 };
 
-constexpr bool is_temp(int r) {
-    for (int t : kOrder) {
-        if (t == r) return true;
-    }
-    return false;
-}
-
 constexpr int guest_of_host(int r) {
     for (unsigned g = 0; g < kPinned.size(); ++g) {
         if (kPinned[g] == r) return static_cast<int>(g);
@@ -226,7 +219,7 @@ Reg64 RegAlloc::use_scratch(const ir::Value& v) {
     if (!v.is_immediate()) {
         const ir::InstRef i = v.inst();
         const int cur = reg_of_[i];
-        if (cur >= 0 && remaining_[i] == 1 && !regs_[cur].locked && is_temp(cur)) {
+        if (cur >= 0 && remaining_[i] == 1 && !regs_[cur].locked && is_temporary(cur)) {
             // Last use: take over the register; the value no longer lives there.
             --remaining_[i];
             reg_of_[i] = -1;

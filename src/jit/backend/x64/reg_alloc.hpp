@@ -9,9 +9,9 @@
 // host register pinned(g) for as long as translated code runs, across
 // blocks; CpuState receives them only when translated code calls the runtime
 // or returns to the dispatcher (SharedCode), so a guest register write costs
-// no store. A GetGpr32 result is the pinned
-// register itself (an alias) until that guest register is written. Values
-// are otherwise computed in the five temporaries RAX RCX RDX RSI RDI.
+// no store. A GetGpr32 result is the pinned register itself (an alias) until
+// that guest register is written. Values are otherwise computed in the five
+// temporaries RAX RCX RDX RSI RDI.
 #pragma once
 
 #include <array>
