@@ -78,9 +78,10 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       target_gpr_(block.insts().size(), -1),
       lazy_ok_(block.insts().size(), false),
       lazy_flags_(block.insts().size(), false),
+      lazy_kind_(block.insts().size(), 0),
       carry_only_(block.insts().size(), false),
-      carry_in_cf_(block.insts().size(), false),
       low_half_only_(block.insts().size(), false),
+      carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1) {
     find_flag_producers();
@@ -136,18 +137,47 @@ void BlockCompiler::find_in_place_targets() {
     }
 }
 
+namespace {
+bool is_inc_dec(Opcode op) {
+    switch (op) {
+        case Opcode::Inc8:
+        case Opcode::Inc16:
+        case Opcode::Inc32:
+        case Opcode::Dec8:
+        case Opcode::Dec16:
+        case Opcode::Dec32:
+            return true;
+        default:
+            return false;
+    }
+}
+}  // namespace
+
 // Flags that may be deferred: written to EFLAGS in full by one SetArithFlags
-// with nothing but host-flag-keeping moves between it and the producer (the
-// record is stored at the producer; nothing can fault or look at EFLAGS
-// before the write), otherwise only read by TestCond while the host's flags
-// still hold them and before anything else writes EFLAGS (should the host's
-// flags be gone after all, such a TestCond computes them and reads EFLAGS),
-// and not read by the block itself next (a partial write merging into them,
-// a helper, PUSHF, ...).
+// (an INC/DEC's write of all but CF counts: the host instruction keeps the
+// guest's CF, put there first) with nothing but host-flag-keeping moves
+// between it and the producer (the record is stored at the producer;
+// nothing can fault or look at EFLAGS before the write), otherwise only
+// read by TestCond, either while the host's flags still hold them or before
+// any other op could have stored a record of its own (the TestCond re-runs
+// the recorded op), and not read by the block itself next (a partial write
+// merging into them, a helper, PUSHF, ...).
 void BlockCompiler::find_lazy_flags() {
     const auto& insts = block_.insts();
     std::vector<std::size_t> write_of(insts.size(), 0);  // 0: none found
     std::vector<bool> bad(insts.size(), false);
+    const auto full_write = [&](const ir::Inst& set, ir::InstRef producer) {
+        const auto mask = static_cast<std::uint32_t>(set.args[1].imm());
+        return mask == cpu::eflags::kArithmetic ||
+               (mask == (cpu::eflags::kArithmetic & ~cpu::eflags::CF) &&
+                is_inc_dec(insts[producer].op));
+    };
+    const auto record_kept = [&](ir::InstRef f, std::size_t u) {
+        for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
+            if (flags_of_[k] != ir::kNoInst) return false;
+        }
+        return true;
+    };
     // Between the producer of f and u: only moves, and no other flags write.
     const auto host_flags_kept = [&](ir::InstRef f, std::size_t u) {
         for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
@@ -164,10 +194,11 @@ void BlockCompiler::find_lazy_flags() {
             const ir::InstRef f = v.inst();
             if (insts[f].op != Opcode::GetFlagsFromOp) continue;
             if (inst.op == Opcode::SetArithFlags && &v == &inst.args[0] &&
-                inst.args[1].imm() == cpu::eflags::kArithmetic && write_of[f] == 0) {
+                full_write(inst, insts[f].args[0].inst()) && write_of[f] == 0) {
                 if (!host_flags_kept(f, u)) bad[f] = true;
                 write_of[f] = u;
-            } else if (inst.op != Opcode::TestCond || !host_flags_kept(f, u)) {
+            } else if (inst.op != Opcode::TestCond ||
+                       !(host_flags_kept(f, u) || record_kept(f, u))) {
                 bad[f] = true;
             }
         }
@@ -177,7 +208,11 @@ void BlockCompiler::find_lazy_flags() {
             const Opcode op = insts[k].op;
             if (op == Opcode::SetEflags) return false;
             if (op == Opcode::SetArithFlags) {
-                return insts[k].args[1].imm() != cpu::eflags::kArithmetic;
+                // An INC/DEC's takes just CF (from the host's flags, when
+                // they still hold them).
+                const ir::Value& flags = insts[k].args[0];
+                return flags.is_immediate() || insts[flags.inst()].op != Opcode::GetFlagsFromOp ||
+                       !full_write(insts[k], insts[flags.inst()].args[0].inst());
             }
             if (op == Opcode::GetArithFlags || op == Opcode::GetEflags ||
                 op == Opcode::CallHelper) {
@@ -312,6 +347,9 @@ void BlockCompiler::compile() {
         const ir::Inst& inst = insts[n];
         host_flags_before_ = host_flags_;
         if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
+        if (inst.op == Opcode::CallHelper || inst.op == Opcode::SetEflags) {
+            flags_owner_ = ir::kNoInst;  // they may write EFLAGS
+        }
         switch (inst.op) {
 #define OPCODE(name, ...)     \
     case Opcode::name:        \
@@ -412,13 +450,17 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags) {
         // Plain stores: the host's flags stay (a TestCond may read them next).
         c.mov(dword[r15 + ctx_offset::kLazyA], a->cvt32());
-        if (b) {
+        const unsigned op = kind / 4;
+        if (op == lazy::kInc || op == lazy::kDec) {
+            c.setc(byte[r15 + ctx_offset::kLazyB]);
+        } else if (b) {
             c.mov(dword[r15 + ctx_offset::kLazyB], b->cvt32());
-        } else if (kind / 4 != lazy::kLogic) {
+        } else if (op != lazy::kLogic) {
             c.mov(dword[r15 + ctx_offset::kLazyB], b_imm);
         }
         c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(kind));
         lazy_flags_[f] = true;
+        lazy_kind_[f] = static_cast<std::uint8_t>(kind);
         lazy_pending_ = true;
         return;
     }
@@ -452,6 +494,60 @@ void BlockCompiler::materialize_flags() {
     c.je(current);
     c.call(shared_.materialize_flags);
     c.L(current);
+}
+
+void BlockCompiler::carry_into_host() {
+    // The guest's flags are some op's whose flags the host still has.
+    if (flags_owner_ != ir::kNoInst && host_flags_before_ == flags_owner_) return;
+    const ir::InstRef f = flags_owner_ == ir::kNoInst ? ir::kNoInst : flags_of_[flags_owner_];
+    if (f != ir::kNoInst && lazy_flags_[f]) {
+        // Its record is the current one: re-run it.
+        lazy::rerun(c, ra_.scratch(), lazy_kind_[f]);
+        return;
+    }
+    materialize_flags();
+    c.bt(dword[r15 + ctx_offset::kFlagsStatus], 0);
+}
+
+void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
+    const unsigned bits = bits_of(kind);
+    const Xbyak::Reg r = sized(t, bits);
+    const std::size_t at = ctx_offset::kLazyB;
+    const Xbyak::Address b = bits == 8    ? c.byte[r15 + at]
+                             : bits == 16 ? c.word[r15 + at]
+                                          : c.dword[r15 + at];
+    c.mov(t.cvt32(), c.dword[r15 + ctx_offset::kLazyA]);
+    switch (kind / 4) {
+        case kAdd:  // a = result - b, then a + b
+            c.sub(r, b);
+            c.add(r, b);
+            break;
+        case kSub:  // a = result + b, then a - b
+            c.add(r, b);
+            c.sub(r, b);
+            break;
+        case kCmp:
+            c.cmp(r, b);
+            break;
+        case kTest:
+            c.test(b, r);
+            break;
+        case kLogic:  // AND, OR, XOR: the flags of their result
+            c.test(r, r);
+            break;
+        default: {  // INC, DEC: the operand back, CF from b, then the op
+            const bool inc = kind / 4 == kInc;
+            c.lea(t.cvt32(), c.ptr[t + (inc ? -1 : 1)]);
+            c.cmp(c.byte[r15 + at], 1);  // CF = (b clear)
+            c.cmc();
+            if (inc) {
+                c.inc(r);
+            } else {
+                c.dec(r);
+            }
+            break;
+        }
+    }
 }
 
 void BlockCompiler::drop_deferred_flags() {

@@ -55,13 +55,27 @@ inline std::size_t link_displacement_offset(const std::uint8_t* slot) {
 // bits). The operands are in lazy_flags_a and lazy_flags_b:
 //   Add, Sub: a = the result, b = the second operand (the first is
 //             recovered by the inverse operation, then the op re-runs);
-//   Cmp, Test: a and b as they were; Logic (AND, OR, XOR): a = the result.
+//   Cmp, Test: a and b as they were; Logic (AND, OR, XOR): a = the result;
+//   Inc, Dec: a = the result, bit 0 of b = CF (which they keep).
 namespace lazy {
-enum Op : unsigned { kNone = 0, kAdd = 1, kSub = 2, kCmp = 3, kTest = 4, kLogic = 5 };
-constexpr unsigned kKinds = 6 * 4;
+enum Op : unsigned {
+    kNone = 0,
+    kAdd = 1,
+    kSub = 2,
+    kCmp = 3,
+    kTest = 4,
+    kLogic = 5,
+    kInc = 6,
+    kDec = 7
+};
+constexpr unsigned kKinds = 8 * 4;
 constexpr unsigned kind(Op op, unsigned bits) {
     return op * 4 + (bits == 8 ? 0 : bits == 16 ? 1 : 2);
 }
+constexpr unsigned bits_of(unsigned kind) { return 8u << (kind % 4); }
+// Re-runs the recorded operation of `kind` in `t`: the host's flags are
+// then the deferred ones.
+void rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind);
 }  // namespace lazy
 
 // A guest memory access op's size in bytes (0: not an access) and direction.
@@ -137,6 +151,10 @@ class BlockCompiler {
     // Before anything reads state.flags_status: computes deferred flags.
     // Changes the host's flags.
     void materialize_flags();
+    // Before an INC/DEC whose flags are deferred: the guest's CF into the
+    // host's CF (the host instruction keeps it, so its flags are then all
+    // six of the guest's).
+    void carry_into_host();
     // All six status flags were just stored to EFLAGS: no deferred record
     // may stand any more.
     void drop_deferred_flags();
@@ -148,7 +166,7 @@ class BlockCompiler {
     template <typename F>
     void binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op, F&& op);
     template <typename F>
-    void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op);
+    void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op, F&& op);
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void divide32(const ir::Inst& inst, bool is_signed);
@@ -201,6 +219,13 @@ class BlockCompiler {
     // deferred; lazy_flags_ marks the GetFlagsFromOp values that were.
     std::vector<bool> lazy_ok_;
     std::vector<bool> lazy_flags_;
+    // Per deferred GetFlagsFromOp: its lazy::kind. A TestCond on them after
+    // the host's flags have changed re-runs the operation from the record,
+    // which stays until the next producer's.
+    std::vector<std::uint8_t> lazy_kind_;
+    // The ALU op whose flags are, all six, the guest's status flags now (its
+    // SetArithFlags was the last write), or kNoInst.
+    ir::InstRef flags_owner_ = ir::kNoInst;
     // TestCond(b) values read only as the carry of the ADC/SBB right after
     // them: the host's CF is set instead (carry_in_cf_), and that ADC/SBB
     // uses it as it is.

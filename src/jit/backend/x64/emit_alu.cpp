@@ -37,10 +37,13 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
 }
 
 template <typename F>
-void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, F&& op) {
+void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op,
+                              F&& op) {
     const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
+    const bool defer = lazy_op != lazy::kNone && lazy_ok_[i] && options_.lazy_flags;
+    if (defer) carry_into_host();
     op(sized(dst, bits));
-    capture_flags(i);
+    capture_flags(i, defer ? lazy::kind(lazy_op, bits) : 0, &dst);
     ra_.define_in(i, dst);
 }
 
@@ -169,22 +172,22 @@ WITH_CARRY(Sbb16, sbb, 16)
 WITH_CARRY(Sbb32, sbb, 32)
 #undef WITH_CARRY
 
-#define UNARY(Name, host, bits)                                            \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
-        unary_alu(i, inst, bits, [this](const Reg& d) { c.host(d); });     \
+#define UNARY(Name, host, bits, kLazy)                                        \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {    \
+        unary_alu(i, inst, bits, kLazy, [this](const Reg& d) { c.host(d); }); \
     }
-UNARY(Inc8, inc, 8)
-UNARY(Inc16, inc, 16)
-UNARY(Inc32, inc, 32)
-UNARY(Dec8, dec, 8)
-UNARY(Dec16, dec, 16)
-UNARY(Dec32, dec, 32)
-UNARY(Neg8, neg, 8)
-UNARY(Neg16, neg, 16)
-UNARY(Neg32, neg, 32)
-UNARY(Not8, not_, 8)
-UNARY(Not16, not_, 16)
-UNARY(Not32, not_, 32)
+UNARY(Inc8, inc, 8, lazy::kInc)
+UNARY(Inc16, inc, 16, lazy::kInc)
+UNARY(Inc32, inc, 32, lazy::kInc)
+UNARY(Dec8, dec, 8, lazy::kDec)
+UNARY(Dec16, dec, 16, lazy::kDec)
+UNARY(Dec32, dec, 32, lazy::kDec)
+UNARY(Neg8, neg, 8, lazy::kNone)
+UNARY(Neg16, neg, 16, lazy::kNone)
+UNARY(Neg32, neg, 32, lazy::kNone)
+UNARY(Not8, not_, 8, lazy::kNone)
+UNARY(Not16, not_, 16, lazy::kNone)
+UNARY(Not32, not_, 32, lazy::kNone)
 #undef UNARY
 
 // ---- Shifts and rotates -----------------------------------------------------------

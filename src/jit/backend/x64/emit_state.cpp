@@ -148,14 +148,21 @@ void BlockCompiler::emit_GetArithFlags(ir::InstRef i, const ir::Inst&) {
 void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
     const auto mask = static_cast<std::uint32_t>(inst.args[1].imm());
     const ir::Value& flags = inst.args[0];
-    if (!flags.is_immediate() && lazy_flags_[flags.inst()]) {
-        ra_.consume(flags);  // deferred: its producer stored the operands
+    const bool from_op =
+        !flags.is_immediate() && block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp;
+    flags_owner_ = ir::kNoInst;
+    if (from_op && lazy_flags_[flags.inst()]) {
+        // Deferred: its producer stored the operands (an INC/DEC's write
+        // counts as all six: the host's CF was the guest's).
+        flags_owner_ = block_.inst(flags.inst()).args[0].inst();
+        ra_.consume(flags);
         return;
     }
     if (mask == cpu::eflags::kArithmetic) {
         // All six: the image as it is (its other bits are meaningless).
         c.mov(dword[r15 + ctx_offset::kFlagsStatus], ra_.use(flags).cvt32());
         drop_deferred_flags();
+        if (from_op) flags_owner_ = block_.inst(flags.inst()).args[0].inst();
         return;
     }
     materialize_flags();
@@ -301,11 +308,19 @@ void BlockCompiler::jcc(unsigned cc, const Xbyak::Label& target) {
 void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     const auto cc = static_cast<unsigned>(inst.args[0].imm());
     const ir::Value& flags = inst.args[1];
-    // The flags of the op that produced them are still in the host's RFLAGS:
-    // one SETcc.
-    if (options_.host_flags && !flags.is_immediate() && host_flags_ != ir::kNoInst &&
-        block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp &&
-        block_.inst(flags.inst()).args[0].inst() == host_flags_) {
+    const bool from_op =
+        !flags.is_immediate() && block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp;
+    const ir::InstRef producer = from_op ? block_.inst(flags.inst()).args[0].inst() : ir::kNoInst;
+    if (from_op && lazy_flags_[flags.inst()] && !(options_.host_flags && host_flags_ == producer)) {
+        // Deferred, and the host's flags have changed since: the record is
+        // still the producer's (find_lazy_flags); re-running it gives them.
+        lazy::rerun(c, ra_.scratch(), lazy_kind_[flags.inst()]);
+        host_flags_ = producer;
+    }
+    // The flags of the op that produced them are in the host's RFLAGS: one
+    // SETcc.
+    if ((options_.host_flags || (from_op && lazy_flags_[flags.inst()])) &&
+        producer != ir::kNoInst && host_flags_ == producer) {
         ra_.consume(flags);
         if (carry_only_[i]) {  // CF already is the carry
             carry_in_cf_[i] = true;
@@ -328,17 +343,7 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     // Otherwise from the flags image, bit by bit (EFLAGS positions: CF 0,
     // PF 2, ZF 6, SF 7, OF 11).
     host_flags_ = ir::kNoInst;
-    Reg64 f;
-    if (!flags.is_immediate() && lazy_flags_[flags.inst()]) {
-        // Deferred flags: computed now, then read from EFLAGS (they are the
-        // current ones: nothing in between wrote any).
-        ra_.consume(flags);
-        materialize_flags();
-        f = ra_.scratch();
-        c.mov(f.cvt32(), dword[r15 + ctx_offset::kFlagsStatus]);
-    } else {
-        f = ra_.use(flags);
-    }
+    const Reg64 f = ra_.use(flags);
     if (carry_only_[i]) {  // the carry goes into CF, for the ADC/SBB next
         c.bt(f.cvt32(), 0);
         carry_in_cf_[i] = true;

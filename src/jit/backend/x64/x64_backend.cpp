@@ -192,33 +192,11 @@ class X64Backend final : public Backend {
         code_.movzx(eax, code_.byte[r15 + kLazyOp]);
         code_.mov(rcx, table);
         code_.jmp(code_.qword[rcx + rax * 8]);
-        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLogic; ++op) {
+        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kDec; ++op) {
             for (unsigned bits : {8u, 16u, 32u}) {
-                code_.L(entry[x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits)]);
-                const Xbyak::Reg r = x64::sized(rax, bits);
-                const Xbyak::Address sized_b = bits == 8    ? code_.byte[r15 + kLazyB]
-                                               : bits == 16 ? code_.word[r15 + kLazyB]
-                                                            : code_.dword[r15 + kLazyB];
-                code_.mov(eax, code_.dword[r15 + kLazyA]);
-                switch (op) {
-                    case x64::lazy::kAdd:  // a = result - b, then a + b
-                        code_.sub(r, sized_b);
-                        code_.add(r, sized_b);
-                        break;
-                    case x64::lazy::kSub:  // a = result + b, then a - b
-                        code_.add(r, sized_b);
-                        code_.sub(r, sized_b);
-                        break;
-                    case x64::lazy::kCmp:
-                        code_.cmp(r, sized_b);
-                        break;
-                    case x64::lazy::kTest:
-                        code_.test(sized_b, r);
-                        break;
-                    default:  // AND, OR, XOR: the flags of their result
-                        code_.test(r, r);
-                        break;
-                }
+                const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
+                code_.L(entry[kind]);
+                x64::lazy::rerun(code_, rax, kind);
                 code_.jmp(capture, Xbyak::CodeGenerator::T_NEAR);
             }
         }
@@ -238,7 +216,7 @@ class X64Backend final : public Backend {
         code_.align(8);
         code_.L(table);
         for (unsigned k = 0; k < x64::lazy::kKinds; ++k) {
-            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kLogic && k % 4 < 3;
+            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kDec && k % 4 < 3;
             code_.putL(valid ? entry[k] : done);
         }
         code_.align(16);

@@ -1,0 +1,115 @@
+// Deferred status flags in the JIT: an INC/DEC takes CF from the op before
+// it (the host's flags, a re-run record or EFLAGS), and a condition read
+// after the host's flags have changed re-runs the recorded op. Every
+// backend must end in the interpreter's state, for operands on both sides
+// of every flag's edge.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <vector>
+
+#include "support/bare_cpu.hpp"
+
+using namespace jitterbug;
+using namespace jitterbug::test;
+using cpu::Gpr;
+
+namespace {
+
+struct Program {
+    const char* what;
+    std::vector<std::uint8_t> code;  // ends in HLT on every path
+};
+
+// (Assembled with nasm; [esi] is a data word.)
+const Program kPrograms[] = {
+    {"sub; dec (CF from the host's flags); jmp; pushfd",
+     {0x29, 0xD8, 0x49, 0xEB, 0x00, 0x9C, 0x5A, 0xF4}},
+    {"sub; store; dec (CF from the re-run SUB); jmp; pushfd",
+     {0x29, 0xD8, 0x89, 0x3E, 0x49, 0xEB, 0x00, 0x9C, 0x5A, 0xF4}},
+    {"cmp; store; setl; store; setbe; store; jb (each re-runs the CMP)",
+     {0x39, 0xD8, 0x89, 0x3E, 0x0F, 0x9C, 0xC2, 0x89, 0x7E, 0x04, 0x0F, 0x96, 0xC6, 0x89, 0x7E,
+      0x08, 0x72, 0x06, 0xBF, 0x01, 0x00, 0x00, 0x00, 0xF4, 0xBF, 0x02, 0x00, 0x00, 0x00, 0xF4}},
+    {"cmp; jmp; inc (CF from EFLAGS); jmp; pushfd",
+     {0x39, 0xD8, 0xEB, 0x00, 0x41, 0xEB, 0x00, 0x9C, 0x5A, 0xF4}},
+    {"add al; inc cl; store; seto; setc; dec bx; store; sets; setc; jo",
+     {0x00, 0xD8, 0xFE, 0xC1, 0x89, 0x3E, 0x0F, 0x90, 0xC2, 0x0F, 0x92,
+      0xC6, 0x66, 0x4B, 0x89, 0x3E, 0x0F, 0x98, 0xC4, 0x0F, 0x92, 0xC7,
+      0x70, 0x01, 0xF4, 0xBF, 0x03, 0x00, 0x00, 0x00, 0xF4}},
+    {"dec; store; jz (re-runs the DEC); inc; store; jmp; pushfd",
+     {0x49, 0x89, 0x3E, 0x74, 0x05, 0x41, 0x89, 0x3E, 0xEB, 0x05, 0xBF, 0x05, 0x00, 0x00, 0x00,
+      0x9C, 0x5A, 0xF4}},
+    {"cmp; store; adc (its carry from the re-run CMP); pushfd",
+     {0x39, 0xD8, 0x89, 0x3E, 0x83, 0xD2, 0x00, 0x9C, 0x59, 0xF4}},
+};
+
+constexpr std::uint32_t kCode = 0x1000;
+constexpr std::uint32_t kData = 0x8000;
+constexpr std::uint32_t kStack = 0x9000;
+
+constexpr std::array<std::uint32_t, 12> kValues = {
+    0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x12345678,
+};
+
+struct Outcome {
+    cpu::CpuExit exit;
+    std::array<std::uint32_t, 8> gpr;
+    std::uint32_t eflags;
+};
+
+// Runs `p` on `m` from a fresh state with EAX, EBX, ECX as given (and CF
+// set beforehand, so that a lost CF shows).
+Outcome run(BareCpu& m, const Program& p, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx) {
+    cpu::CpuState st = flat32_state(kCode);
+    st.reg(Gpr::Eax) = eax;
+    st.reg(Gpr::Ebx) = ebx;
+    st.reg(Gpr::Ecx) = ecx;
+    st.reg(Gpr::Edx) = 0x00C0FFEE;
+    st.reg(Gpr::Esi) = kData;
+    st.reg(Gpr::Edi) = 0xD1D1D1D1;
+    st.reg(Gpr::Esp) = kStack;
+    st.set_eflags(st.eflags() | cpu::eflags::CF);
+    m.cpu().set_state(st);
+    Outcome o{m.cpu().run(1000), {}, 0};
+    for (unsigned g = 0; g < 8; ++g)
+        o.gpr[g] = m.state().reg(static_cast<Gpr>(g));
+    o.eflags = m.state().eflags();
+    return o;
+}
+
+}  // namespace
+
+TEST_SUITE("jit") {
+    TEST_CASE("deferred flags: INC/DEC carries and late conditions match the interpreter") {
+        for (const Program& p : kPrograms) {
+            CAPTURE(p.what);
+            std::vector<std::unique_ptr<BareCpu>> cpus;
+            for (auto backend : cpu_backends()) {
+                cpus.push_back(std::make_unique<BareCpu>(backend, 1 << 16));
+                for (std::size_t k = 0; k < p.code.size(); ++k)
+                    cpus.back()->poke(kCode + static_cast<std::uint32_t>(k), p.code[k]);
+            }
+            for (std::uint32_t a : kValues) {
+                for (std::uint32_t b : kValues) {
+                    for (std::uint32_t c : {0u, 0x7Fu, 0xFFu, 0x8000u, 0x7FFFFFFFu, 0x80000000u}) {
+                        const Outcome reference = run(*cpus[0], p, a, b, c);
+                        REQUIRE(reference.exit == cpu::CpuExit::Halted);
+                        for (std::size_t k = 1; k < cpus.size(); ++k) {
+                            const Outcome o = run(*cpus[k], p, a, b, c);
+                            if (o.gpr == reference.gpr && o.eflags == reference.eflags &&
+                                o.exit == reference.exit) {
+                                continue;
+                            }
+                            CAPTURE(a);
+                            CAPTURE(b);
+                            CAPTURE(c);
+                            CHECK(o.exit == reference.exit);
+                            CHECK(o.gpr == reference.gpr);
+                            CHECK(o.eflags == reference.eflags);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
