@@ -276,8 +276,9 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
 std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
                                                       std::uint64_t phys) {
     TranslatedCode code;
-    ir::Block block =
-        translator_.translate(loc, ctx_->state.segment(SegReg::Cs).limit, TranslatorLimits{}, code);
+    ir::Block block = translator_.translate(
+        loc, ctx_->state.segment(SegReg::Cs).limit,
+        TranslatorLimits{.continue_past_branches = options_.superblocks}, code);
     if (const std::string problem = ir::verify(block); !problem.empty()) {
         throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
     }

@@ -40,6 +40,7 @@ struct CpuOptions {
     bool chain_blocks = true;   // link block exits straight to their successors
     bool flat_segments = true;  // translate for flat DS/ES/SS when they are (mode::kFlat)
     bool bulk_strings = true;   // REP MOVS/STOS over plain RAM in bulk
+    bool superblocks = true;    // blocks go on past conditional jumps (side exits)
     jit::PassOptions passes;    // the IR optimisation passes
     jit::BackendOptions backend;
 };

@@ -64,9 +64,9 @@ struct CpuContext {
     // Status flags translated code has not computed yet: while
     // lazy_flags_op is not 0, state.flags_status is stale and the flags are
     // those of re-running the host operation it names on lazy_flags_a and
-    // lazy_flags_b (jit/backend/x64: LazyFlags). Only ever non-zero inside
-    // translated code: every way out of it (runtime calls, exits) computes
-    // them first.
+    // lazy_flags_b (jit/backend/x64: namespace lazy). Only ever non-zero
+    // inside translated code: every way out of it (runtime calls, exits)
+    // computes them first.
     std::uint32_t lazy_flags_a = 0;
     std::uint32_t lazy_flags_b = 0;
     std::uint8_t lazy_flags_op = 0;

@@ -103,8 +103,22 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
             e.raise(vector::UD);
         }
         if (!e.ended() && e.end_after()) e.end_block();
-        if (e.ended()) break;
-        eip = (eip + length) & eip_mask;
+        const std::uint32_t next = (eip + length) & eip_mask;
+        ir::Terminal& t = block.terminal();
+        // A forward conditional jump (mostly not taken, as a host CPU
+        // predicts it too) need not end the block: taken, it becomes a side
+        // exit, and the block goes on with the next instruction. Backward
+        // ones close loops: those end the block, their target a block start.
+        const bool forward = t.target > eip && t.target - eip < 0x10000;
+        if (limits.continue_past_branches && t.kind == ir::Terminal::Kind::Branch &&
+            t.fallthrough == next && forward && !t.cond.is_immediate() && !spans &&
+            n + 1 < max_insns) {
+            builder.emit(ir::Opcode::ExitIf, {t.cond, ir::imm32(t.target)});
+            t = ir::Terminal{};
+        } else if (e.ended()) {
+            break;
+        }
+        eip = next;
         if (spans) {
             semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
             break;

@@ -26,6 +26,9 @@ struct TranslatorLimits {
     // Stop before an instruction once the block has this many IR instructions
     // (the backends' hard limit is well above it).
     std::size_t max_ir_instructions = 2048;
+    // A conditional jump does not end the block: the block goes on with its
+    // fall-through and leaves through a side exit (ExitIf) when it is taken.
+    bool continue_past_branches = true;
 };
 
 class Translator {

@@ -74,6 +74,7 @@ TEST_SUITE("jit") {
             {"inline_divide", &Optimizations::inline_divide},
             {"lazy_flags", &Optimizations::lazy_flags},
             {"page_groups", &Optimizations::page_groups},
+            {"superblocks", &Optimizations::superblocks},
             {"all", nullptr},
         };
         for (Backend backend : test::backends()) {

@@ -57,9 +57,9 @@ struct Outcome {
     std::uint32_t eflags;
 };
 
-// Runs `p` on `m` from a fresh state with EAX, EBX, ECX as given (and CF
+// Runs the program on `m` from a fresh state with EAX, EBX, ECX as given (and CF
 // set beforehand, so that a lost CF shows).
-Outcome run(BareCpu& m, const Program& p, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx) {
+Outcome run(BareCpu& m, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx) {
     cpu::CpuState st = flat32_state(kCode);
     st.reg(Gpr::Eax) = eax;
     st.reg(Gpr::Ebx) = ebx;
@@ -92,10 +92,10 @@ TEST_SUITE("jit") {
             for (std::uint32_t a : kValues) {
                 for (std::uint32_t b : kValues) {
                     for (std::uint32_t c : {0u, 0x7Fu, 0xFFu, 0x8000u, 0x7FFFFFFFu, 0x80000000u}) {
-                        const Outcome reference = run(*cpus[0], p, a, b, c);
+                        const Outcome reference = run(*cpus[0], a, b, c);
                         REQUIRE(reference.exit == cpu::CpuExit::Halted);
                         for (std::size_t k = 1; k < cpus.size(); ++k) {
-                            const Outcome o = run(*cpus[k], p, a, b, c);
+                            const Outcome o = run(*cpus[k], a, b, c);
                             if (o.gpr == reference.gpr && o.eflags == reference.eflags &&
                                 o.exit == reference.exit) {
                                 continue;

@@ -72,6 +72,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"inline-divide", &jitterbug::Optimizations::inline_divide},
     {"lazy-flags", &jitterbug::Optimizations::lazy_flags},
     {"page-groups", &jitterbug::Optimizations::page_groups},
+    {"superblocks", &jitterbug::Optimizations::superblocks},
 };
 
 std::string optimization_names() {

@@ -54,6 +54,7 @@ bool may_fault(Opcode op) {
         case Opcode::WriteMem16:
         case Opcode::WriteMem32:
         case Opcode::CallHelper:
+        case Opcode::ExitIf:  // not a fault, but guest state is seen there all the same
             return true;
         default:
             return false;

@@ -237,6 +237,13 @@ BlockExit InterpreterBackend::run(cpu::CpuContext& ctx, const InterpProgram& pro
                 insn_eip = A;
                 ++started;
                 break;
+            case Opcode::ExitIf:
+                if (A & 1) {
+                    st.eip = B;
+                    ctx.instructions += started;
+                    return {ExitReason::Next};
+                }
+                break;
 
             case Opcode::GetGpr8:
                 v[s.dst] = get_gpr8(st, s.ref);

@@ -38,6 +38,7 @@ bool keeps_host_flags(Opcode op) {
         case Opcode::Truncate32To16:
         case Opcode::Truncate64To32:
         case Opcode::BeginInstruction:
+        case Opcode::ExitIf:  // a JCC (and a LEA on the way out)
             return true;
         default:
             return false;
@@ -468,14 +469,25 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     // host's flags must survive the capture (a TestCond may read them next).
     // LAHF gives SF ZF AF PF CF at their EFLAGS positions; OF is placed at
     // bit 11 through the second byte of RCX or RDX. Much cheaper than PUSHF.
+    // RAX, when it holds a value, waits in another free temporary meanwhile.
     for (const Reg64& r : {rcx, rdx}) {
-        if (!ra_.is_free(Xbyak::Operand::RAX) || !ra_.is_free(r.getIdx())) continue;
+        if (!ra_.is_free(r.getIdx())) continue;
+        int save = -1;
+        if (!ra_.is_free(Xbyak::Operand::RAX)) {
+            for (const int t : {Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::RCX,
+                                Xbyak::Operand::RDX}) {
+                if (t != r.getIdx() && ra_.is_free(t)) save = t;
+            }
+            if (save < 0) continue;
+            c.mov(Reg64(save), rax);
+        }
         c.lahf();
         c.seto(al);
         c.movzx(r.cvt32(), ah);
         c.movzx(eax, al);
         c.lea(eax, ptr[rax * 8]);
         c.mov(r.getIdx() == Xbyak::Operand::RCX ? ch : dh, al);
+        if (save >= 0) c.mov(rax, Reg64(save));
         ra_.define_in(f, r);
         return;
     }
@@ -680,6 +692,39 @@ void BlockCompiler::emit_dispatch() {
         c.L(miss);
     }
     emit_exit(ExitReason::Next);
+}
+
+// ---- Side exits ----------------------------------------------------------------
+
+void BlockCompiler::emit_ExitIf(ir::InstRef, const ir::Inst& inst) {
+    const ir::Value& cond = inst.args[0];
+    const auto eip = static_cast<std::uint32_t>(inst.args[1].imm());
+    if (cond.is_immediate()) {
+        if ((cond.imm() & 1) == 0) return;
+        count_instructions(started_);
+        emit_link(eip);
+        return;
+    }
+    // Taken, a stub counts the instructions so far (the main line counts
+    // them all at its end) and leaves through a linkable jump.
+    auto* stub = &slow_labels_.emplace_back();
+    if (branch_cond_ != ir::kNoInst && cond.inst() == branch_cond_) {
+        if (host_flags_ != branch_producer_) {
+            throw std::logic_error("x64 backend: a side exit's flags were overwritten");
+        }
+        jcc(branch_cc_, *stub);
+        branch_cond_ = ir::kNoInst;
+    } else {
+        const Reg64 r = ra_.use(cond);
+        c.test(r.cvt32(), r.cvt32());
+        c.jnz(*stub, Xbyak::CodeGenerator::T_NEAR);
+    }
+    const std::uint32_t n = started_;
+    slow_paths_.push_back([this, stub, n, eip] {
+        c.L(*stub);
+        count_instructions(n);
+        emit_link(eip);
+    });
 }
 
 // ---- Markers -------------------------------------------------------------------

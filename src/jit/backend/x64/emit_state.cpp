@@ -326,10 +326,18 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
             carry_in_cf_[i] = true;
             return;
         }
+        // Read only by the branch at the end, or by the side exit right
+        // after: a JCC on the host's flags there.
         const ir::Terminal& t = block_.terminal();
-        if (static_cast<std::size_t>(i) + 1 == block_.insts().size() &&
-            t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() && t.cond.inst() == i &&
-            block_.inst(i).use_count == 1) {
+        const std::size_t next = static_cast<std::size_t>(i) + 1;
+        const bool by_branch = next == block_.insts().size() &&
+                               t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() &&
+                               t.cond.inst() == i;
+        const bool by_exit = next < block_.insts().size() &&
+                             block_.inst(static_cast<ir::InstRef>(next)).op == ir::Opcode::ExitIf &&
+                             !block_.inst(static_cast<ir::InstRef>(next)).args[0].is_immediate() &&
+                             block_.inst(static_cast<ir::InstRef>(next)).args[0].inst() == i;
+        if ((by_branch || by_exit) && block_.inst(i).use_count == 1) {
             branch_cond_ = i;
             branch_cc_ = cc;
             branch_producer_ = host_flags_;

@@ -1,0 +1,98 @@
+// Superblocks: a block goes on past a forward conditional jump and leaves
+// through a side exit when it is taken. Whichever way each jump goes, every
+// backend must compute the same and retire exactly the instructions the
+// guest executed (the time-stamp counter and instruction limits count them).
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstring>
+
+#include "support/bare_cpu.hpp"
+
+using namespace jitterbug;
+using namespace jitterbug::test;
+using cpu::Gpr;
+
+namespace {
+
+// top:   test ecx, 1 ; jz .even ; add eax, 3 ; mov [esi], eax ; jmp .join
+// .even: add eax, 5
+// .join: cmp ecx, 7 ; jne .skip ; xor eax, 0x100 ; mov [esi+4], ecx
+// .skip: dec ecx ; jnz top ; hlt          (assembled with nasm)
+constexpr std::array<std::uint8_t, 35> kProgram = {
+    0xF7, 0xC1, 0x01, 0x00, 0x00, 0x00, 0x74, 0x07, 0x83, 0xC0, 0x03, 0x89,
+    0x06, 0xEB, 0x03, 0x83, 0xC0, 0x05, 0x83, 0xF9, 0x07, 0x75, 0x08, 0x35,
+    0x00, 0x01, 0x00, 0x00, 0x89, 0x4E, 0x04, 0x49, 0x75, 0xDE, 0xF4};
+
+constexpr std::uint32_t kCode = 0x1000;
+constexpr std::uint32_t kData = 0x8000;
+
+struct Expected {
+    std::uint32_t eax = 0;
+    std::uint32_t last_odd_eax = 0;  // what the odd path stored last
+    std::uint32_t seven = 0;         // ECX stored when it was 7
+    std::uint64_t instructions = 0;
+};
+
+// The program in C, counting the instructions it executes.
+Expected expected(std::uint32_t n) {
+    Expected e;
+    for (std::uint32_t k = n; k != 0; --k) {
+        e.instructions += 2;  // test, jz
+        if (k & 1) {
+            e.eax += 3;
+            e.last_odd_eax = e.eax;
+            e.instructions += 3;  // add, mov, jmp
+        } else {
+            e.eax += 5;
+            e.instructions += 1;  // add
+        }
+        e.instructions += 2;  // cmp, jne
+        if (k == 7) {
+            e.eax ^= 0x100;
+            e.seven = 7;
+            e.instructions += 2;  // xor, mov
+        }
+        e.instructions += 2;  // dec, jnz
+    }
+    e.instructions += 1;  // hlt
+    return e;
+}
+
+}  // namespace
+
+TEST_SUITE("jit") {
+    TEST_CASE("superblocks: side exits taken or not, the same results and instruction counts") {
+        for (auto backend : cpu_backends()) {
+            for (bool superblocks : {false, true}) {
+                BareCpu m(backend, 1 << 16);
+                cpu::CpuOptions options;
+                options.superblocks = superblocks;
+                m.cpu().set_options(options);
+                for (std::size_t k = 0; k < kProgram.size(); ++k)
+                    m.poke(kCode + static_cast<std::uint32_t>(k), kProgram[k]);
+                for (std::uint32_t n : {1u, 2u, 7u, 8u, 21u}) {
+                    CAPTURE(static_cast<int>(backend));
+                    CAPTURE(superblocks);
+                    CAPTURE(n);
+                    std::memset(m.ram() + kData, 0, 8);
+                    cpu::CpuState st = flat32_state(kCode);
+                    st.reg(Gpr::Ecx) = n;
+                    st.reg(Gpr::Esi) = kData;
+                    st.reg(Gpr::Esp) = 0x9000;
+                    m.cpu().set_state(st);
+                    const std::uint64_t before = m.cpu().statistics().instructions;
+                    REQUIRE(m.cpu().run(100000) == cpu::CpuExit::Halted);
+                    const Expected e = expected(n);
+                    CHECK(m.state().reg(Gpr::Eax) == e.eax);
+                    CHECK(m.state().reg(Gpr::Ecx) == 0);
+                    std::uint32_t stored[2];
+                    std::memcpy(stored, m.ram() + kData, 8);
+                    CHECK(stored[0] == e.last_odd_eax);
+                    CHECK(stored[1] == e.seven);
+                    CHECK(m.cpu().statistics().instructions - before == e.instructions);
+                }
+            }
+        }
+    }
+}
