@@ -82,6 +82,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       lazy_kind_(block.insts().size(), 0),
       carry_only_(block.insts().size(), false),
       low_half_only_(block.insts().size(), false),
+      scaled_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1) {
@@ -91,6 +92,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_lazy_flags();
     find_carries();
     find_low_halves();
+    if (options_.in_place_alu) find_scaled_indexes();
     if (options_.page_groups && block.location().flat()) find_page_groups();
 }
 
@@ -227,6 +229,26 @@ void BlockCompiler::find_lazy_flags() {
             !block_reads_next(write_of[f])) {
             lazy_ok_[insts[f].args[0].inst()] = true;
         }
+    }
+}
+
+void BlockCompiler::find_scaled_indexes() {
+    const auto& insts = block_.insts();
+    for (std::size_t k = 0; k + 1 < insts.size(); ++k) {
+        const ir::Inst& shl = insts[k];
+        const ir::Inst& add = insts[k + 1];
+        if (shl.op != Opcode::Shl32 || !shl.args[1].is_immediate() || shl.args[0].is_immediate() ||
+            flags_of_[k] != ir::kNoInst || shl.use_count != 1) {
+            continue;
+        }
+        const std::uint64_t n = shl.args[1].imm() & 31;
+        if (n < 1 || n > 3 || add.op != Opcode::Add32 || flags_of_[k + 1] != ir::kNoInst) continue;
+        const ir::Value& a = add.args[0];
+        const ir::Value& b = add.args[1];
+        const auto is_k = [&](const ir::Value& v) { return !v.is_immediate() && v.inst() == k; };
+        // (try_lea takes every flag-free ADD whose first operand is a value.)
+        if (a.is_immediate() || (is_k(a) && is_k(b))) continue;
+        if (is_k(a) || is_k(b)) scaled_[k] = true;
     }
 }
 
@@ -669,7 +691,7 @@ void BlockCompiler::emit_dispatch() {
         static_assert(sizeof(cpu::JumpCacheEntry) == 32);
         const LocationDescriptor& loc = block_.location();
         Xbyak::Label miss;
-        c.mov(eax, dword[r15 + ctx_offset::kEip]);
+        if (!eip_in_eax_) c.mov(eax, dword[r15 + ctx_offset::kEip]);
         c.mov(ecx, eax);
         c.and_(ecx, cpu::kJumpCacheEntries - 1);
         c.shl(ecx, 5);

@@ -192,6 +192,7 @@ class BlockCompiler {
     void find_lazy_flags();
     void find_carries();
     void find_low_halves();
+    void find_scaled_indexes();
     void find_page_groups();
     std::vector<int> active_group_slots() const;
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
@@ -236,6 +237,9 @@ class BlockCompiler {
     // Widening IMUL32 results of which only the low half (and the flags) is
     // read: a two- or three-operand host IMUL, no RDX:RAX.
     std::vector<bool> low_half_only_;
+    // SHL by 1-3 read only by the flag-free 32-bit ADD right after it: no
+    // code of its own, the ADD's LEA scales the index.
+    std::vector<bool> scaled_;
     std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves
@@ -261,6 +265,9 @@ class BlockCompiler {
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.
     ir::InstRef host_flags_ = ir::kNoInst;
+    // The block's last instruction set EIP from a register and left a copy
+    // in EAX for the jump-cache lookup of its Dispatch exit.
+    bool eip_in_eax_ = false;
     ir::InstRef host_flags_before_ = ir::kNoInst;  // host_flags_ before the current instruction
 
     // A TestCond that only the branch terminal reads, as the block's last

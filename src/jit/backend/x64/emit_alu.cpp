@@ -59,13 +59,34 @@ bool BlockCompiler::try_lea(ir::InstRef i, const ir::Inst& inst, bool subtract) 
     const auto define = [&] {
         return target >= 0 ? ra_.define_in_guest(i, static_cast<unsigned>(target)) : ra_.define(i);
     };
-    const Reg64 x = ra_.use(a);
-    if (b.is_immediate()) {
+    // An operand SHL'd by 1-3 just before (find_scaled_indexes) is the
+    // LEA's scaled index.
+    const auto scaled = [&](const ir::Value& v) { return !v.is_immediate() && scaled_[v.inst()]; };
+    const auto index = [&](const ir::Value& v) {
+        const ir::Inst& shl = block_.inst(v.inst());
+        ra_.consume(v);
+        return ra_.use(shl.args[0]) * (1 << (shl.args[1].imm() & 31));
+    };
+    if (scaled(a) || scaled(b)) {
+        const ir::Value& s = scaled(a) ? a : b;
+        const ir::Value& other = scaled(a) ? b : a;
+        const Xbyak::RegExp idx = index(s);
+        if (other.is_immediate()) {
+            const Reg64 dst = define();
+            c.lea(dst.cvt32(), ptr[idx + static_cast<std::int32_t>(other.imm())]);
+        } else {
+            const Reg64 y = ra_.use(other);
+            const Reg64 dst = define();
+            c.lea(dst.cvt32(), ptr[y + idx]);
+        }
+    } else if (b.is_immediate()) {
+        const Reg64 x = ra_.use(a);
         const auto u = static_cast<std::uint32_t>(b.imm());
         const auto k = static_cast<std::int32_t>(subtract ? 0u - u : u);
         const Reg64 dst = define();
         c.lea(dst.cvt32(), ptr[x + k]);
     } else {
+        const Reg64 x = ra_.use(a);
         const Reg64 y = ra_.use(b);
         const Reg64 dst = define();
         c.lea(dst.cvt32(), ptr[x + y]);
@@ -197,6 +218,7 @@ enum ShiftKind { kShl, kShr, kSar, kRol, kRor };
 }
 
 void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind) {
+    if (scaled_[i]) return;  // the ADD next does it
     const ir::Value& count = inst.args[1];
     auto apply = [&](const Reg& d, auto&& amount) {
         switch (kind) {

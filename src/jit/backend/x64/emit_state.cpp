@@ -114,12 +114,19 @@ void BlockCompiler::emit_SetSegReal(ir::InstRef, const ir::Inst& inst) {
     c.mov(dword[r15 + seg + ctx_offset::kSegBase], base.cvt32());
 }
 
-void BlockCompiler::emit_SetEip(ir::InstRef, const ir::Inst& inst) {
+void BlockCompiler::emit_SetEip(ir::InstRef i, const ir::Inst& inst) {
     if (inst.args[0].is_immediate()) {
         c.mov(dword[r15 + ctx_offset::kEip], static_cast<std::uint32_t>(inst.args[0].imm()));
         return;
     }
-    c.mov(dword[r15 + ctx_offset::kEip], ra_.use(inst.args[0]).cvt32());
+    const Reg64 v = ra_.use(inst.args[0]);
+    c.mov(dword[r15 + ctx_offset::kEip], v.cvt32());
+    if (static_cast<std::size_t>(i) + 1 == block_.insts().size() &&
+        block_.terminal().kind == ir::Terminal::Kind::Dispatch && may_use_jump_cache()) {
+        // The jump-cache lookup right after takes EIP from EAX.
+        c.mov(eax, v.cvt32());
+        eip_in_eax_ = true;
+    }
 }
 
 void BlockCompiler::emit_GetEflags(ir::InstRef i, const ir::Inst&) {
