@@ -109,9 +109,8 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
         // predicts it too) need not end the block: taken, it becomes a side
         // exit, and the block goes on with the next instruction. Backward
         // ones close loops: those end the block, their target a block start.
-        const bool forward = t.target > eip && t.target - eip < 0x10000;
         if (limits.continue_past_branches && t.kind == ir::Terminal::Kind::Branch &&
-            t.fallthrough == next && forward && !t.cond.is_immediate() && !spans &&
+            t.fallthrough == next && t.target > eip && !t.cond.is_immediate() && !spans &&
             n + 1 < max_insns) {
             builder.emit(ir::Opcode::ExitIf, {t.cond, ir::imm32(t.target)});
             t = ir::Terminal{};

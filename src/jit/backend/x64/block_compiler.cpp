@@ -94,6 +94,8 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_low_halves();
     if (options_.in_place_alu) find_scaled_indexes();
     if (options_.page_groups && block.location().flat()) find_page_groups();
+    jump_cache_exit_ =
+        block.terminal().kind == ir::Terminal::Kind::Dispatch && may_use_jump_cache();
 }
 
 void BlockCompiler::find_flag_producers() {
@@ -498,7 +500,10 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
         if (!ra_.is_free(Xbyak::Operand::RAX)) {
             for (const int t : {Xbyak::Operand::RSI, Xbyak::Operand::RDI, Xbyak::Operand::RCX,
                                 Xbyak::Operand::RDX}) {
-                if (t != r.getIdx() && ra_.is_free(t)) save = t;
+                if (t != r.getIdx() && ra_.is_free(t)) {
+                    save = t;
+                    break;
+                }
             }
             if (save < 0) continue;
             c.mov(Reg64(save), rax);
@@ -625,20 +630,10 @@ void BlockCompiler::emit_terminal() {
                 break;
             }
             // Taken: a linkable conditional jump; else on to the fallthrough's.
-            if (branch_cond_ != ir::kNoInst) {
-                // The condition is the host's flags' (nothing since has
-                // changed them: the count below is a LEA).
-                if (host_flags_ != branch_producer_) {
-                    throw std::logic_error("x64 backend: the branch's flags were overwritten");
-                }
-                count_instructions(started_);
-                emit_link(t.target, static_cast<int>(branch_cc_));
-            } else {
-                const Reg64 cond = ra_.use(t.cond);
-                count_instructions(started_);
-                c.test(cond.cvt32(), cond.cvt32());
-                emit_link(t.target, 5);  // JNZ
-            }
+            // (The count is a LEA: the condition's flags stay.)
+            const unsigned cc = condition_code(t.cond);
+            count_instructions(started_);
+            emit_link(t.target, static_cast<int>(cc));
             emit_link(t.fallthrough);
             break;
         }
@@ -685,7 +680,7 @@ bool BlockCompiler::may_use_jump_cache() const {
 }
 
 void BlockCompiler::emit_dispatch() {
-    if (may_use_jump_cache()) {
+    if (jump_cache_exit_) {
         // Hit: same EIP, CS base and mode as this block (nothing in it could
         // have changed those): jump straight into the block.
         static_assert(sizeof(cpu::JumpCacheEntry) == 32);
@@ -716,12 +711,39 @@ void BlockCompiler::emit_dispatch() {
     emit_exit(ExitReason::Next);
 }
 
-// ---- Side exits ----------------------------------------------------------------
+// ---- Conditional jumps -----------------------------------------------------------
+
+bool BlockCompiler::read_by_jump_only(ir::InstRef i) const {
+    if (block_.inst(i).use_count != 1) return false;
+    const auto reads_i = [i](const ir::Value& cond) {
+        return !cond.is_immediate() && cond.inst() == i;
+    };
+    const std::size_t next = static_cast<std::size_t>(i) + 1;
+    if (next == block_.insts().size()) {
+        const ir::Terminal& t = block_.terminal();
+        return t.kind == ir::Terminal::Kind::Branch && reads_i(t.cond);
+    }
+    const ir::Inst& user = block_.inst(static_cast<ir::InstRef>(next));
+    return user.op == ir::Opcode::ExitIf && reads_i(user.args[0]);
+}
+
+unsigned BlockCompiler::condition_code(const ir::Value& cond) {
+    if (branch_cond_ != ir::kNoInst && cond.inst() == branch_cond_) {
+        if (host_flags_ != branch_producer_) {
+            throw std::logic_error("x64 backend: a jump's flags were overwritten");
+        }
+        branch_cond_ = ir::kNoInst;
+        return branch_cc_;
+    }
+    const Reg64 r = ra_.use(cond);
+    c.test(r.cvt32(), r.cvt32());
+    return 5;  // JNZ
+}
 
 void BlockCompiler::emit_ExitIf(ir::InstRef, const ir::Inst& inst) {
     const ir::Value& cond = inst.args[0];
     const auto eip = static_cast<std::uint32_t>(inst.args[1].imm());
-    if (cond.is_immediate()) {
+    if (cond.is_immediate()) {  // folded: never, or always (the rest is dead)
         if ((cond.imm() & 1) == 0) return;
         count_instructions(started_);
         emit_link(eip);
@@ -730,17 +752,7 @@ void BlockCompiler::emit_ExitIf(ir::InstRef, const ir::Inst& inst) {
     // Taken, a stub counts the instructions so far (the main line counts
     // them all at its end) and leaves through a linkable jump.
     auto* stub = &slow_labels_.emplace_back();
-    if (branch_cond_ != ir::kNoInst && cond.inst() == branch_cond_) {
-        if (host_flags_ != branch_producer_) {
-            throw std::logic_error("x64 backend: a side exit's flags were overwritten");
-        }
-        jcc(branch_cc_, *stub);
-        branch_cond_ = ir::kNoInst;
-    } else {
-        const Reg64 r = ra_.use(cond);
-        c.test(r.cvt32(), r.cvt32());
-        c.jnz(*stub, Xbyak::CodeGenerator::T_NEAR);
-    }
+    jcc(condition_code(cond), *stub);
     const std::uint32_t n = started_;
     slow_paths_.push_back([this, stub, n, eip] {
         c.L(*stub);

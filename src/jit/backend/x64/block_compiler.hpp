@@ -209,6 +209,7 @@ class BlockCompiler {
     const TranslationBlock& tb_;
     SharedCode shared_;
     BackendOptions options_;
+    bool jump_cache_exit_ = false;  // may_use_jump_cache(), for a Dispatch terminal
     RegAlloc ra_;
     std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst
     // Per instruction, the guest register its result is written to right
@@ -265,17 +266,23 @@ class BlockCompiler {
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.
     ir::InstRef host_flags_ = ir::kNoInst;
+    ir::InstRef host_flags_before_ = ir::kNoInst;  // host_flags_ before the current instruction
     // The block's last instruction set EIP from a register and left a copy
     // in EAX for the jump-cache lookup of its Dispatch exit.
     bool eip_in_eax_ = false;
-    ir::InstRef host_flags_before_ = ir::kNoInst;  // host_flags_ before the current instruction
 
-    // A TestCond that only the branch terminal reads, as the block's last
-    // instruction, is not materialised: the terminal jumps on the host's
-    // flags (when they still hold its producer's) with this condition.
+    // A TestCond read only by the jump right after it (the branch terminal,
+    // when it is the block's last instruction, or a side exit) is not
+    // materialised: the jump is a JCC on the host's flags (which must still
+    // hold its producer's) with this condition.
     ir::InstRef branch_cond_ = ir::kNoInst;
     unsigned branch_cc_ = 0;
     ir::InstRef branch_producer_ = ir::kNoInst;
+    // Whether TestCond `i` is read only by such a jump.
+    bool read_by_jump_only(ir::InstRef i) const;
+    // The x86 condition code of a jump taken when `cond` holds: the fused
+    // TestCond's, or JNZ after testing `cond`'s register.
+    unsigned condition_code(const ir::Value& cond);
     // Emits Jcc for x86 condition `cc` to `target`.
     void jcc(unsigned cc, const Xbyak::Label& target);
 

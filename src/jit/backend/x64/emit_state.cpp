@@ -121,8 +121,7 @@ void BlockCompiler::emit_SetEip(ir::InstRef i, const ir::Inst& inst) {
     }
     const Reg64 v = ra_.use(inst.args[0]);
     c.mov(dword[r15 + ctx_offset::kEip], v.cvt32());
-    if (static_cast<std::size_t>(i) + 1 == block_.insts().size() &&
-        block_.terminal().kind == ir::Terminal::Kind::Dispatch && may_use_jump_cache()) {
+    if (static_cast<std::size_t>(i) + 1 == block_.insts().size() && jump_cache_exit_) {
         // The jump-cache lookup right after takes EIP from EAX.
         c.mov(eax, v.cvt32());
         eip_in_eax_ = true;
@@ -318,7 +317,8 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     const bool from_op =
         !flags.is_immediate() && block_.inst(flags.inst()).op == ir::Opcode::GetFlagsFromOp;
     const ir::InstRef producer = from_op ? block_.inst(flags.inst()).args[0].inst() : ir::kNoInst;
-    if (from_op && lazy_flags_[flags.inst()] && !(options_.host_flags && host_flags_ == producer)) {
+    const bool deferred = from_op && lazy_flags_[flags.inst()];
+    if (deferred && !(options_.host_flags && host_flags_ == producer)) {
         // Deferred, and the host's flags have changed since: the record is
         // still the producer's (find_lazy_flags); re-running it gives them.
         lazy::rerun(c, ra_.scratch(), lazy_kind_[flags.inst()]);
@@ -326,25 +326,13 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     }
     // The flags of the op that produced them are in the host's RFLAGS: one
     // SETcc.
-    if ((options_.host_flags || (from_op && lazy_flags_[flags.inst()])) &&
-        producer != ir::kNoInst && host_flags_ == producer) {
+    if ((options_.host_flags || deferred) && from_op && host_flags_ == producer) {
         ra_.consume(flags);
         if (carry_only_[i]) {  // CF already is the carry
             carry_in_cf_[i] = true;
             return;
         }
-        // Read only by the branch at the end, or by the side exit right
-        // after: a JCC on the host's flags there.
-        const ir::Terminal& t = block_.terminal();
-        const std::size_t next = static_cast<std::size_t>(i) + 1;
-        const bool by_branch = next == block_.insts().size() &&
-                               t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() &&
-                               t.cond.inst() == i;
-        const bool by_exit = next < block_.insts().size() &&
-                             block_.inst(static_cast<ir::InstRef>(next)).op == ir::Opcode::ExitIf &&
-                             !block_.inst(static_cast<ir::InstRef>(next)).args[0].is_immediate() &&
-                             block_.inst(static_cast<ir::InstRef>(next)).args[0].inst() == i;
-        if ((by_branch || by_exit) && block_.inst(i).use_count == 1) {
+        if (read_by_jump_only(i)) {  // a JCC on the host's flags there
             branch_cond_ = i;
             branch_cc_ = cc;
             branch_producer_ = host_flags_;
