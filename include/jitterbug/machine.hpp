@@ -42,6 +42,7 @@ struct Optimizations {
     bool inline_tlb = true;     // JIT: the TLB lookup inline (off: every access calls the runtime)
     bool inline_divide = true;  // JIT: 32-bit DIV/IDIV inline (the runtime only for #DE)
     bool lazy_flags = true;     // JIT: flags written to EFLAGS kept as operands until read
+    bool sink_records = true;   // JIT: those operands stored only where something may read them
     bool page_groups = true;    // JIT: nearby accesses off one base share one TLB lookup
 };
 

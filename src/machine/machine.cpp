@@ -182,6 +182,7 @@ struct Machine::Impl {
         c.backend.inline_tlb = o.inline_tlb;
         c.backend.inline_divide = o.inline_divide;
         c.backend.lazy_flags = o.lazy_flags;
+        c.backend.sink_records = o.sink_records;
         c.backend.page_groups = o.page_groups;
         return c;
     }

@@ -73,6 +73,7 @@ TEST_SUITE("jit") {
             {"inline_tlb", &Optimizations::inline_tlb},
             {"inline_divide", &Optimizations::inline_divide},
             {"lazy_flags", &Optimizations::lazy_flags},
+            {"sink_records", &Optimizations::sink_records},
             {"page_groups", &Optimizations::page_groups},
             {"superblocks", &Optimizations::superblocks},
             {"all", nullptr},

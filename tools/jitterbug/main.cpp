@@ -71,6 +71,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"inline-tlb", &jitterbug::Optimizations::inline_tlb},
     {"inline-divide", &jitterbug::Optimizations::inline_divide},
     {"lazy-flags", &jitterbug::Optimizations::lazy_flags},
+    {"sink-records", &jitterbug::Optimizations::sink_records},
     {"page-groups", &jitterbug::Optimizations::page_groups},
     {"superblocks", &jitterbug::Optimizations::superblocks},
 };

@@ -32,6 +32,7 @@ struct BackendOptions {
     bool inline_tlb = true;
     bool inline_divide = true;
     bool lazy_flags = true;
+    bool sink_records = true;
     bool page_groups = true;
 };
 

@@ -1,5 +1,7 @@
 #include "jit/backend/x64/block_compiler.hpp"
 
+#include <type_traits>
+
 #include "cpu/helper_id.hpp"
 #include "cpu/runtime.hpp"
 
@@ -468,22 +470,42 @@ void BlockCompiler::reload_guests(bool all) {
 }
 
 void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg64* a,
-                                  const Reg64* b, std::uint32_t b_imm) {
+                                  const Reg64* b, std::uint32_t b_imm, const ir::Value& a_value,
+                                  const ir::Value& b_value) {
     host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
     if (f == ir::kNoInst) return;
     if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags) {
         // Plain stores: the host's flags stay (a TestCond may read them next).
-        c.mov(dword[r15 + ctx_offset::kLazyA], a->cvt32());
         const unsigned op = kind / 4;
-        if (op == lazy::kInc || op == lazy::kDec) {
-            c.setc(byte[r15 + ctx_offset::kLazyB]);
-        } else if (b) {
-            c.mov(dword[r15 + ctx_offset::kLazyB], b->cvt32());
-        } else if (op != lazy::kLogic) {
-            c.mov(dword[r15 + ctx_offset::kLazyB], b_imm);
+        const bool inc_dec = op == lazy::kInc || op == lazy::kDec;
+        if (options_.sink_records && !a_value.empty()) {
+            forget_record();  // nothing has read it since it was made
+            if (inc_dec) c.setc(byte[r15 + ctx_offset::kLazyB]);
+            deferred_ = Deferred{};
+            deferred_.kind = kind;
+            deferred_.a = a_value;
+            ra_.hold(a_value);
+            if (!inc_dec && op != lazy::kLogic) {
+                if (b_value.empty()) {
+                    deferred_.b_imm = b_imm;
+                    deferred_.has_b_imm = true;
+                } else {
+                    deferred_.b = b_value;
+                    ra_.hold(b_value);
+                }
+            }
+        } else {
+            c.mov(dword[r15 + ctx_offset::kLazyA], a->cvt32());
+            if (inc_dec) {
+                c.setc(byte[r15 + ctx_offset::kLazyB]);
+            } else if (b) {
+                c.mov(dword[r15 + ctx_offset::kLazyB], b->cvt32());
+            } else if (op != lazy::kLogic) {
+                c.mov(dword[r15 + ctx_offset::kLazyB], b_imm);
+            }
+            c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(kind));
         }
-        c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(kind));
         lazy_flags_[f] = true;
         lazy_kind_[f] = static_cast<std::uint8_t>(kind);
         lazy_pending_ = true;
@@ -524,7 +546,74 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     c.pop(r);
 }
 
+BlockCompiler::RecordOperand BlockCompiler::operand_now(const ir::Value& v) const {
+    RecordOperand o;
+    const int r = ra_.register_of(v);
+    if (r >= 0) {
+        o.kind = RecordOperand::Kind::Reg;
+        o.reg = r;
+    } else {
+        o.kind = RecordOperand::Kind::Slot;
+        o.slot = RegAlloc::spill_offset_of(v);
+    }
+    return o;
+}
+
+BlockCompiler::RecordPlan BlockCompiler::record_plan() const {
+    RecordPlan plan;
+    if (deferred_.kind == 0) return plan;
+    plan.kind = deferred_.kind;
+    plan.a = operand_now(deferred_.a);
+    if (!deferred_.b.empty()) {
+        plan.b = operand_now(deferred_.b);
+    } else if (deferred_.has_b_imm) {
+        plan.b.kind = RecordOperand::Kind::Imm;
+        plan.b.imm = deferred_.b_imm;
+    }
+    return plan;
+}
+
+void BlockCompiler::store_plan(const RecordPlan& plan) {
+    if (plan.kind == 0) return;
+    const auto store = [&](const RecordOperand& o, std::size_t at) {
+        switch (o.kind) {
+            case RecordOperand::Kind::None:
+                break;
+            case RecordOperand::Kind::Reg:
+                c.mov(dword[r15 + at], Reg64(o.reg).cvt32());
+                break;
+            case RecordOperand::Kind::Imm:
+                c.mov(dword[r15 + at], o.imm);
+                break;
+            case RecordOperand::Kind::Slot:
+                // Through RAX, kept (the slot is RSP-relative: 8 more after the push).
+                c.push(rax);
+                c.mov(eax, dword[rsp + o.slot + 8]);
+                c.mov(dword[r15 + at], eax);
+                c.pop(rax);
+                break;
+        }
+    };
+    store(plan.a, ctx_offset::kLazyA);
+    store(plan.b, ctx_offset::kLazyB);
+    c.mov(byte[r15 + ctx_offset::kLazyOp], static_cast<std::uint8_t>(plan.kind));
+}
+
+void BlockCompiler::store_record() {
+    if (deferred_.kind == 0) return;
+    store_plan(record_plan());
+    forget_record();
+}
+
+void BlockCompiler::forget_record() {
+    if (deferred_.kind == 0) return;
+    ra_.release(deferred_.a);
+    if (!deferred_.b.empty()) ra_.release(deferred_.b);
+    deferred_ = Deferred{};
+}
+
 void BlockCompiler::materialize_flags() {
+    store_record();
     if (!lazy_pending_) return;
     lazy_pending_ = false;
     host_flags_ = ir::kNoInst;
@@ -541,7 +630,7 @@ void BlockCompiler::carry_into_host() {
     const ir::InstRef f = flags_owner_ == ir::kNoInst ? ir::kNoInst : flags_of_[flags_owner_];
     if (f != ir::kNoInst && lazy_flags_[f]) {
         // Its record is the current one: re-run it.
-        lazy::rerun(c, ra_.scratch(), lazy_kind_[f]);
+        rerun_record(lazy_kind_[f]);
         return;
     }
     materialize_flags();
@@ -589,7 +678,65 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
     }
 }
 
+void BlockCompiler::rerun_record(unsigned kind) {
+    if (deferred_.kind != 0 && deferred_.kind != kind) {
+        throw std::logic_error("x64 backend: re-running a record that is not the deferred one");
+    }
+    if (deferred_.kind == 0 || kind / 4 == lazy::kInc || kind / 4 == lazy::kDec) {
+        // (An INC/DEC's CF is in memory already.)
+        store_record();
+        lazy::rerun(c, ra_.scratch(), kind);
+        return;
+    }
+    const unsigned bits = lazy::bits_of(kind);
+    const Reg64 t = ra_.scratch();
+    const Xbyak::Reg r = sized(t, bits);
+    ra_.load_into(t, deferred_.a);
+    // `op` on the result and b (an immediate, a register or a spill slot).
+    const auto apply = [&](auto&& op) {
+        if (deferred_.b.empty()) {
+            op(r, deferred_.b_imm);
+            return;
+        }
+        const int b = ra_.register_of(deferred_.b);
+        if (b >= 0) {
+            op(r, sized(Reg64(b), bits));
+        } else {
+            const int slot = RegAlloc::spill_offset_of(deferred_.b);
+            op(r, bits == 8    ? c.byte[rsp + slot]
+                  : bits == 16 ? c.word[rsp + slot]
+                               : c.dword[rsp + slot]);
+        }
+    };
+    switch (kind / 4) {
+        case lazy::kAdd:  // a = result - b, then a + b
+            apply([&](const auto& x, const auto& y) { c.sub(x, y); });
+            apply([&](const auto& x, const auto& y) { c.add(x, y); });
+            break;
+        case lazy::kSub:  // a = result + b, then a - b
+            apply([&](const auto& x, const auto& y) { c.add(x, y); });
+            apply([&](const auto& x, const auto& y) { c.sub(x, y); });
+            break;
+        case lazy::kCmp:
+            apply([&](const auto& x, const auto& y) { c.cmp(x, y); });
+            break;
+        case lazy::kTest:  // (TEST takes a memory operand first)
+            apply([&](const auto& x, const auto& y) {
+                if constexpr (std::is_same_v<std::decay_t<decltype(y)>, Xbyak::Address>) {
+                    c.test(y, x);
+                } else {
+                    c.test(x, y);
+                }
+            });
+            break;
+        default:  // AND, OR, XOR: the flags of their result
+            c.test(r, r);
+            break;
+    }
+}
+
 void BlockCompiler::drop_deferred_flags() {
+    forget_record();
     if (lazy_pending_) c.mov(byte[r15 + ctx_offset::kLazyOp], 0);
     lazy_pending_ = false;
 }
@@ -609,6 +756,7 @@ void raise_event(cpu::CpuContext& ctx, const cpu::Event* event) {
 }  // namespace
 
 void BlockCompiler::emit_terminal() {
+    store_record();  // (plain stores: a branch's flags stay)
     const ir::Terminal& t = block_.terminal();
     switch (t.kind) {
         case ir::Terminal::Kind::None:
@@ -754,8 +902,10 @@ void BlockCompiler::emit_ExitIf(ir::InstRef, const ir::Inst& inst) {
     auto* stub = &slow_labels_.emplace_back();
     jcc(condition_code(cond), *stub);
     const std::uint32_t n = started_;
-    slow_paths_.push_back([this, stub, n, eip] {
+    const RecordPlan record = record_plan();
+    slow_paths_.push_back([this, stub, n, eip, record] {
         c.L(*stub);
+        store_plan(record);
         count_instructions(n);
         emit_link(eip);
     });

@@ -146,8 +146,11 @@ class BlockCompiler {
     // of its GetFlagsFromOp, if it has one.
     // With `kind` (lazy::kind) and its operands, the flags may instead be
     // left for later (see lazy_ok_): three stores instead of computing them.
+    // `a_value` and `b_value` are the IR values in `a` and `b` (b_value
+    // empty: the immediate `b_imm`).
     void capture_flags(ir::InstRef producer, unsigned kind = 0, const Reg64* a = nullptr,
-                       const Reg64* b = nullptr, std::uint32_t b_imm = 0);
+                       const Reg64* b = nullptr, std::uint32_t b_imm = 0,
+                       const ir::Value& a_value = {}, const ir::Value& b_value = {});
     // Before anything reads state.flags_status: computes deferred flags.
     // Changes the host's flags.
     void materialize_flags();
@@ -158,6 +161,44 @@ class BlockCompiler {
     // All six status flags were just stored to EFLAGS: no deferred record
     // may stand any more.
     void drop_deferred_flags();
+    // Record sinking (options_.sink_records): a deferred record is not
+    // stored at its producer but where something may read it — out of
+    // line in the slow paths and side exits it has, inline at runtime
+    // calls, EFLAGS reads and the block's end — or never, when the next
+    // producer's replaces it first. Meanwhile the allocator keeps its
+    // operands alive.
+    struct Deferred {
+        unsigned kind = 0;  // lazy::kind; 0: none
+        ir::Value a;
+        ir::Value b;  // empty: b_imm, when has_b_imm
+        std::uint32_t b_imm = 0;
+        bool has_b_imm = false;
+    };
+    Deferred deferred_;
+    // Where the deferred record's operands are at one point of the code,
+    // for out-of-line code emitted later.
+    struct RecordOperand {
+        enum class Kind : std::uint8_t { None, Reg, Slot, Imm } kind = Kind::None;
+        int reg = 0;   // Reg: the host register
+        int slot = 0;  // Slot: the spill slot's offset from RSP
+        std::uint32_t imm = 0;
+    };
+    struct RecordPlan {
+        unsigned kind = 0;  // 0: nothing to store
+        RecordOperand a, b;
+    };
+    RecordPlan record_plan() const;
+    RecordOperand operand_now(const ir::Value& v) const;
+    // Stores the record of `plan`; changes no register and no flag.
+    void store_plan(const RecordPlan& plan);
+    // Stores the deferred record now (inline) and lets its operands go.
+    void store_record();
+    // Lets the deferred record go unstored (replaced, or the flags written).
+    void forget_record();
+    // The host's flags become the deferred flags: the record's op re-runs,
+    // from the operands' registers when it is not stored yet.
+    void rerun_record(unsigned kind);
+
     // Emits SETcc for condition `cc` into `dst8` from the host's flags.
     void setcc_from_host(unsigned cc, const Xbyak::Reg8& dst8);
 

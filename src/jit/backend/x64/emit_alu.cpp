@@ -19,19 +19,36 @@ std::uint32_t host_immediate(std::uint64_t v, unsigned bits) {
 template <typename F>
 void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op,
                                F&& op) {
-    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
-    const ir::Value& b = inst.args[1];
     const unsigned kind = lazy_op == lazy::kNone ? 0 : lazy::kind(lazy_op, bits);
+    // A record this op's replaces lets its operands go first (no copies
+    // to keep them).
+    if (kind != 0 && lazy_ok_[i]) forget_record();
+    const ir::Value& b = inst.args[1];
+    const ir::Value result = ir::Value::result_of(ir::info(inst.op).result, i);
+    if (lazy_op == lazy::kLogic && !b.is_immediate() && b == inst.args[0] &&
+        (inst.op == ir::Opcode::Xor8 || inst.op == ir::Opcode::Xor16 ||
+         inst.op == ir::Opcode::Xor32)) {
+        // XOR of a value with itself: the zero idiom, nothing to load.
+        ra_.consume(b);
+        ra_.consume(b);
+        const int target = target_gpr_[i];
+        const Reg64 dst =
+            target >= 0 ? ra_.define_in_guest(i, static_cast<unsigned>(target)) : ra_.define(i);
+        c.xor_(sized(dst, bits), sized(dst, bits));
+        capture_flags(i, kind, &dst, nullptr, 0, result);
+        return;
+    }
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     if (b.is_immediate()) {
         const std::uint32_t imm = host_immediate(b.imm(), bits);
         op(sized(dst, bits), nullptr, imm);
-        capture_flags(i, kind, &dst, nullptr, imm);
+        capture_flags(i, kind, &dst, nullptr, imm, result);
     } else {
         const Reg64 src = ra_.use(b);
         const Reg s = sized(src, bits);
         op(sized(dst, bits), &s, 0);
         // (Not deferred when the result overwrote the second operand.)
-        capture_flags(i, src.getIdx() == dst.getIdx() ? 0 : kind, &dst, &src);
+        capture_flags(i, src.getIdx() == dst.getIdx() ? 0 : kind, &dst, &src, 0, result, b);
     }
     ra_.define_in(i, dst);
 }
@@ -39,11 +56,16 @@ void BlockCompiler::binary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bit
 template <typename F>
 void BlockCompiler::unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op,
                               F&& op) {
-    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     const bool defer = lazy_op != lazy::kNone && lazy_ok_[i] && options_.lazy_flags;
-    if (defer) carry_into_host();
+    if (defer) {
+        carry_into_host();  // (from the record this op's replaces)
+        forget_record();
+    }
+    // (Only moves from here on: the host's CF stays.)
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
     op(sized(dst, bits));
-    capture_flags(i, defer ? lazy::kind(lazy_op, bits) : 0, &dst);
+    capture_flags(i, defer ? lazy::kind(lazy_op, bits) : 0, &dst, nullptr, 0,
+                  ir::Value::result_of(ir::info(inst.op).result, i));
     ra_.define_in(i, dst);
 }
 
@@ -102,6 +124,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
     const ir::Value& b = inst.args[1];
     if (inst.use_count != 1 || flags_of_[i] == ir::kNoInst || a.is_immediate()) return false;
     const unsigned kind = lazy::kind(test ? lazy::kTest : lazy::kCmp, bits);
+    if (lazy_ok_[i]) forget_record();  // replaced
     const Reg64 x = ra_.use(a);
     if (b.is_immediate()) {
         const std::uint32_t imm = host_immediate(b.imm(), bits);
@@ -110,7 +133,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
         } else {
             c.cmp(sized(x, bits), imm);
         }
-        capture_flags(i, kind, &x, nullptr, imm);
+        capture_flags(i, kind, &x, nullptr, imm, a);
     } else {
         const Reg64 y = ra_.use(b);
         if (test) {
@@ -118,7 +141,7 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
         } else {
             c.cmp(sized(x, bits), sized(y, bits));
         }
-        capture_flags(i, kind, &x, &y);
+        capture_flags(i, kind, &x, &y, 0, a, b);
     }
     return true;
 }

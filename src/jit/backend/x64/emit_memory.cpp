@@ -74,8 +74,10 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
     const Reg64 off = offset;
-    slow_paths_.push_back([this, slow, done, live, abort, off, seg, info] {
+    const RecordPlan record = record_plan();
+    slow_paths_.push_back([this, slow, done, live, abort, off, seg, info, record] {
         c.L(*slow);
+        store_plan(record);
         push_all(c, live);
         c.mov(edx, off.cvt32());
         c.mov(esi, seg);
@@ -266,24 +268,27 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
     const std::vector<int> active = active_group_slots();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest, active] {
-        c.L(*slow);
-        fused_check_slow(i, addr, nullptr, live, abort);
-        push_all(c, live);
-        c.mov(esi, addr.cvt32());
-        c.mov(edx, size);
-        call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
-        c.mov(qword[r15 + ctx_offset::kScratch], rax);
-        return_from_runtime(live, false, active, abort);
-        if (in_guest && size == 1) {
-            c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
-        } else if (in_guest && size == 2) {
-            c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
-        } else {
-            c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
-        }
-        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-    });
+    const RecordPlan record = record_plan();
+    slow_paths_.push_back(
+        [this, i, slow, done, live, abort, addr, dst, size, in_guest, active, record] {
+            c.L(*slow);
+            store_plan(record);
+            fused_check_slow(i, addr, nullptr, live, abort);
+            push_all(c, live);
+            c.mov(esi, addr.cvt32());
+            c.mov(edx, size);
+            call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
+            c.mov(qword[r15 + ctx_offset::kScratch], rax);
+            return_from_runtime(live, false, active, abort);
+            if (in_guest && size == 1) {
+                c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
+            } else if (in_guest && size == 2) {
+                c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
+            } else {
+                c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+            }
+            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+        });
 }
 
 void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
@@ -326,24 +331,27 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
     const std::vector<int> active = active_group_slots();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size, active] {
-        c.L(*slow);
-        fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
-        // Stage the arguments in the context: they may sit in argument registers.
-        c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
-        if (value) {
-            c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
-        } else {
-            c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
-        }
-        push_all(c, live);
-        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
-        c.mov(edx, size);
-        c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
-        call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
-        return_from_runtime(live, false, active, abort);
-        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-    });
+    const RecordPlan record = record_plan();
+    slow_paths_.push_back(
+        [this, i, slow, done, live, abort, addr, value, imm_value, size, active, record] {
+            c.L(*slow);
+            store_plan(record);
+            fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
+            // Stage the arguments in the context: they may sit in argument registers.
+            c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+            if (value) {
+                c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
+            } else {
+                c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
+            }
+            push_all(c, live);
+            c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+            c.mov(edx, size);
+            c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
+            call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
+            return_from_runtime(live, false, active, abort);
+            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+        });
 }
 
 void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
@@ -363,6 +371,7 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     // Everything in caller-saved registers moves out first; the arguments
     // then come from callee-saved registers, spill slots or immediates.
     const bool writes_state = cpu::helper_info(id).props & cpu::helper_props::kWritesState;
+    store_record();
     ra_.spill_caller_saved();
     if (writes_state) ra_.spill_guest_aliases();
     for (unsigned a = 1; a <= 3; ++a)
@@ -381,6 +390,7 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
 // remainder to EDX, the flags as the helper sets them (CF, OF kept; AF set;
 // SF, ZF, PF clear). Whatever might raise #DE goes to the helper instead.
 void BlockCompiler::divide32(const ir::Inst& inst, bool is_signed) {
+    store_record();  // both paths need it
     const Reg64 eax_g = pinned(0);
     const Reg64 edx_g = pinned(2);
     ra_.reserve(rax);

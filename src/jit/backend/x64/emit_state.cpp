@@ -122,7 +122,9 @@ void BlockCompiler::emit_SetEip(ir::InstRef i, const ir::Inst& inst) {
     const Reg64 v = ra_.use(inst.args[0]);
     c.mov(dword[r15 + ctx_offset::kEip], v.cvt32());
     if (static_cast<std::size_t>(i) + 1 == block_.insts().size() && jump_cache_exit_) {
-        // The jump-cache lookup right after takes EIP from EAX.
+        // The jump-cache lookup right after takes EIP from EAX (which
+        // may hold an operand of the deferred record, stored first).
+        store_record();
         c.mov(eax, v.cvt32());
         eip_in_eax_ = true;
     }
@@ -321,7 +323,7 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
     if (deferred && !(options_.host_flags && host_flags_ == producer)) {
         // Deferred, and the host's flags have changed since: the record is
         // still the producer's (find_lazy_flags); re-running it gives them.
-        lazy::rerun(c, ra_.scratch(), lazy_kind_[flags.inst()]);
+        rerun_record(lazy_kind_[flags.inst()]);
         host_flags_ = producer;
     }
     // The flags of the op that produced them are in the host's RFLAGS: one

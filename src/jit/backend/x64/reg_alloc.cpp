@@ -103,10 +103,13 @@ Reg64 RegAlloc::alu_dest(const ir::Value& a, int guest, unsigned bits) {
         regs_[p].locked = true;
         return Reg64(p);
     }
+    // `a` may be there already, still needed later: a copy moves out and
+    // the register keeps its bits.
+    const bool here = held != ir::kNoInst && !a.is_immediate() && held == a.inst();
     move_out(p);
     regs_[p].locked = true;
     if (bits == 32) {
-        load_into(Reg64(p), a);
+        if (!here) load_into(Reg64(p), a);
     } else if (a.is_immediate()) {  // the rest of the guest register stays
         if (bits == 8) {
             code_.mov(Reg64(p).cvt8(), static_cast<std::uint8_t>(a.imm()));
@@ -250,6 +253,10 @@ void RegAlloc::use_fixed(const ir::Value& v, const Reg64& r) {
 }
 
 void RegAlloc::consume(const ir::Value& v) { note_use(v); }
+
+void RegAlloc::hold(const ir::Value& v) {
+    if (!v.is_immediate() && !v.empty()) ++remaining_[v.inst()];
+}
 
 Reg64 RegAlloc::define(ir::InstRef i) {
     const int r = allocate();

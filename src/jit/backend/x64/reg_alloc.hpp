@@ -101,6 +101,15 @@ class RegAlloc {
     // pinned registers are reloaded from CpuState instead).
     std::vector<Reg64> live_caller_saved(int except = -1) const;
 
+    // Keeps `v` alive past its last use until release(v): a deferred flags
+    // record (BlockCompiler) still names it.
+    void hold(const ir::Value& v);
+    void release(const ir::Value& v) { note_use(v); }
+    // Where `v` lives now: a host register, or (-1) its spill slot.
+    int register_of(const ir::Value& v) const { return reg_of_[v.inst()]; }
+    // Its spill slot's offset from RSP.
+    static int spill_offset_of(const ir::Value& v) { return static_cast<int>(v.inst() * 8); }
+
     bool is_defined(ir::InstRef i) const { return defined_[i]; }
     // Whether host register `r` holds no value and is not locked.
     bool is_free(int r) const { return regs_[r].value == ir::kNoInst && !regs_[r].locked; }
