@@ -184,6 +184,7 @@ struct Machine::Impl {
         c.backend.lazy_flags = o.lazy_flags;
         c.backend.sink_records = o.sink_records;
         c.backend.page_groups = o.page_groups;
+        c.backend.store_forwarding = o.store_forwarding;
         return c;
     }
 

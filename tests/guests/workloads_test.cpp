@@ -75,6 +75,7 @@ TEST_SUITE("jit") {
             {"lazy_flags", &Optimizations::lazy_flags},
             {"sink_records", &Optimizations::sink_records},
             {"page_groups", &Optimizations::page_groups},
+            {"store_forwarding", &Optimizations::store_forwarding},
             {"superblocks", &Optimizations::superblocks},
             {"all", nullptr},
         };

@@ -73,6 +73,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"lazy-flags", &jitterbug::Optimizations::lazy_flags},
     {"sink-records", &jitterbug::Optimizations::sink_records},
     {"page-groups", &jitterbug::Optimizations::page_groups},
+    {"store-forwarding", &jitterbug::Optimizations::store_forwarding},
     {"superblocks", &jitterbug::Optimizations::superblocks},
 };
 

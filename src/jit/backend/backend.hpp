@@ -34,6 +34,7 @@ struct BackendOptions {
     bool lazy_flags = true;
     bool sink_records = true;
     bool page_groups = true;
+    bool store_forwarding = true;
 };
 
 class Backend {

@@ -87,7 +87,9 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       scaled_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
-      group_of_(block.insts().size(), -1) {
+      group_of_(block.insts().size(), -1),
+      forwarded_from_(block.insts().size(), ir::kNoInst),
+      forwards_(block.insts().size(), 0) {
     find_flag_producers();
     find_fused_checks();
     if (options_.in_place_alu) find_in_place_targets();
@@ -95,7 +97,10 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_carries();
     find_low_halves();
     if (options_.in_place_alu) find_scaled_indexes();
-    if (options_.page_groups && block.location().flat()) find_page_groups();
+    if (options_.page_groups && block.location().flat()) {
+        find_page_groups();
+        if (options_.store_forwarding) find_forwarded_stores();
+    }
     jump_cache_exit_ =
         block.terminal().kind == ir::Terminal::Kind::Dispatch && may_use_jump_cache();
 }
@@ -349,6 +354,85 @@ void BlockCompiler::find_page_groups() {
         for (const Member& m : group)
             group_of_[m.access] = static_cast<int>(groups_.size());
         groups_.push_back(g);
+    }
+}
+
+void BlockCompiler::find_forwarded_stores() {
+    const auto& insts = block_.insts();
+    // Per group: the 32-bit writes whose bytes nothing has overwritten
+    // since, by offset from the group's first access's address.
+    struct Stored {
+        std::int64_t offset;
+        ir::InstRef write;
+    };
+    std::vector<std::vector<Stored>> stored(groups_.size());
+    std::vector<std::int64_t> group_offset(insts.size(), 0);
+    // Each access's offset within its group: its address is root + offset
+    // (find_page_groups), the group's first access's too.
+    {
+        std::vector<ir::InstRef> root(insts.size());
+        std::vector<std::int64_t> offset(insts.size(), 0);
+        std::vector<bool> seen(groups_.size(), false);
+        std::vector<std::int64_t> first(groups_.size(), 0);
+        for (std::size_t k = 0; k < insts.size(); ++k) {
+            const ir::Inst& inst = insts[k];
+            root[k] = static_cast<ir::InstRef>(k);
+            if ((inst.op == Opcode::Add32 || inst.op == Opcode::Sub32) &&
+                !inst.args[0].is_immediate() && inst.args[1].is_immediate()) {
+                const auto imm =
+                    static_cast<std::int64_t>(static_cast<std::int32_t>(inst.args[1].imm()));
+                root[k] = root[inst.args[0].inst()];
+                offset[k] = offset[inst.args[0].inst()] + (inst.op == Opcode::Add32 ? imm : -imm);
+            }
+            const int g = group_of_[k];
+            if (g < 0) continue;
+            const std::int64_t at = offset[insts[k].args[0].inst()];
+            const auto gi = static_cast<std::size_t>(g);
+            if (!seen[gi]) {
+                seen[gi] = true;
+                first[gi] = at;
+            }
+            group_offset[k] = at - first[gi];
+        }
+    }
+    for (std::size_t k = 0; k < insts.size(); ++k) {
+        const auto [size, write] = memory_access(insts[k].op);
+        if (size == 0) {
+            if (insts[k].op == Opcode::CallHelper) {
+                for (auto& s : stored)
+                    s.clear();  // (its call clears the slots anyway)
+            }
+            continue;
+        }
+        const int g = group_of_[k];
+        const std::int64_t at = group_offset[k];
+        const auto overlaps = [&](const Stored& s) {
+            return s.offset < at + static_cast<std::int64_t>(size) && at < s.offset + 4;
+        };
+        if (write) {
+            // A write elsewhere may overlap anything stored through another
+            // group; one of this group, what it overlaps.
+            for (std::size_t h = 0; h < stored.size(); ++h) {
+                auto& s = stored[h];
+                if (static_cast<int>(h) != g) {
+                    s.clear();
+                } else {
+                    std::erase_if(s, overlaps);
+                }
+            }
+            if (g >= 0 && size == 4) {
+                stored[static_cast<std::size_t>(g)].push_back(
+                    Stored{at, static_cast<ir::InstRef>(k)});
+            }
+            continue;
+        }
+        if (g < 0 || size != 4) continue;
+        for (const Stored& s : stored[static_cast<std::size_t>(g)]) {
+            if (s.offset == at) {
+                forwarded_from_[k] = s.write;
+                ++forwards_[s.write];
+            }
+        }
     }
 }
 

@@ -303,6 +303,16 @@ class BlockCompiler {
     };
     std::vector<PageGroup> groups_;
     std::vector<int> group_of_;  // per access, its group or -1
+    // Store forwarding (options_.store_forwarding): a 32-bit read of a group
+    // at the offset a 32-bit write of the same group stored to before, with
+    // no other write between that could overlap, takes the written value
+    // while the group's slot holds its page (a runtime call on the way
+    // would have cleared it: the read then goes to memory). Per read, that
+    // write, or kNoInst; per write, how many reads it forwards to (its
+    // value is held until they are done).
+    std::vector<ir::InstRef> forwarded_from_;
+    std::vector<std::uint32_t> forwards_;
+    void find_forwarded_stores();
     bool flat_segment(unsigned seg) const;
     // The IR instruction whose flags the host's RFLAGS still holds (nothing
     // emitted since has changed them), or kNoInst.

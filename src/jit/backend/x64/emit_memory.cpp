@@ -243,8 +243,32 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         in_guest ? ra_.define_in_guest(i, static_cast<unsigned>(target_gpr_[i])) : ra_.define(i);
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    begin_access(i, addr, index, host, size, false, slow);
-    switch (size) {
+    const ir::InstRef from = forwarded_from_[i];
+    if (from != ir::kNoInst) {
+        // The value a write of the group stored here, while the group's
+        // page is still checked (see forwarded_from_); else to memory.
+        auto* lookup = &slow_labels_.emplace_back();
+        c.mov(host, qword[rsp + groups_[static_cast<std::size_t>(group_of_[i])].slot]);
+        c.test(host, host);
+        c.jz(*lookup, Xbyak::CodeGenerator::T_NEAR);
+        const ir::Value& stored = block_.inst(from).args[1];
+        ra_.load_into(dst, stored);
+        ra_.release(stored);
+        const bool bmi2 = shared_.bmi2;
+        const bool inline_tlb = options_.inline_tlb;
+        slow_paths_.push_back([this, lookup, slow, done, addr, index, host, dst, inline_tlb, bmi2] {
+            c.L(*lookup);
+            tlb_lookup(c, addr, index, host, 4, offsetof(mmu::TlbEntry, read_tag), *slow,
+                       inline_tlb, bmi2);
+            c.mov(dst.cvt32(), dword[host + addr]);
+            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+        });
+    } else {
+        begin_access(i, addr, index, host, size, false, slow);
+    }
+    switch (from != ir::kNoInst ? 0 : size) {
+        case 0:
+            break;
         case 1:
             if (in_guest) {
                 c.mov(dst.cvt8(), byte[host + addr]);
@@ -298,6 +322,10 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const std::uint32_t imm_value = imm ? static_cast<std::uint32_t>(inst.args[1].imm()) : 0;
     const std::optional<Reg64> value =
         imm ? std::nullopt : std::optional<Reg64>(ra_.use(inst.args[1]));
+    if (!imm) {
+        for (std::uint32_t k = 0; k < forwards_[i]; ++k)
+            ra_.hold(inst.args[1]);  // until the reads it forwards to
+    }
     const Reg64 index = ra_.scratch();
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
