@@ -559,11 +559,13 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
     if (f == ir::kNoInst) return;
-    if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags) {
+    const bool sink = options_.sink_records && !a_value.empty() && !a_value.is_immediate();
+    if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags &&
+        (sink || !lazy::is_shift(kind / 4))) {
         // Plain stores: the host's flags stay (a TestCond may read them next).
         const unsigned op = kind / 4;
         const bool inc_dec = op == lazy::kInc || op == lazy::kDec;
-        if (options_.sink_records && !a_value.empty()) {
+        if (sink) {
             forget_record();  // nothing has read it since it was made
             if (inc_dec) c.setc(byte[r15 + ctx_offset::kLazyB]);
             deferred_ = Deferred{};
@@ -747,6 +749,20 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
         case kLogic:  // AND, OR, XOR: the flags of their result
             c.test(r, r);
             break;
+        case kShl:
+        case kShr:
+        case kSar:  // the shift again, by the count in b (through CL)
+            c.push(c.rcx);
+            c.mov(c.ecx, c.dword[r15 + at]);
+            if (kind / 4 == kShl) {
+                c.shl(r, c.cl);
+            } else if (kind / 4 == kShr) {
+                c.shr(r, c.cl);
+            } else {
+                c.sar(r, c.cl);
+            }
+            c.pop(c.rcx);
+            break;
         default: {  // INC, DEC: the operand back, CF from b, then the op
             const bool inc = kind / 4 == kInc;
             c.lea(t.cvt32(), c.ptr[t + (inc ? -1 : 1)]);
@@ -812,6 +828,15 @@ void BlockCompiler::rerun_record(unsigned kind) {
                     c.test(x, y);
                 }
             });
+            break;
+        case lazy::kShl:
+            c.shl(r, static_cast<std::uint8_t>(deferred_.b_imm));
+            break;
+        case lazy::kShr:
+            c.shr(r, static_cast<std::uint8_t>(deferred_.b_imm));
+            break;
+        case lazy::kSar:
+            c.sar(r, static_cast<std::uint8_t>(deferred_.b_imm));
             break;
         default:  // AND, OR, XOR: the flags of their result
             c.test(r, r);

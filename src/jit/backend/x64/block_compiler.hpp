@@ -56,7 +56,9 @@ inline std::size_t link_displacement_offset(const std::uint8_t* slot) {
 //   Add, Sub: a = the result, b = the second operand (the first is
 //             recovered by the inverse operation, then the op re-runs);
 //   Cmp, Test: a and b as they were; Logic (AND, OR, XOR): a = the result;
-//   Inc, Dec: a = the result, bit 0 of b = CF (which they keep).
+//   Inc, Dec: a = the result, bit 0 of b = CF (which they keep);
+//   Shl, Shr, Sar (by a count of 1-31): a = the operand, b = the count
+//             (only with sink-records: the operand must outlive the op).
 namespace lazy {
 enum Op : unsigned {
     kNone = 0,
@@ -66,9 +68,14 @@ enum Op : unsigned {
     kTest = 4,
     kLogic = 5,
     kInc = 6,
-    kDec = 7
+    kDec = 7,
+    kShl = 8,
+    kShr = 9,
+    kSar = 10,
+    kLast = kSar
 };
-constexpr unsigned kKinds = 8 * 4;
+constexpr unsigned kKinds = (kLast + 1) * 4;
+constexpr bool is_shift(unsigned op) { return op >= kShl && op <= kSar; }
 constexpr unsigned kind(Op op, unsigned bits) {
     return op * 4 + (bits == 8 ? 0 : bits == 16 ? 1 : 2);
 }

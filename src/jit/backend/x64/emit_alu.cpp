@@ -263,10 +263,27 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
         }
     };
     if (count.is_immediate()) {
-        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
         const unsigned n = static_cast<unsigned>(count.imm()) & 31;
+        // SHL/SHR/SAR flags may be deferred as the operand and the count
+        // (with sink-records, which keeps the operand alive).
+        const lazy::Op op = kind == kShl   ? lazy::kShl
+                            : kind == kShr ? lazy::kShr
+                            : kind == kSar ? lazy::kSar
+                                           : lazy::kNone;
+        const bool defer = op != lazy::kNone && n != 0 && lazy_ok_[i] && options_.lazy_flags &&
+                           options_.sink_records && !inst.args[0].is_immediate();
+        if (defer) {
+            forget_record();         // replaced
+            ra_.hold(inst.args[0]);  // the op must not take the operand's register
+        }
+        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
         if (n != 0) apply(sized(dst, bits), n);
-        capture_flags(i);
+        if (defer) {
+            capture_flags(i, lazy::kind(op, bits), &dst, nullptr, n, inst.args[0]);
+            ra_.release(inst.args[0]);  // (the record holds it now)
+        } else {
+            capture_flags(i);
+        }
         ra_.define_in(i, dst);
         return;
     }

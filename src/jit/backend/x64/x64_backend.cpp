@@ -192,7 +192,7 @@ class X64Backend final : public Backend {
         code_.movzx(eax, code_.byte[r15 + kLazyOp]);
         code_.mov(rcx, table);
         code_.jmp(code_.qword[rcx + rax * 8]);
-        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kDec; ++op) {
+        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLast; ++op) {
             for (unsigned bits : {8u, 16u, 32u}) {
                 const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
                 code_.L(entry[kind]);
@@ -216,7 +216,7 @@ class X64Backend final : public Backend {
         code_.align(8);
         code_.L(table);
         for (unsigned k = 0; k < x64::lazy::kKinds; ++k) {
-            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kDec && k % 4 < 3;
+            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kLast && k % 4 < 3;
             code_.putL(valid ? entry[k] : done);
         }
         code_.align(16);
