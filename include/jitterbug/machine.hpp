@@ -34,6 +34,7 @@ struct Optimizations {
     bool flat_segments = true;  // flat DS/ES/SS: no segment base, a limit check only for wrapping
     bool bulk_strings = true;   // REP MOVS/STOS over plain RAM run as host memmove/memset
     bool superblocks = true;    // a block goes on past a conditional jump (a side exit when taken)
+    bool follow_jumps = true;   // a block goes on at a direct JMP/CALL's target (same page)
     bool forward_and_fold = true;  // IR: known register values forwarded, constants folded
     bool dead_stores = true;       // IR: writes overwritten before anything can see them dropped
     bool dead_code = true;         // IR: unused pure operations dropped

@@ -276,9 +276,11 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
 std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
                                                       std::uint64_t phys) {
     TranslatedCode code;
-    ir::Block block = translator_.translate(
-        loc, ctx_->state.segment(SegReg::Cs).limit,
-        TranslatorLimits{.continue_past_branches = options_.superblocks}, code);
+    ir::Block block =
+        translator_.translate(loc, ctx_->state.segment(SegReg::Cs).limit,
+                              TranslatorLimits{.continue_past_branches = options_.superblocks,
+                                               .follow_jumps = options_.follow_jumps},
+                              code);
     if (const std::string problem = ir::verify(block); !problem.empty()) {
         throw std::logic_error("invalid IR: " + problem + "\n" + ir::to_string(block));
     }
@@ -291,7 +293,9 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
     auto tb = std::make_unique<jit::TranslationBlock>();
     tb->location = loc;
     tb->phys_start = phys;
-    tb->size = code.size;
+    tb->first_lo = code.first_lo;
+    tb->first_hi = code.first_hi;
+    tb->second_len = code.second_len;
     tb->pages = code.pages;
     tb->num_pages = code.num_pages;
     tb->guest_instructions = block.guest_instructions;

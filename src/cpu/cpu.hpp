@@ -41,6 +41,7 @@ struct CpuOptions {
     bool flat_segments = true;  // translate for flat DS/ES/SS when they are (mode::kFlat)
     bool bulk_strings = true;   // REP MOVS/STOS over plain RAM in bulk
     bool superblocks = true;    // blocks go on past conditional jumps (side exits)
+    bool follow_jumps = true;   // blocks go on at the target of a direct JMP/CALL (same page)
     jit::PassOptions passes;    // the IR optimisation passes
     jit::BackendOptions backend;
 };

@@ -2,6 +2,10 @@
 
 #include <Zydis/Mnemonic.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "cpu/semantics/table.hpp"
 #include "util/log.hpp"
 
@@ -23,6 +27,17 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
 
     std::uint32_t eip = loc.eip;
     code = TranslatedCode{};
+    // The guest code translated so far, as [first, end) EIP ranges.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pieces;
+    const auto followable = [&](const Instruction& insn, std::uint32_t target) {
+        const auto m = static_cast<ZydisMnemonic>(insn.mnemonic);
+        if (!insn.relative || (m != ZYDIS_MNEMONIC_JMP && m != ZYDIS_MNEMONIC_CALL)) return false;
+        if (target > cs_limit || cs_limit - target < kMaxInstructionLength) return false;
+        for (const auto& [lo, hi] : pieces) {
+            if (target >= lo && target < hi) return false;
+        }
+        return true;
+    };
     for (std::uint32_t n = 0;; ++n) {
         if (n == max_insns || block.insts().size() >= limits.max_ir_instructions) {
             semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
@@ -45,6 +60,8 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
             code.phys_start = phys.value;
             code.pages[0] = page_phys;
             code.num_pages = 1;
+            code.first_lo = phys.value;
+            code.first_hi = phys.value;
         } else if (page_phys != code.pages[code.num_pages - 1]) {
             semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);  // next page
             break;
@@ -85,8 +102,13 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
         if (spans && status == DecodeStatus::Ok) {
             code.pages[1] = second_page;
             code.num_pages = 2;
+            code.second_len = length - static_cast<std::uint32_t>(available);
         }
         code.size += length;
+        code.first_lo = std::min(code.first_lo, phys.value);
+        code.first_hi =
+            std::max<std::uint64_t>(code.first_hi, phys.value + (spans ? available : length));
+        pieces.push_back({eip, eip + length});
 
         if (eip + length - 1 > cs_limit || eip + length - 1 < eip) {
             e.raise(vector::GP, 0);  // beyond the code segment limit
@@ -114,6 +136,15 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
             n + 1 < max_insns) {
             builder.emit(ir::Opcode::ExitIf, {t.cond, ir::imm32(t.target)});
             t = ir::Terminal{};
+        } else if (limits.follow_jumps && t.kind == ir::Terminal::Kind::Link && !spans &&
+                   n + 1 < max_insns && followable(insn, t.target)) {
+            // A direct JMP/CALL: on at its target, unless that is in the block
+            // already (a loop) or beyond CS's limit (the next block's
+            // translation raises that fault); a target on another page ends
+            // the block at the top of the loop.
+            eip = t.target;
+            t = ir::Terminal{};
+            continue;
         } else if (e.ended()) {
             break;
         }

@@ -19,6 +19,12 @@ struct TranslatedCode {
     std::array<std::uint32_t, 2> pages{};  // physical page numbers of the guest code
     std::uint8_t num_pages = 0;
     std::uint32_t size = 0;  // guest bytes
+    // Where they are: [first_lo, first_hi) on the first page (the span of
+    // all pieces, when the block followed jumps), second_len bytes at the
+    // start of the second (an instruction crossing into it ends the block).
+    std::uint64_t first_lo = 0;
+    std::uint64_t first_hi = 0;
+    std::uint32_t second_len = 0;
 };
 
 struct TranslatorLimits {
@@ -29,6 +35,9 @@ struct TranslatorLimits {
     // A conditional jump does not end the block: the block goes on with its
     // fall-through and leaves through a side exit (ExitIf) when it is taken.
     bool continue_past_branches = true;
+    // A direct JMP or CALL does not end the block when its target is on the
+    // same page and not yet in the block: translation goes on there.
+    bool follow_jumps = true;
 };
 
 class Translator {

@@ -9,12 +9,9 @@ namespace jitterbug::jit {
 bool TranslationBlock::overlaps(std::uint64_t phys, std::uint64_t len) const {
     // A block may continue on a second, non-adjacent physical page; its bytes
     // there start at that page's base.
-    const std::uint64_t first_len =
-        std::min<std::uint64_t>(size, kPageSize - (phys_start & kPageOffsetMask));
-    if (phys < phys_start + first_len && phys_start < phys + len) return true;
+    if (phys < first_hi && first_lo < phys + len) return true;
     if (num_pages == 2) {
         const std::uint64_t second = std::uint64_t{pages[1]} << kPageShift;
-        const std::uint64_t second_len = size - first_len;
         if (phys < second + second_len && second < phys + len) return true;
     }
     return false;

@@ -23,8 +23,13 @@ class CompiledCode {
 
 struct TranslationBlock {
     LocationDescriptor location;
-    std::uint64_t phys_start = 0;          // physical address of the first byte
-    std::uint32_t size = 0;                // guest bytes covered
+    std::uint64_t phys_start = 0;  // physical address of the first byte
+    // The guest code it was translated from: bytes [first_lo, first_hi) of
+    // the first page (a block that followed a jump holds several pieces of
+    // it; this spans them all) and the first second_len bytes of the second.
+    std::uint64_t first_lo = 0;
+    std::uint64_t first_hi = 0;
+    std::uint32_t second_len = 0;
     std::array<std::uint32_t, 2> pages{};  // physical page numbers covered
     std::uint8_t num_pages = 0;
     std::uint32_t guest_instructions = 0;

@@ -174,6 +174,7 @@ struct Machine::Impl {
         c.flat_segments = o.flat_segments;
         c.bulk_strings = o.bulk_strings;
         c.superblocks = o.superblocks;
+        c.follow_jumps = o.follow_jumps;
         c.passes.forward_and_fold = o.forward_and_fold;
         c.passes.eliminate_dead_stores = o.dead_stores;
         c.passes.eliminate_dead_code = o.dead_code;

@@ -2,6 +2,8 @@
 // tracking, and precise invalidation.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "jit/block_cache.hpp"
 
 using namespace jitterbug;
@@ -13,12 +15,14 @@ std::unique_ptr<TranslationBlock> make_block(std::uint64_t phys, std::uint32_t s
     auto tb = std::make_unique<TranslationBlock>();
     tb->location = LocationDescriptor{eip, 0, mode};
     tb->phys_start = phys;
-    tb->size = size;
+    tb->first_lo = phys;
+    tb->first_hi = std::min<std::uint64_t>(phys + size, (phys | 0xFFF) + 1);
     tb->pages[0] = static_cast<std::uint32_t>(phys >> 12);
     tb->num_pages = 1;
     if (((phys + size - 1) >> 12) != (phys >> 12)) {
         tb->pages[1] = static_cast<std::uint32_t>((phys + size - 1) >> 12);
         tb->num_pages = 2;
+        tb->second_len = static_cast<std::uint32_t>(phys + size - tb->first_hi);
     }
     return tb;
 }

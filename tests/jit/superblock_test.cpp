@@ -1,5 +1,6 @@
 // Superblocks: a block goes on past a forward conditional jump and leaves
-// through a side exit when it is taken. Whichever way each jump goes, every
+// through a side exit when it is taken, and at the target of a direct JMP
+// or CALL on its page. Whichever way each jump goes, every
 // backend must compute the same and retire exactly the instructions the
 // guest executed (the time-stamp counter and instruction limits count them).
 #include <doctest/doctest.h>
@@ -59,9 +60,51 @@ Expected expected(std::uint32_t n) {
     return e;
 }
 
+// Followed jumps: at 0x1000 mov ecx, 3; xor eax, eax; xor ebx, ebx;
+// top: call f; cmp ecx, 2; jne skip; mov byte [g+2], 7; skip: dec ecx;
+// jnz top; hlt. At 0x1100 f: add eax, 5; jmp g. At 0x1200 g: add ebx, 1;
+// ret. The block at `top` goes on into f and g (one page); the store into
+// g's immediate, made from another block, must retire it.
+constexpr std::array<std::uint8_t, 30> kMain = {
+    0xB9, 0x03, 0x00, 0x00, 0x00, 0x31, 0xC0, 0x31, 0xDB, 0xE8, 0xF2, 0x00, 0x00, 0x00, 0x83,
+    0xF9, 0x02, 0x75, 0x07, 0xC6, 0x05, 0x02, 0x12, 0x00, 0x00, 0x07, 0x49, 0x75, 0xEC, 0xF4};
+constexpr std::array<std::uint8_t, 8> kF = {0x83, 0xC0, 0x05, 0xE9, 0xF8, 0x00, 0x00, 0x00};
+constexpr std::array<std::uint8_t, 4> kG = {0x83, 0xC3, 0x01, 0xC3};
+
 }  // namespace
 
 TEST_SUITE("jit") {
+    TEST_CASE(
+        "followed jumps: code changed at a jump's target retires the block that went on there") {
+        for (auto backend : cpu_backends()) {
+            for (bool follow : {false, true}) {
+                CAPTURE(static_cast<int>(backend));
+                CAPTURE(follow);
+                BareCpu m(backend, 1 << 16);
+                cpu::CpuOptions options;
+                options.follow_jumps = follow;
+                m.cpu().set_options(options);
+                const auto load = [&](std::uint32_t at, const auto& bytes) {
+                    for (std::size_t k = 0; k < bytes.size(); ++k)
+                        m.poke(at + static_cast<std::uint32_t>(k), bytes[k]);
+                };
+                load(0x1000, kMain);
+                load(0x1100, kF);
+                load(0x1200, kG);
+                cpu::CpuState st = flat32_state(0x1000);
+                st.reg(Gpr::Esp) = 0x9000;
+                m.cpu().set_state(st);
+                REQUIRE(m.cpu().run(1000) == cpu::CpuExit::Halted);
+                CHECK(m.state().reg(Gpr::Eax) == 15);
+                CHECK(m.state().reg(Gpr::Ebx) == 1 + 1 + 7);  // the third round adds 7
+                CHECK(m.state().reg(Gpr::Ecx) == 0);
+                // 3 + 3 rounds of (call, add, jmp, add, ret, cmp, jne, dec, jnz),
+                // the store once, hlt.
+                CHECK(m.cpu().statistics().instructions == 3 + 3 * 9 + 1 + 1);
+            }
+        }
+    }
+
     TEST_CASE("superblocks: side exits taken or not, the same results and instruction counts") {
         for (auto backend : cpu_backends()) {
             for (bool superblocks : {false, true}) {

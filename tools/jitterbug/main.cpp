@@ -75,6 +75,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"page-groups", &jitterbug::Optimizations::page_groups},
     {"store-forwarding", &jitterbug::Optimizations::store_forwarding},
     {"superblocks", &jitterbug::Optimizations::superblocks},
+    {"follow-jumps", &jitterbug::Optimizations::follow_jumps},
 };
 
 std::string optimization_names() {
