@@ -64,12 +64,14 @@ struct CpuContext {
     // Status flags translated code has not computed yet: while
     // lazy_flags_op is not 0, state.flags_status is stale and the flags are
     // those of re-running the host operation it names on lazy_flags_a and
-    // lazy_flags_b (jit/backend/x64: namespace lazy). Only ever non-zero
+    // lazy_flags_b (and the carry in lazy_flags_c for ADC/SBB; jit/backend/x64:
+    // namespace lazy). Only ever non-zero
     // inside translated code: every way out of it (runtime calls, exits)
     // computes them first.
     std::uint32_t lazy_flags_a = 0;
     std::uint32_t lazy_flags_b = 0;
     std::uint8_t lazy_flags_op = 0;
+    std::uint8_t lazy_flags_c = 0;
 
     // Set from any thread or by devices; checked at every block boundary.
     std::atomic<std::uint32_t> exit_request{0};

@@ -763,6 +763,25 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
             }
             c.pop(c.rcx);
             break;
+        case kAdc:
+        case kSbb: {  // the first operand back (a -/+ b -/+ c), then the op with CF = c
+            const bool adc = kind / 4 == kAdc;
+            c.cmp(c.byte[r15 + ctx_offset::kLazyC], 1);  // CF = (c clear)
+            c.cmc();
+            if (adc) {
+                c.sbb(r, b);
+            } else {
+                c.adc(r, b);
+            }
+            c.cmp(c.byte[r15 + ctx_offset::kLazyC], 1);
+            c.cmc();
+            if (adc) {
+                c.adc(r, b);
+            } else {
+                c.sbb(r, b);
+            }
+            break;
+        }
         default: {  // INC, DEC: the operand back, CF from b, then the op
             const bool inc = kind / 4 == kInc;
             c.lea(t.cvt32(), c.ptr[t + (inc ? -1 : 1)]);
@@ -829,6 +848,31 @@ void BlockCompiler::rerun_record(unsigned kind) {
                 }
             });
             break;
+        case lazy::kAdc:
+        case lazy::kSbb: {  // (the carry in is in memory already)
+            const bool adc = kind / 4 == lazy::kAdc;
+            const auto carry = [&] {
+                c.cmp(c.byte[r15 + ctx_offset::kLazyC], 1);  // CF = (c clear)
+                c.cmc();
+            };
+            carry();
+            apply([&](const auto& x, const auto& y) {
+                if (adc) {
+                    c.sbb(x, y);
+                } else {
+                    c.adc(x, y);
+                }
+            });
+            carry();
+            apply([&](const auto& x, const auto& y) {
+                if (adc) {
+                    c.adc(x, y);
+                } else {
+                    c.sbb(x, y);
+                }
+            });
+            break;
+        }
         case lazy::kShl:
             c.shl(r, static_cast<std::uint8_t>(deferred_.b_imm));
             break;

@@ -41,6 +41,7 @@ constexpr std::size_t kCurrentBlock = offsetof(cpu::CpuContext, current_block);
 constexpr std::size_t kLazyA = offsetof(cpu::CpuContext, lazy_flags_a);
 constexpr std::size_t kLazyB = offsetof(cpu::CpuContext, lazy_flags_b);
 constexpr std::size_t kLazyOp = offsetof(cpu::CpuContext, lazy_flags_op);
+constexpr std::size_t kLazyC = offsetof(cpu::CpuContext, lazy_flags_c);
 constexpr std::size_t kJumpCache = offsetof(cpu::CpuContext, jump_cache);
 }  // namespace ctx_offset
 
@@ -58,7 +59,9 @@ inline std::size_t link_displacement_offset(const std::uint8_t* slot) {
 //   Cmp, Test: a and b as they were; Logic (AND, OR, XOR): a = the result;
 //   Inc, Dec: a = the result, bit 0 of b = CF (which they keep);
 //   Shl, Shr, Sar (by a count of 1-31): a = the operand, b = the count
-//             (only with sink-records: the operand must outlive the op).
+//             (only with sink-records: the operand must outlive the op);
+//   Adc, Sbb: a = the result, b = the second operand, lazy_flags_c = the
+//             carry in (stored right before the op).
 namespace lazy {
 enum Op : unsigned {
     kNone = 0,
@@ -72,7 +75,9 @@ enum Op : unsigned {
     kShl = 8,
     kShr = 9,
     kSar = 10,
-    kLast = kSar
+    kAdc = 11,
+    kSbb = 12,
+    kLast = kSbb
 };
 constexpr unsigned kKinds = (kLast + 1) * 4;
 constexpr bool is_shift(unsigned op) { return op >= kShl && op <= kSar; }
@@ -216,6 +221,7 @@ class BlockCompiler {
     template <typename F>
     void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op, F&& op);
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
+    void with_carry(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool adc);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void divide32(const ir::Inst& inst, bool is_signed);
     void set_guest(unsigned g, const ir::Value& v, unsigned bits);

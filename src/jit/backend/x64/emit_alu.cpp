@@ -193,28 +193,58 @@ BINARY(Xor32, xor_, lazy::kLogic)
 #undef kBits
 #undef BINARY
 
-// ADC/SBB: the carry input goes into the host CF with BT.
-#define WITH_CARRY(Name, host, bits)                                        \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {  \
-        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits); \
-        const Reg64 src = ra_.use(inst.args[1]);                            \
-        const ir::Value& cin = inst.args[2];                                \
-        if (!cin.is_immediate() && carry_in_cf_[cin.inst()]) {              \
-            ra_.consume(cin); /* the TestCond right before set CF */        \
-        } else {                                                            \
-            c.bt(ra_.use(cin).cvt32(), 0);                                  \
-        }                                                                   \
-        c.host(sized(dst, bits), sized(src, bits));                         \
-        capture_flags(i);                                                   \
-        ra_.define_in(i, dst);                                              \
+// ADC/SBB: the carry input goes into the host CF with BT. Deferred flags
+// keep it in lazy_flags_c (SETC right before the op).
+void BlockCompiler::with_carry(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool adc) {
+    const bool defer = lazy_ok_[i] && options_.lazy_flags;
+    if (defer) forget_record();  // replaced
+    const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
+    const Reg64 src = ra_.use(inst.args[1]);
+    const ir::Value& cin = inst.args[2];
+    if (!cin.is_immediate() && carry_in_cf_[cin.inst()]) {
+        ra_.consume(cin);  // the TestCond right before set CF
+    } else {
+        c.bt(ra_.use(cin).cvt32(), 0);
     }
-WITH_CARRY(Adc8, adc, 8)
-WITH_CARRY(Adc16, adc, 16)
-WITH_CARRY(Adc32, adc, 32)
-WITH_CARRY(Sbb8, sbb, 8)
-WITH_CARRY(Sbb16, sbb, 16)
-WITH_CARRY(Sbb32, sbb, 32)
-#undef WITH_CARRY
+    // (Not deferred when the result overwrites the second operand.)
+    const bool keep = defer && src.getIdx() != dst.getIdx();
+    if (keep) c.setc(byte[r15 + ctx_offset::kLazyC]);
+    if (adc) {
+        c.adc(sized(dst, bits), sized(src, bits));
+    } else {
+        c.sbb(sized(dst, bits), sized(src, bits));
+    }
+    if (keep) {
+        const unsigned kind = lazy::kind(adc ? lazy::kAdc : lazy::kSbb, bits);
+        const ir::Value result = ir::Value::result_of(ir::info(inst.op).result, i);
+        const ir::Value& b = inst.args[1];
+        if (b.is_immediate()) {
+            capture_flags(i, kind, &dst, nullptr, host_immediate(b.imm(), bits), result);
+        } else {
+            capture_flags(i, kind, &dst, &src, 0, result, b);
+        }
+    } else {
+        capture_flags(i);
+    }
+    ra_.define_in(i, dst);
+}
+
+void BlockCompiler::emit_Adc8(ir::InstRef i, const ir::Inst& inst) { with_carry(i, inst, 8, true); }
+void BlockCompiler::emit_Adc16(ir::InstRef i, const ir::Inst& inst) {
+    with_carry(i, inst, 16, true);
+}
+void BlockCompiler::emit_Adc32(ir::InstRef i, const ir::Inst& inst) {
+    with_carry(i, inst, 32, true);
+}
+void BlockCompiler::emit_Sbb8(ir::InstRef i, const ir::Inst& inst) {
+    with_carry(i, inst, 8, false);
+}
+void BlockCompiler::emit_Sbb16(ir::InstRef i, const ir::Inst& inst) {
+    with_carry(i, inst, 16, false);
+}
+void BlockCompiler::emit_Sbb32(ir::InstRef i, const ir::Inst& inst) {
+    with_carry(i, inst, 32, false);
+}
 
 #define UNARY(Name, host, bits, kLazy)                                        \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {    \
