@@ -45,8 +45,7 @@ struct Optimizations {
     bool lazy_flags = true;     // JIT: flags written to EFLAGS kept as operands until read
     bool sink_records = true;   // JIT: those operands stored only where something may read them
     bool page_groups = true;    // JIT: nearby accesses off one base share one TLB lookup
-    bool store_forwarding =
-        true;  // JIT: a read of what the block just stored there takes the value
+    bool store_forwarding = true;  // JIT: a read of what the block stored there takes it
 };
 
 struct MachineConfig {

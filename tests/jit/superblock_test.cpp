@@ -71,9 +71,57 @@ constexpr std::array<std::uint8_t, 30> kMain = {
 constexpr std::array<std::uint8_t, 8> kF = {0x83, 0xC0, 0x05, 0xE9, 0xF8, 0x00, 0x00, 0x00};
 constexpr std::array<std::uint8_t, 4> kG = {0x83, 0xC3, 0x01, 0xC3};
 
+// Calls and returns, through the jump cache or translated inline: recursion
+// 100 deep (each level's frame of three pushes a page group), a CALL whose
+// RET never comes (call next; pop ebx), a RET to 2 bytes past its return
+// address, a RET 4, a loop of calls. (At 0x1000; assembled with nasm.)
+constexpr std::array<std::uint8_t, 86> kCalls = {
+    0x31, 0xC0, 0xB9, 0x64, 0x00, 0x00, 0x00, 0xE8, 0x29, 0x00, 0x00, 0x00, 0xE8, 0x00, 0x00,
+    0x00, 0x00, 0x5B, 0xE8, 0x2E, 0x00, 0x00, 0x00, 0x40, 0x40, 0x05, 0x00, 0x01, 0x00, 0x00,
+    0x6A, 0x07, 0xE8, 0x26, 0x00, 0x00, 0x00, 0x01, 0xF0, 0xBE, 0x03, 0x00, 0x00, 0x00, 0xE8,
+    0x21, 0x00, 0x00, 0x00, 0x4E, 0x75, 0xF8, 0xF4, 0x55, 0x56, 0x57, 0x49, 0x74, 0x05, 0xE8,
+    0xF5, 0xFF, 0xFF, 0xFF, 0x40, 0x5F, 0x5E, 0x5D, 0xC3, 0x5A, 0x83, 0xC2, 0x02, 0x52, 0xC3,
+    0x8B, 0x74, 0x24, 0x04, 0xC2, 0x04, 0x00, 0x83, 0xC7, 0x01, 0xC3};
+
 }  // namespace
 
 TEST_SUITE("jit") {
+    TEST_CASE("calls and returns: deep, unmatched and redirected returns") {
+        for (auto backend : cpu_backends()) {
+            for (bool follow : {false, true}) {
+                CAPTURE(static_cast<int>(backend));
+                CAPTURE(follow);
+                BareCpu m(backend, 1 << 16);
+                cpu::CpuOptions options;
+                options.follow_jumps = follow;
+                m.cpu().set_options(options);
+                for (std::size_t k = 0; k < kCalls.size(); ++k)
+                    m.poke(0x1000 + static_cast<std::uint32_t>(k), kCalls[k]);
+                // Three times: the later runs go through linked, cached blocks.
+                for (int round = 0; round < 3; ++round) {
+                    CAPTURE(round);
+                    cpu::CpuState st = flat32_state(0x1000);
+                    st.reg(Gpr::Esp) = 0x9000;
+                    st.reg(Gpr::Edi) = 10;
+                    m.cpu().set_state(st);
+                    const std::uint64_t before = m.cpu().statistics().instructions;
+                    REQUIRE(m.cpu().run(10000) == cpu::CpuExit::Halted);
+                    CHECK(m.state().reg(Gpr::Eax) == 100 + 0x100 + 7);
+                    CHECK(m.state().reg(Gpr::Ebx) == 0x1011);
+                    CHECK(m.state().reg(Gpr::Edi) == 13);
+                    CHECK(m.state().reg(Gpr::Esp) == 0x9000);
+                    CHECK(m.state().eip == 0x1035);  // past the hlt
+                    // xor, mov, call; rec: 99 x (3 pushes, dec, jz, call) + (3 pushes,
+                    // dec, jz) + 100 x (inc, 3 pops, ret); call, pop, call, skip2's
+                    // 4, add, push, call, callee_pops' 2, add, mov; 3 x (call, add,
+                    // ret, dec, jnz); hlt.
+                    CHECK(m.cpu().statistics().instructions - before ==
+                          3 + 99 * 6 + 5 + 100 * 5 + 2 + 1 + 4 + 1 + 1 + 1 + 2 + 1 + 1 + 3 * 5 + 1);
+                }
+            }
+        }
+    }
+
     TEST_CASE(
         "followed jumps: code changed at a jump's target retires the block that went on there") {
         for (auto backend : cpu_backends()) {
