@@ -99,7 +99,6 @@ std::string_view to_string(StopReason reason) {
 struct Machine::Impl {
     MachineConfig config;
     mmu::HostMemory ram;
-    mmu::HostMemory rom;
     mmu::PhysicalMemory memory;
     devices::PortIoBus io;
     SerialSink serial;
@@ -129,13 +128,15 @@ struct Machine::Impl {
 
     Result<void> build() {
         ram = mmu::HostMemory(config.memory_bytes);
-        rom = mmu::HostMemory(kBiosSize);
-        if (!ram.valid() || !rom.valid()) {
+        if (!ram.valid()) {
             return Error{fmt::format("cannot reserve {} MiB of host memory for the guest",
                                      config.memory_bytes >> 20)};
         }
+        // The ROM is the embedded image itself: no copy (16 page faults of a
+        // fresh mapping were a third of the time to create a machine).
         const std::span<const std::uint8_t> bios = firmware::bios_image();
-        std::copy(bios.begin(), bios.end(), rom.data() + (kBiosSize - bios.size()));
+        static_assert(kBiosSize == 0x10000);
+        if (bios.size() != kBiosSize) return Error{"the embedded BIOS image is not 64 KiB"};
 
         auto low = ram.bytes().first(std::min<std::uint64_t>(config.memory_bytes, kLowMemoryEnd));
         if (auto r = memory.map_ram(PhysicalAddress{0}, low, "low RAM"); !r) return r;
@@ -143,9 +144,8 @@ struct Machine::Impl {
             auto high = ram.bytes().subspan(kMiB);
             if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM"); !r) return r;
         }
-        if (auto r = memory.map_rom(PhysicalAddress{kBiosBase}, rom.bytes(), "BIOS"); !r) return r;
-        if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, rom.bytes(), "BIOS (reset alias)");
-            !r) {
+        if (auto r = memory.map_rom(PhysicalAddress{kBiosBase}, bios, "BIOS"); !r) return r;
+        if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, bios, "BIOS (reset alias)"); !r) {
             return r;
         }
 

@@ -37,10 +37,11 @@ Result<void> PhysicalMemory::map_ram(PhysicalAddress base, std::span<std::uint8_
         Region{base, host.size(), RegionKind::Ram, host.data(), nullptr, std::move(name)});
 }
 
-Result<void> PhysicalMemory::map_rom(PhysicalAddress base, std::span<std::uint8_t> host,
+Result<void> PhysicalMemory::map_rom(PhysicalAddress base, std::span<const std::uint8_t> host,
                                      std::string name) {
-    return insert(
-        Region{base, host.size(), RegionKind::Rom, host.data(), nullptr, std::move(name)});
+    // (Never written through: see map_rom's comment.)
+    return insert(Region{base, host.size(), RegionKind::Rom, const_cast<std::uint8_t*>(host.data()),
+                         nullptr, std::move(name)});
 }
 
 Result<void> PhysicalMemory::map_mmio(PhysicalAddress base, std::uint64_t size,
@@ -119,7 +120,7 @@ bool PhysicalMemory::load(PhysicalAddress a, std::span<const std::uint8_t> bytes
     std::uint64_t done = 0;
     while (done < bytes.size()) {
         const Region* r = find(a + done);
-        if (!r || r->kind == RegionKind::Mmio) return false;
+        if (!r || r->kind != RegionKind::Ram) return false;
         const std::uint64_t offset = a.value + done - r->base.value;
         const std::uint64_t n = std::min<std::uint64_t>(r->size - offset, bytes.size() - done);
         std::memcpy(r->host + offset, bytes.data() + done, n);
@@ -132,7 +133,7 @@ bool PhysicalMemory::fill(PhysicalAddress a, std::uint64_t size, std::uint8_t va
     std::uint64_t done = 0;
     while (done < size) {
         const Region* r = find(a + done);
-        if (!r || r->kind == RegionKind::Mmio) return false;
+        if (!r || r->kind != RegionKind::Ram) return false;
         const std::uint64_t offset = a.value + done - r->base.value;
         const std::uint64_t n = std::min<std::uint64_t>(r->size - offset, size - done);
         std::memset(r->host + offset, value, n);

@@ -42,7 +42,10 @@ class PhysicalMemory {
     // Maps `size` bytes at `base`. Host memory for RAM and ROM is owned by the
     // caller and must outlive this object. Fails on overlap or empty regions.
     Result<void> map_ram(PhysicalAddress base, std::span<std::uint8_t> host, std::string name);
-    Result<void> map_rom(PhysicalAddress base, std::span<std::uint8_t> host, std::string name);
+    // ROM is never written through its host bytes (guest writes are
+    // ignored, load() and fill() refuse it): they may be read-only memory.
+    Result<void> map_rom(PhysicalAddress base, std::span<const std::uint8_t> host,
+                         std::string name);
     Result<void> map_mmio(PhysicalAddress base, std::uint64_t size, MmioHandler& handler,
                           std::string name);
 
