@@ -81,6 +81,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       target_gpr_(block.insts().size(), -1),
       lazy_ok_(block.insts().size(), false),
       lazy_flags_(block.insts().size(), false),
+      host_only_(block.insts().size(), false),
       lazy_kind_(block.insts().size(), 0),
       carry_only_(block.insts().size(), false),
       low_half_only_(block.insts().size(), false),
@@ -237,6 +238,31 @@ void BlockCompiler::find_lazy_flags() {
         if (insts[f].op == Opcode::GetFlagsFromOp && write_of[f] != 0 && !bad[f] &&
             !block_reads_next(write_of[f])) {
             lazy_ok_[insts[f].args[0].inst()] = true;
+        }
+    }
+    // Flags nothing but conditions read, each while the host's flags are
+    // still the producer's.
+    if (!options_.host_flags) return;
+    std::vector<bool> other_use(insts.size(), false);
+    for (std::size_t u = 0; u < insts.size(); ++u) {
+        for (const ir::Value& v : insts[u].args) {
+            if (v.empty() || v.is_immediate() || insts[v.inst()].op != Opcode::GetFlagsFromOp) {
+                continue;
+            }
+            const ir::InstRef f = v.inst();
+            if (insts[u].op != Opcode::TestCond || !host_flags_kept(f, u) || write_of[f] != 0) {
+                other_use[f] = true;
+            }
+        }
+    }
+    const ir::Terminal& t = block_.terminal();
+    if (t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() &&
+        insts[t.cond.inst()].op == Opcode::GetFlagsFromOp) {
+        other_use[t.cond.inst()] = true;  // (a terminal never reads flags so)
+    }
+    for (std::size_t f = 0; f < insts.size(); ++f) {
+        if (insts[f].op == Opcode::GetFlagsFromOp && insts[f].use_count > 0 && !other_use[f]) {
+            host_only_[f] = true;
         }
     }
 }
@@ -558,7 +584,7 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
                                   const ir::Value& b_value) {
     host_flags_ = producer;
     const ir::InstRef f = flags_of_[producer];
-    if (f == ir::kNoInst) return;
+    if (f == ir::kNoInst || host_only_[f]) return;
     const bool sink = options_.sink_records && !a_value.empty() && !a_value.is_immediate();
     if (kind != 0 && a && lazy_ok_[producer] && options_.lazy_flags &&
         (sink || !lazy::is_shift(kind / 4))) {

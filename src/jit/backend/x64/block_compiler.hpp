@@ -275,6 +275,10 @@ class BlockCompiler {
     // deferred; lazy_flags_ marks the GetFlagsFromOp values that were.
     std::vector<bool> lazy_ok_;
     std::vector<bool> lazy_flags_;
+    // Per GetFlagsFromOp: read only by conditions while the host's flags
+    // still hold them (the carry of an ADC right after an ADD, say): no
+    // image of them is made at all.
+    std::vector<bool> host_only_;
     // Per deferred GetFlagsFromOp: its lazy::kind. A TestCond on them after
     // the host's flags have changed re-runs the operation from the record,
     // which stays until the next producer's.

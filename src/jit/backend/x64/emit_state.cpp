@@ -187,7 +187,7 @@ void BlockCompiler::emit_SetArithFlags(ir::InstRef, const ir::Inst& inst) {
 void BlockCompiler::emit_GetFlagsFromOp(ir::InstRef i, const ir::Inst& inst) {
     // Defined by its producer (capture_flags), which the verifier requires to
     // be an op with flags, unless the producer deferred them.
-    if (!ra_.is_defined(i) && !lazy_flags_[i]) {
+    if (!ra_.is_defined(i) && !lazy_flags_[i] && !host_only_[i]) {
         throw std::logic_error(std::string("GetFlagsFromOp of an op without flags: ") +
                                std::string(ir::name(block_.inst(inst.args[0].inst()).op)));
     }
@@ -325,6 +325,9 @@ void BlockCompiler::emit_TestCond(ir::InstRef i, const ir::Inst& inst) {
         // still the producer's (find_lazy_flags); re-running it gives them.
         rerun_record(lazy_kind_[flags.inst()]);
         host_flags_ = producer;
+    }
+    if (from_op && host_only_[flags.inst()] && host_flags_ != producer) {
+        throw std::logic_error("x64 backend: host-only flags were overwritten");
     }
     // The flags of the op that produced them are in the host's RFLAGS: one
     // SETcc.
