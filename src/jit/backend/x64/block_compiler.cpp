@@ -85,6 +85,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       lazy_kind_(block.insts().size(), 0),
       carry_only_(block.insts().size(), false),
       low_half_only_(block.insts().size(), false),
+      split_(block.insts().size(), {ir::kNoInst, ir::kNoInst}),
       scaled_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
@@ -324,6 +325,31 @@ void BlockCompiler::find_low_halves() {
     if (!cond.empty() && !cond.is_immediate()) other_use[cond.inst()] = true;
     for (std::size_t k = 0; k < insts.size(); ++k)
         low_half_only_[k] = insts[k].op == Opcode::Imul32 && !other_use[k];
+    // Products read only by their halves (and flags): split.
+    std::vector<bool> whole_use(insts.size(), false);
+    std::vector<std::pair<ir::InstRef, ir::InstRef>> halves(insts.size(),
+                                                            {ir::kNoInst, ir::kNoInst});
+    for (std::size_t u = 0; u < insts.size(); ++u) {
+        const ir::Inst& inst = insts[u];
+        for (const ir::Value& v : inst.args) {
+            if (v.empty() || v.is_immediate()) continue;
+            auto& [lo, hi] = halves[v.inst()];
+            if (inst.op == Opcode::Truncate64To32 && lo == ir::kNoInst) {
+                lo = static_cast<ir::InstRef>(u);
+            } else if (inst.op == Opcode::High32Of64 && hi == ir::kNoInst) {
+                hi = static_cast<ir::InstRef>(u);
+            } else if (inst.op != Opcode::GetFlagsFromOp) {
+                whole_use[v.inst()] = true;
+            }
+        }
+    }
+    if (!cond.empty() && !cond.is_immediate()) whole_use[cond.inst()] = true;
+    for (std::size_t k = 0; k < insts.size(); ++k) {
+        if ((insts[k].op == Opcode::Mul32 || insts[k].op == Opcode::Imul32) && !whole_use[k] &&
+            !low_half_only_[k]) {
+            split_[k] = halves[k];
+        }
+    }
 }
 
 void BlockCompiler::find_page_groups() {

@@ -296,6 +296,11 @@ class BlockCompiler {
     // Widening IMUL32 results of which only the low half (and the flags) is
     // read: a two- or three-operand host IMUL, no RDX:RAX.
     std::vector<bool> low_half_only_;
+    // Widening 32-bit MUL/IMUL products read only through Truncate64To32 and
+    // High32Of64: those are defined in EAX and EDX at the multiply, the
+    // 64-bit value never assembled. Per such product, its two halves' insts
+    // (kNoInst: none).
+    std::vector<std::pair<ir::InstRef, ir::InstRef>> split_;
     // SHL by 1-3 read only by the flag-free 32-bit ADD right after it: no
     // code of its own, the ADD's LEA scales the index.
     std::vector<bool> scaled_;

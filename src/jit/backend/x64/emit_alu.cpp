@@ -450,6 +450,12 @@ void BlockCompiler::multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits,
         c.mul(s);
     }
     capture_flags(i);
+    if (bits == 32 && (split_[i].first != ir::kNoInst || split_[i].second != ir::kNoInst)) {
+        // Read only by its halves: they are EAX and EDX as they are.
+        if (split_[i].first != ir::kNoInst) ra_.define_in(split_[i].first, rax);
+        if (split_[i].second != ir::kNoInst) ra_.define_in(split_[i].second, rdx);
+        return;
+    }
     // Assemble the double-width product in RAX, zero-extended.
     switch (bits) {
         case 8:
@@ -502,9 +508,29 @@ CONVERT(SignExtend16To32, c.movsx(r.cvt32(), r.cvt16()))
 CONVERT(Truncate16To8, (void)0)
 CONVERT(Truncate32To8, (void)0)
 CONVERT(Truncate32To16, (void)0)
-CONVERT(Truncate64To32, c.mov(r.cvt32(), r.cvt32()))
-CONVERT(High32Of64, c.shr(r, 32))
 #undef CONVERT
+
+// The halves of a 64-bit value; of a split product (split_), defined at the
+// multiply already.
+void BlockCompiler::emit_Truncate64To32(ir::InstRef i, const ir::Inst& inst) {
+    if (ra_.is_defined(i)) {
+        ra_.consume(inst.args[0]);
+        return;
+    }
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.mov(r.cvt32(), r.cvt32());
+    ra_.define_in(i, r);
+}
+
+void BlockCompiler::emit_High32Of64(ir::InstRef i, const ir::Inst& inst) {
+    if (ra_.is_defined(i)) {
+        ra_.consume(inst.args[0]);
+        return;
+    }
+    const Reg64 r = ra_.use_scratch(inst.args[0]);
+    c.shr(r, 32);
+    ra_.define_in(i, r);
+}
 
 void BlockCompiler::emit_Pack32To64(ir::InstRef i, const ir::Inst& inst) {
     const Reg64 hi = ra_.use_scratch(inst.args[1]);
