@@ -518,7 +518,10 @@ void BlockCompiler::emit_Truncate64To32(ir::InstRef i, const ir::Inst& inst) {
         return;
     }
     const Reg64 r = ra_.use_scratch(inst.args[0]);
-    c.mov(r.cvt32(), r.cvt32());
+    // (A two- or three-operand IMUL's result is zero-extended already.)
+    if (inst.args[0].is_immediate() || !low_half_only_[inst.args[0].inst()]) {
+        c.mov(r.cvt32(), r.cvt32());
+    }
     ra_.define_in(i, r);
 }
 
