@@ -266,10 +266,10 @@ void stack(Builder& b) {
     b.plain("popa", {0x61}, Imm::None, {16, 32}, 0, setup::kStack);
     b.plain("pushf", {0x9C}, Imm::None, {16, 32}, 0, setup::kStack);
     b.plain("popf", {0x9D}, Imm::None, {16, 32}, 0, setup::kStack | setup::kPopFlags);
-    b.plain("push es", {0x06}, Imm::None, {16, 32}, 0, setup::kStack);
-    b.plain("push cs", {0x0E}, Imm::None, {16, 32}, 0, setup::kStack);
-    b.plain("push ss", {0x16}, Imm::None, {16, 32}, 0, setup::kStack);
-    b.plain("push ds", {0x1E}, Imm::None, {16, 32}, 0, setup::kStack);
+    b.plain("push es", {0x06}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSegmentPush);
+    b.plain("push cs", {0x0E}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSegmentPush);
+    b.plain("push ss", {0x16}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSegmentPush);
+    b.plain("push ds", {0x1E}, Imm::None, {16, 32}, 0, setup::kStack | setup::kSegmentPush);
     b.plain("enter imm16,imm8", {0xC8}, Imm::Enter, {16, 32}, 0, setup::kStack | setup::kFrame);
     b.plain("leave", {0xC9}, Imm::None, {16, 32}, 0, setup::kStack | setup::kFrame);
 }

@@ -52,6 +52,10 @@ constexpr std::uint32_t kSelector =
     1u << 12;  // the r/m operand (or [ESP]) holds the user data selector
 constexpr std::uint32_t kFarPointer =
     1u << 13;  // the memory operand holds offset:selector (user data)
+// PUSH sreg: with a 32-bit operand size the slot's upper half is
+// implementation-specific (SDM Vol. 2B, PUSH: a 16-bit move on Intel Core
+// and Atom, the zero-extended selector on AMD and the Pentium 4).
+constexpr std::uint32_t kSegmentPush = 1u << 14;
 }  // namespace setup
 
 struct Form {

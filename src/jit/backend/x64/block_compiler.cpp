@@ -90,6 +90,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1),
+      group_offset_(block.insts().size(), 0),
       forwarded_from_(block.insts().size(), ir::kNoInst),
       forwards_(block.insts().size(), 0) {
     find_flag_producers();
@@ -262,7 +263,8 @@ void BlockCompiler::find_lazy_flags() {
         other_use[t.cond.inst()] = true;  // (a terminal never reads flags so)
     }
     for (std::size_t f = 0; f < insts.size(); ++f) {
-        if (insts[f].op == Opcode::GetFlagsFromOp && insts[f].use_count > 0 && !other_use[f]) {
+        if (insts[f].op == Opcode::GetFlagsFromOp && insts[f].use_count > 0 && !other_use[f] &&
+            !flags_by_reference(insts[insts[f].args[0].inst()].op)) {
             host_only_[f] = true;
         }
     }
@@ -403,8 +405,10 @@ void BlockCompiler::find_page_groups() {
         g.reads = reads;
         g.writes = writes;
         g.slot = static_cast<int>(fused_check_[first.access] * 8);
-        for (const Member& m : group)
+        for (const Member& m : group) {
             group_of_[m.access] = static_cast<int>(groups_.size());
+            group_offset_[m.access] = m.offset - first.offset;
+        }
         groups_.push_back(g);
     }
 }
@@ -418,35 +422,6 @@ void BlockCompiler::find_forwarded_stores() {
         ir::InstRef write;
     };
     std::vector<std::vector<Stored>> stored(groups_.size());
-    std::vector<std::int64_t> group_offset(insts.size(), 0);
-    // Each access's offset within its group: its address is root + offset
-    // (find_page_groups), the group's first access's too.
-    {
-        std::vector<ir::InstRef> root(insts.size());
-        std::vector<std::int64_t> offset(insts.size(), 0);
-        std::vector<bool> seen(groups_.size(), false);
-        std::vector<std::int64_t> first(groups_.size(), 0);
-        for (std::size_t k = 0; k < insts.size(); ++k) {
-            const ir::Inst& inst = insts[k];
-            root[k] = static_cast<ir::InstRef>(k);
-            if ((inst.op == Opcode::Add32 || inst.op == Opcode::Sub32) &&
-                !inst.args[0].is_immediate() && inst.args[1].is_immediate()) {
-                const auto imm =
-                    static_cast<std::int64_t>(static_cast<std::int32_t>(inst.args[1].imm()));
-                root[k] = root[inst.args[0].inst()];
-                offset[k] = offset[inst.args[0].inst()] + (inst.op == Opcode::Add32 ? imm : -imm);
-            }
-            const int g = group_of_[k];
-            if (g < 0) continue;
-            const std::int64_t at = offset[insts[k].args[0].inst()];
-            const auto gi = static_cast<std::size_t>(g);
-            if (!seen[gi]) {
-                seen[gi] = true;
-                first[gi] = at;
-            }
-            group_offset[k] = at - first[gi];
-        }
-    }
     for (std::size_t k = 0; k < insts.size(); ++k) {
         const auto [size, write] = memory_access(insts[k].op);
         if (size == 0) {
@@ -457,7 +432,7 @@ void BlockCompiler::find_forwarded_stores() {
             continue;
         }
         const int g = group_of_[k];
-        const std::int64_t at = group_offset[k];
+        const std::int64_t at = group_offset_[k];
         const auto overlaps = [&](const Stored& s) {
             return s.offset < at + static_cast<std::int64_t>(size) && at < s.offset + 4;
         };
@@ -654,6 +629,9 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     // LAHF gives SF ZF AF PF CF at their EFLAGS positions; OF is placed at
     // bit 11 through the second byte of RCX or RDX. Much cheaper than PUSHF.
     // RAX, when it holds a value, waits in another free temporary meanwhile.
+    // SHL/SHR/SAR leave AF undefined; ir::eval's model sets it, whatever the
+    // host's shift did (see lazy::kShl).
+    const bool set_af = sets_af_by_model(block_.inst(producer).op);
     for (const Reg64& r : {rcx, rdx}) {
         if (!ra_.is_free(r.getIdx())) continue;
         int save = -1;
@@ -670,10 +648,22 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
         }
         c.lahf();
         c.seto(al);
-        c.movzx(r.cvt32(), ah);
-        c.movzx(eax, al);
-        c.lea(eax, ptr[rax * 8]);
-        c.mov(r.getIdx() == Xbyak::Operand::RCX ? ch : dh, al);
+        if (set_af) {
+            // AF into AH, the image built, then the host's flags back as
+            // they were (AF set): OF from AL (1 + 0x7F overflows), the rest
+            // by SAHF.
+            c.or_(ah, cpu::eflags::AF);
+            c.movzx(r.cvt32(), al);
+            c.shl(r.cvt32(), 11);
+            c.or_(r.getIdx() == Xbyak::Operand::RCX ? cl : dl, ah);
+            c.add(al, 0x7F);
+            c.sahf();
+        } else {
+            c.movzx(r.cvt32(), ah);
+            c.movzx(eax, al);
+            c.lea(eax, ptr[rax * 8]);
+            c.mov(r.getIdx() == Xbyak::Operand::RCX ? ch : dh, al);
+        }
         if (save >= 0) c.mov(rax, Reg64(save));
         ra_.define_in(f, r);
         return;
@@ -682,6 +672,11 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
     const Reg64 r = ra_.define(f);
     c.pushfq();
     c.pop(r);
+    if (set_af) {
+        c.or_(r.cvt32(), cpu::eflags::AF);
+        c.push(r);
+        c.popfq();  // the host's flags as they were, AF set
+    }
 }
 
 BlockCompiler::RecordOperand BlockCompiler::operand_now(const ir::Value& v) const {
@@ -803,18 +798,24 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
             break;
         case kShl:
         case kShr:
-        case kSar:  // the shift again, by the count in b (through CL)
+        case kSar: {  // the shift again, by the count in b (1-31) less 1 through CL, then by 1
             c.push(c.rcx);
             c.mov(c.ecx, c.dword[r15 + at]);
-            if (kind / 4 == kShl) {
-                c.shl(r, c.cl);
-            } else if (kind / 4 == kShr) {
-                c.shr(r, c.cl);
-            } else {
-                c.sar(r, c.cl);
-            }
+            c.dec(c.ecx);
+            const auto shift = [&](const auto& amount) {
+                if (kind / 4 == kShl) {
+                    c.shl(r, amount);
+                } else if (kind / 4 == kShr) {
+                    c.shr(r, amount);
+                } else {
+                    c.sar(r, amount);
+                }
+            };
+            shift(c.cl);
+            shift(1);
             c.pop(c.rcx);
             break;
+        }
         case kAdc:
         case kSbb: {  // the first operand back (a -/+ b -/+ c), then the op with CF = c
             const bool adc = kind / 4 == kAdc;
@@ -926,14 +927,23 @@ void BlockCompiler::rerun_record(unsigned kind) {
             break;
         }
         case lazy::kShl:
-            c.shl(r, static_cast<std::uint8_t>(deferred_.b_imm));
-            break;
         case lazy::kShr:
-            c.shr(r, static_cast<std::uint8_t>(deferred_.b_imm));
+        case lazy::kSar: {  // a last step by 1, as shift() does
+            const auto n = static_cast<std::uint8_t>(deferred_.b_imm);
+            const auto shift = [&](std::uint8_t amount) {
+                if (amount == 0) return;
+                if (kind / 4 == lazy::kShl) {
+                    c.shl(r, amount);
+                } else if (kind / 4 == lazy::kShr) {
+                    c.shr(r, amount);
+                } else {
+                    c.sar(r, amount);
+                }
+            };
+            shift(static_cast<std::uint8_t>(n - 1));
+            shift(1);
             break;
-        case lazy::kSar:
-            c.sar(r, static_cast<std::uint8_t>(deferred_.b_imm));
-            break;
+        }
         default:  // AND, OR, XOR: the flags of their result
             c.test(r, r);
             break;

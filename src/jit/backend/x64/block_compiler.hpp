@@ -90,6 +90,22 @@ constexpr unsigned bits_of(unsigned kind) { return 8u << (kind % 4); }
 void rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind);
 }  // namespace lazy
 
+// Ops whose captured flags get AF set: ir::eval's model of SHL/SHR/SAR,
+// which leave it undefined.
+constexpr bool sets_af_by_model(ir::Opcode op) {
+    using ir::Opcode;
+    return op == Opcode::Shl8 || op == Opcode::Shl16 || op == Opcode::Shl32 || op == Opcode::Shr8 ||
+           op == Opcode::Shr16 || op == Opcode::Shr32 || op == Opcode::Sar8 ||
+           op == Opcode::Sar16 || op == Opcode::Sar32;
+}
+// Ops whose flags, when read, come from their portable reference rather
+// than the host's RFLAGS (BlockCompiler::call_reference).
+constexpr bool flags_by_reference(ir::Opcode op) {
+    using ir::Opcode;
+    return op == Opcode::Shld16 || op == Opcode::Shld32 || op == Opcode::Shrd16 ||
+           op == Opcode::Shrd32;
+}
+
 // A guest memory access op's size in bytes (0: not an access) and direction.
 struct MemoryAccess {
     unsigned size;
@@ -221,6 +237,21 @@ class BlockCompiler {
     template <typename F>
     void unary_alu(ir::InstRef i, const ir::Inst& inst, unsigned bits, lazy::Op lazy_op, F&& op);
     void shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, int kind);
+    // A shift or rotate by CL with its flags read: by CL - 1, then by 1 (no
+    // step at all for a count of 0); `carry` (RCL/RCR) goes into CF first.
+    template <typename F>
+    void split_by_cl(const Reg64* carry, F&& op);
+    void double_shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool left);
+    // Whether SHLD/SHRD `i` runs as the host instruction (else by its
+    // reference: see double_shift).
+    bool host_double_shift_exact(ir::InstRef i, const ir::Inst& inst) const;
+    // Computes `i` by the portable reference `fn` (ir::eval's model, for the
+    // cases where the host instruction's result or flags are the vendor's
+    // own): fn(a, b, c) returns the result and, in bits 32-63, the flags,
+    // which define `i`'s GetFlagsFromOp when it has one. Up to three
+    // arguments; the host's flags are lost.
+    using ReferenceFn = std::uint64_t (*)(std::uint32_t, std::uint32_t, std::uint32_t);
+    void call_reference(ir::InstRef i, ReferenceFn fn, const std::vector<ir::Value>& args);
     void with_carry(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool adc);
     void multiply(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool is_signed);
     void divide32(const ir::Inst& inst, bool is_signed);
@@ -325,6 +356,8 @@ class BlockCompiler {
     };
     std::vector<PageGroup> groups_;
     std::vector<int> group_of_;  // per access, its group or -1
+    // Per grouped access, its address's distance from the group's first.
+    std::vector<std::int64_t> group_offset_;
     // Store forwarding (options_.store_forwarding): a 32-bit read of a group
     // at the offset a 32-bit write of the same group stored to before, with
     // no other write between that could overlap, takes the written value

@@ -1,6 +1,7 @@
 // Integer arithmetic, shifts, multiplies, width changes and selection. Each
 // ALU op runs as the same host instruction, whose flags are the guest's.
 #include "jit/backend/x64/block_compiler.hpp"
+#include "jit/ir/eval.hpp"
 
 namespace jitterbug::jit::x64 {
 
@@ -292,6 +293,10 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
                 break;
         }
     };
+    // Flags something reads come out of a last step by 1, whose OF (and CF
+    // past the operand size) the SDM defines as ir::eval's model has them
+    // for every count; the host's own for larger counts are the vendor's.
+    const bool flags_read = flags_of_[i] != ir::kNoInst;
     if (count.is_immediate()) {
         const unsigned n = static_cast<unsigned>(count.imm()) & 31;
         // SHL/SHR/SAR flags may be deferred as the operand and the count
@@ -307,7 +312,12 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
             ra_.hold(inst.args[0]);  // the op must not take the operand's register
         }
         const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
-        if (n != 0) apply(sized(dst, bits), n);
+        if (n > 1 && flags_read) {
+            apply(sized(dst, bits), n - 1);
+            apply(sized(dst, bits), 1);
+        } else if (n != 0) {
+            apply(sized(dst, bits), n);
+        }
         if (defer) {
             capture_flags(i, lazy::kind(op, bits), &dst, nullptr, n, inst.args[0]);
             ra_.release(inst.args[0]);  // (the record holds it now)
@@ -319,9 +329,29 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
     }
     ra_.use_fixed(count, rcx);
     const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
-    apply(sized(dst, bits), cl);
+    if (flags_read) {
+        split_by_cl(nullptr, [&](const auto& amount) { apply(sized(dst, bits), amount); });
+    } else {
+        apply(sized(dst, bits), cl);
+    }
     capture_flags(i);
     ra_.define_in(i, dst);
+}
+
+template <typename F>
+void BlockCompiler::split_by_cl(const Reg64* carry, F&& op) {
+    // A count of 0 (the flags are then the old ones: the semantics select
+    // them) is skipped; otherwise the op by CL - 1, then by 1. DEC and INC
+    // keep CF, the carry RCL/RCR rotate through.
+    Xbyak::Label skip;
+    c.test(cl, 31);
+    c.jz(skip);
+    if (carry) c.bt(carry->cvt32(), 0);
+    c.dec(ecx);
+    op(cl);
+    c.inc(ecx);
+    op(1);
+    c.L(skip);
 }
 
 #define SHIFT(Name, kind, bits)                                            \
@@ -347,21 +377,31 @@ SHIFT(Ror32, kRor, 32)
 
 // ---- Rotates through carry: CF goes into the host's CF with BT -----------------
 
-#define ROTATE_CARRY(Name, host, bits)                                      \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {  \
-        const ir::Value& count = inst.args[1];                              \
-        if (!count.is_immediate()) ra_.use_fixed(count, rcx);               \
-        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits); \
-        const Reg64 carry = ra_.use(inst.args[2]);                          \
-        c.bt(carry.cvt32(), 0);                                             \
-        if (count.is_immediate()) {                                         \
-            const unsigned n = static_cast<unsigned>(count.imm()) & 31;     \
-            if (n != 0) c.host(sized(dst, bits), n);                        \
-        } else {                                                            \
-            c.host(sized(dst, bits), cl);                                   \
-        }                                                                   \
-        capture_flags(i);                                                   \
-        ra_.define_in(i, dst);                                              \
+#define ROTATE_CARRY(Name, host, bits)                                                 \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {             \
+        const ir::Value& count = inst.args[1];                                         \
+        const bool flags_read = flags_of_[i] != ir::kNoInst;                           \
+        if (!count.is_immediate()) ra_.use_fixed(count, rcx);                          \
+        const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);            \
+        const Reg64 carry = ra_.use(inst.args[2]);                                     \
+        const auto op = [&](const auto& amount) { c.host(sized(dst, bits), amount); }; \
+        if (count.is_immediate()) {                                                    \
+            const unsigned n = static_cast<unsigned>(count.imm()) & 31;                \
+            c.bt(carry.cvt32(), 0);                                                    \
+            if (n > 1 && flags_read) { /* OF from a last step by 1 (see shift()) */    \
+                op(n - 1);                                                             \
+                op(1);                                                                 \
+            } else if (n != 0) {                                                       \
+                op(n);                                                                 \
+            }                                                                          \
+        } else if (flags_read) {                                                       \
+            split_by_cl(&carry, op);                                                   \
+        } else {                                                                       \
+            c.bt(carry.cvt32(), 0);                                                    \
+            op(cl);                                                                    \
+        }                                                                              \
+        capture_flags(i);                                                              \
+        ra_.define_in(i, dst);                                                         \
     }
 ROTATE_CARRY(Rcl8, rcl, 8)
 ROTATE_CARRY(Rcl16, rcl, 16)
@@ -373,30 +413,125 @@ ROTATE_CARRY(Rcr32, rcr, 32)
 
 // ---- Double-precision shifts, bit scans, byte swap -----------------------------
 
-#define DOUBLE_SHIFT(Name, host, bits)                                     \
-    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
-        const ir::Value& count = inst.args[2];                             \
-        if (count.is_immediate()) {                                        \
-            const Reg64 dst = ra_.use_scratch(inst.args[0]);               \
-            const Reg64 src = ra_.use(inst.args[1]);                       \
-            const unsigned n = static_cast<unsigned>(count.imm()) & 31;    \
-            if (n != 0) c.host(sized(dst, bits), sized(src, bits), n);     \
-            capture_flags(i);                                              \
-            ra_.define_in(i, dst);                                         \
-            return;                                                        \
-        }                                                                  \
-        ra_.use_fixed(count, rcx);                                         \
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);                   \
-        const Reg64 src = ra_.use(inst.args[1]);                           \
-        c.host(sized(dst, bits), sized(src, bits), cl);                    \
-        capture_flags(i);                                                  \
-        ra_.define_in(i, dst);                                             \
+// SHLD/SHRD. The host instruction's 32-bit result is exact, but its OF and
+// AF past a count of 1, and the 16-bit forms' result and flags past a count
+// of 16, are the vendor's own: where those can be seen, ir::eval's model
+// runs instead (it is what the interpreter does on every host).
+namespace {
+template <unsigned Bits, bool Left>
+std::uint64_t double_shift_reference(std::uint32_t a, std::uint32_t b, std::uint32_t count) {
+    const unsigned n = count & 31;
+    if (n == 0) return a & ir::eval::kMask<Bits>;  // (the semantics keep the old flags)
+    const ir::eval::Out o = Left ? ir::eval::shld<Bits>(a, b, n) : ir::eval::shrd<Bits>(a, b, n);
+    return o.value | (std::uint64_t{o.flags} << 32);
+}
+}  // namespace
+
+bool BlockCompiler::host_double_shift_exact(ir::InstRef i, const ir::Inst& inst) const {
+    if (flags_of_[i] != ir::kNoInst) return false;
+    const bool wide = inst.op == ir::Opcode::Shld32 || inst.op == ir::Opcode::Shrd32;
+    return wide || (inst.args[2].is_immediate() && (inst.args[2].imm() & 31) <= 16);
+}
+
+void BlockCompiler::double_shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool left) {
+    if (!host_double_shift_exact(i, inst)) {
+        const ReferenceFn fn =
+            bits == 16
+                ? (left ? double_shift_reference<16, true> : double_shift_reference<16, false>)
+                : (left ? double_shift_reference<32, true> : double_shift_reference<32, false>);
+        call_reference(i, fn, {inst.args[0], inst.args[1], inst.args[2]});
+        return;
     }
-DOUBLE_SHIFT(Shld16, shld, 16)
-DOUBLE_SHIFT(Shld32, shld, 32)
-DOUBLE_SHIFT(Shrd16, shrd, 16)
-DOUBLE_SHIFT(Shrd32, shrd, 32)
-#undef DOUBLE_SHIFT
+    const ir::Value& count = inst.args[2];
+    const auto op = [&](const Reg64& dst, const Reg64& src, const auto& amount) {
+        if (left) {
+            c.shld(sized(dst, bits), sized(src, bits), amount);
+        } else {
+            c.shrd(sized(dst, bits), sized(src, bits), amount);
+        }
+    };
+    if (count.is_immediate()) {
+        const Reg64 dst = ra_.use_scratch(inst.args[0]);
+        const Reg64 src = ra_.use(inst.args[1]);
+        const unsigned n = static_cast<unsigned>(count.imm()) & 31;
+        if (n != 0) op(dst, src, n);
+        capture_flags(i);
+        ra_.define_in(i, dst);
+        return;
+    }
+    ra_.use_fixed(count, rcx);
+    const Reg64 dst = ra_.use_scratch(inst.args[0]);
+    const Reg64 src = ra_.use(inst.args[1]);
+    op(dst, src, cl);
+    capture_flags(i);
+    ra_.define_in(i, dst);
+}
+
+void BlockCompiler::emit_Shld16(ir::InstRef i, const ir::Inst& inst) {
+    double_shift(i, inst, 16, true);
+}
+void BlockCompiler::emit_Shld32(ir::InstRef i, const ir::Inst& inst) {
+    double_shift(i, inst, 32, true);
+}
+void BlockCompiler::emit_Shrd16(ir::InstRef i, const ir::Inst& inst) {
+    double_shift(i, inst, 16, false);
+}
+void BlockCompiler::emit_Shrd32(ir::InstRef i, const ir::Inst& inst) {
+    double_shift(i, inst, 32, false);
+}
+
+void BlockCompiler::call_reference(ir::InstRef i, ReferenceFn fn,
+                                   const std::vector<ir::Value>& args) {
+    host_flags_ = ir::kNoInst;
+    store_record();  // (its operands may be in registers the call clobbers)
+    const ir::InstRef f = flags_of_[i];
+    const Reg64 dst = ra_.define(i);
+    const int flags_reg = f == ir::kNoInst ? -1 : ra_.define(f).getIdx();
+    // Everything a call may clobber: live temporaries and the pinned guest
+    // registers in R8-R11 (the other pinned registers are callee-saved).
+    std::vector<Reg64> saved;
+    for (const Reg64& r : ra_.live_caller_saved(dst.getIdx())) {
+        if (r.getIdx() != flags_reg) saved.push_back(r);
+    }
+    for (unsigned g : kCallerSavedGuests)
+        saved.push_back(pinned(g));
+    for (const Reg64& r : saved)
+        c.push(r);
+    std::size_t pushed = saved.size() * 8;
+    if (saved.size() % 2) {
+        c.sub(rsp, 8);
+        pushed += 8;
+    }
+    // The arguments through the stack, so no argument register is
+    // overwritten before it is read.
+    for (const ir::Value& v : args) {
+        if (v.is_immediate()) {
+            c.push(static_cast<std::uint32_t>(v.imm()));  // (sign-extended; 32 bits are read)
+        } else if (const int r = ra_.register_of(v); r >= 0) {
+            c.push(Reg64(r));
+        } else {
+            c.push(qword[rsp + RegAlloc::spill_offset_of(v) + pushed]);
+        }
+        pushed += 8;
+        ra_.consume(v);
+    }
+    const Reg64 arg_regs[] = {rdi, rsi, rdx};
+    for (std::size_t k = args.size(); k-- > 0;)
+        c.pop(arg_regs[k]);
+    c.mov(rax, reinterpret_cast<std::uintptr_t>(fn));
+    c.call(rax);
+    if (flags_reg >= 0 && flags_reg != rax.getIdx()) {
+        c.mov(Reg64(flags_reg), rax);
+        c.shr(Reg64(flags_reg), 32);
+        c.mov(dst.cvt32(), eax);
+    } else {
+        c.mov(dst.cvt32(), eax);
+        if (flags_reg >= 0) c.shr(rax, 32);
+    }
+    if (saved.size() % 2) c.add(rsp, 8);
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it)
+        c.pop(*it);
+}
 
 // BSF/BSR leave the destination alone for a zero source: start from `old`.
 #define BIT_SCAN(Name, host, bits)                                         \

@@ -185,6 +185,7 @@ class X64Backend final : public Backend {
         shared_.materialize_flags = code_.getCurr();
         Xbyak::Label table;
         Xbyak::Label capture;
+        Xbyak::Label capture_af;
         Xbyak::Label done;
         std::array<Xbyak::Label, x64::lazy::kKinds> entry;
         code_.push(rax);
@@ -197,12 +198,21 @@ class X64Backend final : public Backend {
                 const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
                 code_.L(entry[kind]);
                 x64::lazy::rerun(code_, rax, kind);
-                code_.jmp(capture, Xbyak::CodeGenerator::T_NEAR);
+                // (SHL/SHR/SAR: AF set, as ir::eval's model has it.)
+                code_.jmp(x64::lazy::is_shift(op) ? capture_af : capture,
+                          Xbyak::CodeGenerator::T_NEAR);
             }
         }
+        Xbyak::Label image;
+        code_.L(capture_af);
+        code_.lahf();
+        code_.seto(al);
+        code_.or_(ah, cpu::eflags::AF);
+        code_.jmp(image);
         code_.L(capture);
         code_.lahf();
         code_.seto(al);
+        code_.L(image);
         code_.movzx(ecx, ah);
         code_.movzx(eax, al);
         code_.shl(eax, 11);
