@@ -428,9 +428,9 @@ std::uint64_t double_shift_reference(std::uint32_t a, std::uint32_t b, std::uint
 }  // namespace
 
 bool BlockCompiler::host_double_shift_exact(ir::InstRef i, const ir::Inst& inst) const {
-    if (flags_of_[i] != ir::kNoInst) return false;
     const bool wide = inst.op == ir::Opcode::Shld32 || inst.op == ir::Opcode::Shrd32;
-    return wide || (inst.args[2].is_immediate() && (inst.args[2].imm() & 31) <= 16);
+    return wide || (flags_of_[i] == ir::kNoInst && inst.args[2].is_immediate() &&
+                    (inst.args[2].imm() & 31) <= 16);
 }
 
 void BlockCompiler::double_shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, bool left) {
@@ -450,21 +450,39 @@ void BlockCompiler::double_shift(ir::InstRef i, const ir::Inst& inst, unsigned b
             c.shrd(sized(dst, bits), sized(src, bits), amount);
         }
     };
-    if (count.is_immediate()) {
-        const Reg64 dst = ra_.use_scratch(inst.args[0]);
-        const Reg64 src = ra_.use(inst.args[1]);
-        const unsigned n = static_cast<unsigned>(count.imm()) & 31;
-        if (n != 0) op(dst, src, n);
-        capture_flags(i);
-        ra_.define_in(i, dst);
-        return;
-    }
-    ra_.use_fixed(count, rcx);
+    if (!count.is_immediate()) ra_.use_fixed(count, rcx);
     const Reg64 dst = ra_.use_scratch(inst.args[0]);
     const Reg64 src = ra_.use(inst.args[1]);
-    op(dst, src, cl);
+    if (!count.is_immediate()) {
+        op(dst, src, cl);
+    } else if (const unsigned n = static_cast<unsigned>(count.imm()) & 31; n != 0) {
+        op(dst, src, n);
+    }
     capture_flags(i);
     ra_.define_in(i, dst);
+    const ir::InstRef f = flags_of_[i];
+    if (f == ir::kNoInst) return;
+    // The 32-bit result, CF, SF, ZF and PF are the SDM's; the image gets the
+    // model's AF (set) and OF: MSB(result) XOR CF after SHLD, the XOR of the
+    // result's two top bits after SHRD. (The host's OF is the vendor's, so
+    // conditions read the image: host_only_ never holds these flags.)
+    host_flags_ = ir::kNoInst;
+    const Reg64 image(ra_.register_of(ir::Value::result_of(ir::Type::Flags, f)));
+    const Reg64 t = ra_.scratch();
+    c.mov(t.cvt32(), dst.cvt32());
+    if (left) {
+        c.shr(t.cvt32(), 31);
+        c.xor_(t.cvt32(), image.cvt32());  // CF is bit 0
+    } else {
+        c.add(t.cvt32(), t.cvt32());
+        c.xor_(t.cvt32(), dst.cvt32());
+        c.shr(t.cvt32(), 31);  // bit 31 XOR bit 30 of the result
+    }
+    c.and_(t.cvt32(), 1);
+    c.shl(t.cvt32(), 11);
+    c.and_(image.cvt32(), ~cpu::eflags::OF);
+    c.or_(image.cvt32(), cpu::eflags::AF);
+    c.or_(image.cvt32(), t.cvt32());
 }
 
 void BlockCompiler::emit_Shld16(ir::InstRef i, const ir::Inst& inst) {
