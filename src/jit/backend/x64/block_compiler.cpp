@@ -78,6 +78,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       options_(options),
       ra_(code, block),
       flags_of_(block.insts().size(), ir::kNoInst),
+      tested_(block.insts().size(), false),
       target_gpr_(block.insts().size(), -1),
       lazy_ok_(block.insts().size(), false),
       lazy_flags_(block.insts().size(), false),
@@ -85,6 +86,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       lazy_kind_(block.insts().size(), 0),
       carry_only_(block.insts().size(), false),
       low_half_only_(block.insts().size(), false),
+      zero_extended_(block.insts().size(), false),
       split_(block.insts().size(), {ir::kNoInst, ir::kNoInst}),
       scaled_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
@@ -114,6 +116,16 @@ void BlockCompiler::find_flag_producers() {
         if (insts[i].op == Opcode::GetFlagsFromOp) {
             flags_of_[insts[i].args[0].inst()] = static_cast<ir::InstRef>(i);
         }
+        for (const ir::Value& v : insts[i].args) {
+            if (insts[i].op == Opcode::SetArithFlags || v.empty() || v.is_immediate()) continue;
+            const ir::Inst& f = insts[v.inst()];
+            if (f.op == Opcode::GetFlagsFromOp) tested_[f.args[0].inst()] = true;
+        }
+    }
+    const ir::Terminal& t = block_.terminal();
+    if (t.kind == ir::Terminal::Kind::Branch && !t.cond.is_immediate() &&
+        insts[t.cond.inst()].op == Opcode::GetFlagsFromOp) {
+        tested_[insts[t.cond.inst()].args[0].inst()] = true;
     }
 }
 

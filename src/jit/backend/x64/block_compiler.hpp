@@ -297,6 +297,9 @@ class BlockCompiler {
     bool jump_cache_exit_ = false;  // may_use_jump_cache(), for a Dispatch terminal
     RegAlloc ra_;
     std::vector<ir::InstRef> flags_of_;  // producer -> its GetFlagsFromOp, or kNoInst
+    // Per producer: something other than SetArithFlags reads its flags (a
+    // condition, a select, an image): they may be taken from the host's.
+    std::vector<bool> tested_;
     // Per instruction, the guest register its result is written to right
     // away (nothing between but flag handling), or -1: such an ALU op works
     // in that guest register's pinned host register.
@@ -327,6 +330,9 @@ class BlockCompiler {
     // Widening IMUL32 results of which only the low half (and the flags) is
     // read: a two- or three-operand host IMUL, no RDX:RAX.
     std::vector<bool> low_half_only_;
+    // 8- and 16-bit loads whose register holds the value zero-extended to
+    // 64 bits (on both paths): a ZeroExtend of them from their width is free.
+    std::vector<bool> zero_extended_;
     // Widening 32-bit MUL/IMUL products read only through Truncate64To32 and
     // High32Of64: those are defined in EAX and EDX at the multiply, the
     // 64-bit value never assembled. Per such product, its two halves' insts

@@ -312,7 +312,11 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
             ra_.hold(inst.args[0]);  // the op must not take the operand's register
         }
         const Reg64 dst = ra_.alu_dest(inst.args[0], target_gpr_[i], bits);
-        if (n > 1 && flags_read) {
+        // A deferred record re-runs the shift exactly itself; only what
+        // reads the host's flags right here (a condition, or an INC/DEC's
+        // carry past the operand size) needs the last step by 1.
+        const bool host_read = tested_[i] || !defer || (bits < 32 && n >= bits);
+        if (n > 1 && flags_read && host_read) {
             apply(sized(dst, bits), n - 1);
             apply(sized(dst, bits), 1);
         } else if (n != 0) {
@@ -651,9 +655,14 @@ void BlockCompiler::emit_Imul32(ir::InstRef i, const ir::Inst& inst) {
         body;                                                              \
         ra_.define_in(i, r);                                               \
     }
-CONVERT(ZeroExtend8To16, c.movzx(r.cvt32(), r.cvt8()))
-CONVERT(ZeroExtend8To32, c.movzx(r.cvt32(), r.cvt8()))
-CONVERT(ZeroExtend16To32, c.movzx(r.cvt32(), r.cvt16()))
+// (Of an 8- or 16-bit load that zero-extended already: nothing to do.)
+#define ZERO_EXTEND(Name, narrow)                                                          \
+    CONVERT(Name, if (inst.args[0].is_immediate() || !zero_extended_[inst.args[0].inst()]) \
+                      c.movzx(r.cvt32(), narrow))
+ZERO_EXTEND(ZeroExtend8To16, r.cvt8())
+ZERO_EXTEND(ZeroExtend8To32, r.cvt8())
+ZERO_EXTEND(ZeroExtend16To32, r.cvt16())
+#undef ZERO_EXTEND
 CONVERT(ZeroExtend32To64, c.mov(r.cvt32(), r.cvt32()))
 CONVERT(SignExtend8To16, c.movsx(r.cvt32(), r.cvt8()))
 CONVERT(SignExtend8To32, c.movsx(r.cvt32(), r.cvt8()))

@@ -266,6 +266,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     } else {
         begin_access(i, addr, index, host, size, false, slow);
     }
+    if (!in_guest && size < 4) zero_extended_[i] = true;
     switch (from != ir::kNoInst ? 0 : size) {
         case 0:
             break;
@@ -308,6 +309,10 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
                 c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
             } else if (in_guest && size == 2) {
                 c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
+            } else if (size == 1) {  // (zero-extended, as the fast path's: zero_extended_)
+                c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kScratch]);
+            } else if (size == 2) {
+                c.movzx(dst.cvt32(), word[r15 + ctx_offset::kScratch]);
             } else {
                 c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
             }
