@@ -167,14 +167,13 @@ void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, co
                                 Xbyak::Label* lookup) {
     PageGroup& group = groups_[static_cast<std::size_t>(g)];
     group.active = true;
-    // The group's lowest and highest bytes, relative to this access.
+    // The group's lowest and highest bytes, relative to this access: the
+    // entry of the lowest byte's page must be tagged with the highest's
+    // (less than a page apart: both are then on it, and the span does not
+    // wrap past 4 GiB), as for one access of that size.
     c.lea(index.cvt32(), ptr[addr + group.lo]);
     c.lea(host.cvt32(), ptr[addr + group.hi]);
-    c.xor_(host.cvt32(), index.cvt32());
     auto* fail = &slow_labels_.emplace_back();
-    c.cmp(host.cvt32(), kPageMask ^ 0xFFFFFFFFu);
-    c.ja(*fail, Xbyak::CodeGenerator::T_NEAR);  // two pages, or past 4 GiB
-    c.mov(host.cvt32(), index.cvt32());
     c.and_(host.cvt32(), kPageMask);
     tlb_index(c, index, index, shared_.bmi2);
     if (group.reads) {
