@@ -1062,9 +1062,14 @@ void BlockCompiler::emit_dispatch() {
         const LocationDescriptor& loc = block_.location();
         Xbyak::Label miss;
         if (!eip_in_eax_) c.mov(eax, dword[r15 + ctx_offset::kEip]);
-        c.mov(ecx, eax);
-        c.and_(ecx, cpu::kJumpCacheEntries - 1);
-        c.shl(ecx, 5);
+        if (shared_.bmi2) {  // (a rotate left by 5 copies and scales at once)
+            c.rorx(ecx, eax, 27);
+            c.and_(ecx, (cpu::kJumpCacheEntries - 1) << 5);
+        } else {
+            c.mov(ecx, eax);
+            c.and_(ecx, cpu::kJumpCacheEntries - 1);
+            c.shl(ecx, 5);
+        }
         const std::size_t base = ctx_offset::kJumpCache;
         static_assert(offsetof(cpu::JumpCacheEntry, cs_base) ==
                       offsetof(cpu::JumpCacheEntry, eip) + 4);

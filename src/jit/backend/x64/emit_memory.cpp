@@ -171,11 +171,13 @@ void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, co
     // entry of the lowest byte's page must be tagged with the highest's
     // (less than a page apart: both are then on it, and the span does not
     // wrap past 4 GiB), as for one access of that size.
-    c.lea(index.cvt32(), ptr[addr + group.lo]);
+    // (With the lowest byte at this access, its entry comes from `addr`.)
+    const bool at_lowest = group.lo == 0;
+    if (!at_lowest) c.lea(index.cvt32(), ptr[addr + group.lo]);
     c.lea(host.cvt32(), ptr[addr + group.hi]);
     auto* fail = &slow_labels_.emplace_back();
     c.and_(host.cvt32(), kPageMask);
-    tlb_index(c, index, index, shared_.bmi2);
+    tlb_index(c, index, at_lowest ? addr : index, shared_.bmi2);
     if (group.reads) {
         c.cmp(host.cvt32(),
               dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, read_tag)]);
