@@ -65,7 +65,8 @@ void Cpu::set_options(const CpuOptions& options) {
 void Cpu::flush_code() {
     backend_->flush();
     cache_.clear();
-    ctx_->jump_cache.fill(JumpCacheEntry{});
+    if (jump_cache_used_) ctx_->jump_cache.fill(JumpCacheEntry{});
+    jump_cache_used_ = false;
     ++stats_.code_flushes;
 }
 
@@ -170,6 +171,7 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             }
             link_slot = 0;
             if (options_.backend.jump_cache && tb->host_code && !loc.single_step()) {
+                jump_cache_used_ = true;
                 ctx.jump_cache[loc.eip & (kJumpCacheEntries - 1)] =
                     JumpCacheEntry{loc.eip, loc.cs_base, loc.mode, 0, tb->host_code, 0};
             }

@@ -134,6 +134,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::unique_ptr<jit::Backend> backend_;
     jit::BlockCache cache_;
     CpuStatistics stats_;
+    bool jump_cache_used_ = false;  // an entry was filled since the last flush
     CpuOptions options_;
     bool halted_ = false;
     bool shutdown_ = false;

@@ -34,7 +34,11 @@ class Tlb {
 
     static unsigned index(std::uint32_t linear) { return (linear >> kPageShift) & (kEntries - 1); }
 
-    TlbEntry& entry(std::uint32_t linear) { return entries_[index(linear)]; }
+    // (For filling: a flush then has something to clear.)
+    TlbEntry& entry(std::uint32_t linear) {
+        filled_ = true;
+        return entries_[index(linear)];
+    }
     const TlbEntry& entry(std::uint32_t linear) const { return entries_[index(linear)]; }
 
     // Host pointer for an access of `size` bytes at `linear`, or nullptr when
@@ -50,11 +54,17 @@ class Tlb {
         return reinterpret_cast<std::uint8_t*>(linear + e.addend);
     }
 
-    void flush() { entries_.fill(TlbEntry{}); }
+    // (Creating a machine flushes a TLB that holds nothing yet, more than once.)
+    void flush() {
+        if (!filled_) return;
+        entries_.fill(TlbEntry{});
+        filled_ = false;
+    }
 
     // Sends writes to physical page `phys_page` to the slow path (the page
     // now holds translated code).
     void protect_physical_page(std::uint32_t phys_page) {
+        if (!filled_) return;
         for (TlbEntry& e : entries_) {
             if (e.phys_page == phys_page) e.write_tag = kInvalidTag;
         }
@@ -64,6 +74,7 @@ class Tlb {
 
   private:
     std::array<TlbEntry, kEntries> entries_{};
+    bool filled_ = false;  // an entry may be other than invalid
 };
 
 }  // namespace jitterbug::mmu

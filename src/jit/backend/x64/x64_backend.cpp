@@ -182,53 +182,53 @@ class X64Backend final : public Backend {
     // x64::lazy) and stores the flags it gives into state.flags_status.
     void emit_materialize_flags() {
         using namespace x64::ctx_offset;
+        // (Jumps go backwards to known addresses and the table is written
+        // from them: xbyak's labels cost more than the rest of creating an
+        // instance.)
+        constexpr auto kNear = Xbyak::CodeGenerator::T_NEAR;
         shared_.materialize_flags = code_.getCurr();
         Xbyak::Label table;
-        Xbyak::Label capture;
-        Xbyak::Label capture_af;
-        Xbyak::Label done;
-        std::array<Xbyak::Label, x64::lazy::kKinds> entry;
         code_.push(rax);
         code_.push(rcx);
         code_.movzx(eax, code_.byte[r15 + kLazyOp]);
         code_.mov(rcx, table);
         code_.jmp(code_.qword[rcx + rax * 8]);
-        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLast; ++op) {
-            for (unsigned bits : {8u, 16u, 32u}) {
-                const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
-                code_.L(entry[kind]);
-                x64::lazy::rerun(code_, rax, kind);
-                // (SHL/SHR/SAR: AF set, as ir::eval's model has it.)
-                code_.jmp(x64::lazy::is_shift(op) ? capture_af : capture,
-                          Xbyak::CodeGenerator::T_NEAR);
-            }
-        }
-        Xbyak::Label image;
-        code_.L(capture_af);
-        code_.lahf();
-        code_.seto(al);
-        code_.or_(ah, cpu::eflags::AF);
-        code_.jmp(image);
-        code_.L(capture);
-        code_.lahf();
-        code_.seto(al);
-        code_.L(image);
-        code_.movzx(ecx, ah);
-        code_.movzx(eax, al);
-        code_.shl(eax, 11);
-        code_.or_(ecx, eax);
-        code_.mov(code_.dword[r15 + kFlagsStatus], ecx);
-        code_.L(done);
+        const std::uint8_t* done = code_.getCurr();
         code_.mov(code_.byte[r15 + kLazyOp], 0);
         code_.pop(rcx);
         code_.pop(rax);
         code_.ret();
+        // The flags the re-run left in the host's, as an image.
+        const auto store_image = [&](bool set_af) {
+            const std::uint8_t* at = code_.getCurr();
+            code_.lahf();
+            code_.seto(al);
+            if (set_af) code_.or_(ah, cpu::eflags::AF);
+            code_.movzx(ecx, ah);
+            code_.movzx(eax, al);
+            code_.shl(eax, 11);
+            code_.or_(ecx, eax);
+            code_.mov(code_.dword[r15 + kFlagsStatus], ecx);
+            code_.jmp(done, kNear);
+            return at;
+        };
+        const std::uint8_t* capture = store_image(false);
+        const std::uint8_t* capture_af = store_image(true);
+        std::array<const std::uint8_t*, x64::lazy::kKinds> entry{};
+        entry.fill(done);
+        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLast; ++op) {
+            for (unsigned bits : {8u, 16u, 32u}) {
+                const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
+                entry[kind] = code_.getCurr();
+                x64::lazy::rerun(code_, rax, kind);
+                // (SHL/SHR/SAR: AF set, as ir::eval's model has it.)
+                code_.jmp(x64::lazy::is_shift(op) ? capture_af : capture, kNear);
+            }
+        }
         code_.align(8);
         code_.L(table);
-        for (unsigned k = 0; k < x64::lazy::kKinds; ++k) {
-            const bool valid = k / 4 >= x64::lazy::kAdd && k / 4 <= x64::lazy::kLast && k % 4 < 3;
-            code_.putL(valid ? entry[k] : done);
-        }
+        for (const std::uint8_t* e : entry)
+            code_.dq(reinterpret_cast<std::uint64_t>(e));
         code_.align(16);
     }
 
