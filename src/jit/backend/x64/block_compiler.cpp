@@ -814,17 +814,8 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
             c.push(c.rcx);
             c.mov(c.ecx, c.dword[r15 + at]);
             c.dec(c.ecx);
-            const auto shift = [&](const auto& amount) {
-                if (kind / 4 == kShl) {
-                    c.shl(r, amount);
-                } else if (kind / 4 == kShr) {
-                    c.shr(r, amount);
-                } else {
-                    c.sar(r, amount);
-                }
-            };
-            shift(c.cl);
-            shift(1);
+            shift(c, kind / 4, r, c.cl);
+            shift(c, kind / 4, r, 1);
             c.pop(c.rcx);
             break;
         }
@@ -940,22 +931,11 @@ void BlockCompiler::rerun_record(unsigned kind) {
         }
         case lazy::kShl:
         case lazy::kShr:
-        case lazy::kSar: {  // a last step by 1, as shift() does
-            const auto n = static_cast<std::uint8_t>(deferred_.b_imm);
-            const auto shift = [&](std::uint8_t amount) {
-                if (amount == 0) return;
-                if (kind / 4 == lazy::kShl) {
-                    c.shl(r, amount);
-                } else if (kind / 4 == lazy::kShr) {
-                    c.shr(r, amount);
-                } else {
-                    c.sar(r, amount);
-                }
-            };
-            shift(static_cast<std::uint8_t>(n - 1));
-            shift(1);
+        case lazy::kSar:
+            by_last_step(deferred_.b_imm, true, [&](unsigned n) {
+                lazy::shift(c, kind / 4, r, static_cast<std::uint8_t>(n));
+            });
             break;
-        }
         default:  // AND, OR, XOR: the flags of their result
             c.test(r, r);
             break;

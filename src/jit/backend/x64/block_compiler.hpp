@@ -88,7 +88,32 @@ constexpr unsigned bits_of(unsigned kind) { return 8u << (kind % 4); }
 // Re-runs the recorded operation of `kind` in `t`: the host's flags are
 // then the deferred ones.
 void rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind);
+// SHL, SHR or SAR (`op`: kShl, kShr, kSar) of `r` by `amount` (a count or CL).
+template <typename A>
+void shift(Xbyak::CodeGenerator& c, unsigned op, const Xbyak::Reg& r, const A& amount) {
+    if (op == kShl) {
+        c.shl(r, amount);
+    } else if (op == kShr) {
+        c.shr(r, amount);
+    } else {
+        c.sar(r, amount);
+    }
+}
 }  // namespace lazy
+
+// A shift or rotate by the immediate count `n` (masked) through `op(amount)`;
+// with `last_step`, a count above 1 runs as n - 1 and then 1, so that OF (and
+// CF past the operand size) are those of a step by 1, which the SDM defines
+// as ir::eval's model has them for every count.
+template <typename F>
+void by_last_step(unsigned n, bool last_step, F&& op) {
+    if (last_step && n > 1) {
+        op(n - 1);
+        op(1);
+    } else if (n != 0) {
+        op(n);
+    }
+}
 
 // Ops whose captured flags get AF set: ir::eval's model of SHL/SHR/SAR,
 // which leave it undefined.
@@ -98,8 +123,8 @@ constexpr bool sets_af_by_model(ir::Opcode op) {
            op == Opcode::Shr16 || op == Opcode::Shr32 || op == Opcode::Sar8 ||
            op == Opcode::Sar16 || op == Opcode::Sar32;
 }
-// Ops whose flags, when read, come from their portable reference rather
-// than the host's RFLAGS (BlockCompiler::call_reference).
+// Ops whose flags, when read, are an image with the model's values (made by
+// double_shift or call_reference), never the host's RFLAGS as they are.
 constexpr bool flags_by_reference(ir::Opcode op) {
     using ir::Opcode;
     return op == Opcode::Shld16 || op == Opcode::Shld32 || op == Opcode::Shrd16 ||

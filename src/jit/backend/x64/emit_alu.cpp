@@ -293,9 +293,7 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
                 break;
         }
     };
-    // Flags something reads come out of a last step by 1, whose OF (and CF
-    // past the operand size) the SDM defines as ir::eval's model has them
-    // for every count; the host's own for larger counts are the vendor's.
+    // Flags something reads come out of a last step by 1 (by_last_step).
     const bool flags_read = flags_of_[i] != ir::kNoInst;
     if (count.is_immediate()) {
         const unsigned n = static_cast<unsigned>(count.imm()) & 31;
@@ -316,12 +314,7 @@ void BlockCompiler::shift(ir::InstRef i, const ir::Inst& inst, unsigned bits, in
         // reads the host's flags right here (a condition, or an INC/DEC's
         // carry past the operand size) needs the last step by 1.
         const bool host_read = tested_[i] || !defer || (bits < 32 && n >= bits);
-        if (n > 1 && flags_read && host_read) {
-            apply(sized(dst, bits), n - 1);
-            apply(sized(dst, bits), 1);
-        } else if (n != 0) {
-            apply(sized(dst, bits), n);
-        }
+        by_last_step(n, flags_read && host_read, [&](unsigned k) { apply(sized(dst, bits), k); });
         if (defer) {
             capture_flags(i, lazy::kind(op, bits), &dst, nullptr, n, inst.args[0]);
             ra_.release(inst.args[0]);  // (the record holds it now)
@@ -392,12 +385,7 @@ SHIFT(Ror32, kRor, 32)
         if (count.is_immediate()) {                                                    \
             const unsigned n = static_cast<unsigned>(count.imm()) & 31;                \
             c.bt(carry.cvt32(), 0);                                                    \
-            if (n > 1 && flags_read) { /* OF from a last step by 1 (see shift()) */    \
-                op(n - 1);                                                             \
-                op(1);                                                                 \
-            } else if (n != 0) {                                                       \
-                op(n);                                                                 \
-            }                                                                          \
+            by_last_step(n, flags_read, op);                                           \
         } else if (flags_read) {                                                       \
             split_by_cl(&carry, op);                                                   \
         } else {                                                                       \
@@ -489,18 +477,15 @@ void BlockCompiler::double_shift(ir::InstRef i, const ir::Inst& inst, unsigned b
     c.or_(image.cvt32(), t.cvt32());
 }
 
-void BlockCompiler::emit_Shld16(ir::InstRef i, const ir::Inst& inst) {
-    double_shift(i, inst, 16, true);
-}
-void BlockCompiler::emit_Shld32(ir::InstRef i, const ir::Inst& inst) {
-    double_shift(i, inst, 32, true);
-}
-void BlockCompiler::emit_Shrd16(ir::InstRef i, const ir::Inst& inst) {
-    double_shift(i, inst, 16, false);
-}
-void BlockCompiler::emit_Shrd32(ir::InstRef i, const ir::Inst& inst) {
-    double_shift(i, inst, 32, false);
-}
+#define DOUBLE_SHIFT(Name, bits, left)                                     \
+    void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
+        double_shift(i, inst, bits, left);                                 \
+    }
+DOUBLE_SHIFT(Shld16, 16, true)
+DOUBLE_SHIFT(Shld32, 32, true)
+DOUBLE_SHIFT(Shrd16, 16, false)
+DOUBLE_SHIFT(Shrd32, 32, false)
+#undef DOUBLE_SHIFT
 
 void BlockCompiler::call_reference(ir::InstRef i, ReferenceFn fn,
                                    const std::vector<ir::Value>& args) {
