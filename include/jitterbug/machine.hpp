@@ -85,6 +85,9 @@ struct RunResult {
 struct RunStatistics {
     std::uint64_t guest_instructions = 0;
     std::uint64_t blocks_translated = 0;
+    // Blocks the JIT made again without one of its optimisations (page
+    // groups) because the guest's memory did not allow it there.
+    std::uint64_t blocks_deoptimized = 0;
     double wall_seconds = 0;
 };
 

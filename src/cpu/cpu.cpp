@@ -81,6 +81,7 @@ void Cpu::set_state(const CpuState& state) {
     ctx.event = {};
     ctx.abort_instruction = 0;
     ctx.retry_current_instruction = false;
+    ctx.deoptimize_block = nullptr;
     ctx.interrupt_shadow = false;
     halted_ = false;
     shutdown_ = false;
@@ -203,6 +204,19 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
 void Cpu::handle_abort() {
     CpuContext& ctx = *ctx_;
     ctx.abort_instruction = 0;
+    if (const char* problem = ctx.internal_error) {
+        ctx.internal_error = nullptr;
+        throw std::logic_error(problem);
+    }
+    if (const jit::TranslationBlock* tb = ctx.deoptimize_block) {
+        // EIP is at the instruction that made the group's first access, its
+        // state as before it: go on from there with blocks made without.
+        ctx.deoptimize_block = nullptr;
+        no_page_groups_.insert(tb->phys_start);
+        cache_.invalidate_block(tb);
+        ++stats_.page_group_deopts;
+        return;
+    }
     if (ctx.retry_current_instruction) {
         ctx.retry_current_instruction = false;
         run_uncached_instruction();
@@ -301,6 +315,7 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
     tb->pages = code.pages;
     tb->num_pages = code.num_pages;
     tb->guest_instructions = block.guest_instructions;
+    tb->page_groups = !no_page_groups_.contains(phys);
     compile(block, *tb);
     ++stats_.blocks_translated;
     return tb;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "cpu/cpu_context.hpp"
 #include "cpu/translator.hpp"
@@ -51,6 +52,9 @@ struct CpuStatistics {
     std::uint64_t blocks_translated = 0;
     std::uint64_t code_flushes = 0;
     std::uint64_t events_delivered = 0;  // exceptions and interrupts
+    // Blocks translated again without page groups (a group's page could not
+    // take the fast path: jit/backend/x64).
+    std::uint64_t page_group_deopts = 0;
 };
 
 class Cpu final : public mmu::CodeWriteObserver {
@@ -134,6 +138,8 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::unique_ptr<jit::Backend> backend_;
     jit::BlockCache cache_;
     CpuStatistics stats_;
+    // Physical start addresses of blocks to translate without page groups.
+    std::unordered_set<std::uint64_t> no_page_groups_;
     bool jump_cache_used_ = false;  // an entry was filled since the last flush
     CpuOptions options_;
     bool halted_ = false;

@@ -101,6 +101,13 @@ struct CpuContext {
     // Set by a store that invalidated the current block: the block exits at
     // the storing instruction, which is re-executed on its own.
     bool retry_current_instruction = false;
+    // Set by a page group's check that could not pass (jit/backend/x64): the
+    // block left at the instruction making the group's first access, to be
+    // translated again without page groups.
+    const jit::TranslationBlock* deoptimize_block = nullptr;
+    // Set with abort_instruction by a runtime call that found the emulator
+    // itself at fault: the run ends with an internal error saying this.
+    const char* internal_error = nullptr;
 
     Cpu* cpu = nullptr;
 

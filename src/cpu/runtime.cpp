@@ -59,6 +59,35 @@ void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint3
     }
 }
 
+namespace {
+void check_mappings_kept(CpuContext& ctx, std::uint64_t epoch) {
+    if (ctx.cpu->mmu().mapping_epoch() == epoch) return;
+    ctx.internal_error = "a data access changed the memory map (only helpers may)";
+    ctx.abort_instruction = 1;
+}
+}  // namespace
+
+std::uint32_t jit_read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    const std::uint64_t epoch = ctx.cpu->mmu().mapping_epoch();
+    const std::uint32_t value = read_slow(ctx, linear, size);
+    check_mappings_kept(ctx, epoch);
+    return value;
+}
+
+void jit_write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+    const std::uint64_t epoch = ctx.cpu->mmu().mapping_epoch();
+    write_slow(ctx, linear, size, value);
+    check_mappings_kept(ctx, epoch);
+}
+
+std::uint64_t probe_page_group(CpuContext& ctx, std::uint32_t first, std::uint32_t last, bool read,
+                               bool write) {
+    if (const auto addend = ctx.cpu->mmu().probe(first, last, read, write)) return *addend;
+    ctx.deoptimize_block = ctx.current_block;
+    ctx.abort_instruction = 1;
+    return 0;
+}
+
 void check_segment_slow(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info) {
     check_segment_access(ctx, static_cast<SegReg>(seg), offset, (info & 0xFF) + 1,
                          (info >> 8) == kAccessWrite);

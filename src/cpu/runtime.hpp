@@ -16,6 +16,17 @@ namespace jitterbug::cpu::runtime {
 // Slow paths: TLB misses, ROM, MMIO, code pages, page-crossing accesses.
 std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size);
 void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
+// The JIT's slow paths of data accesses: as above, but a mapping changed by
+// the access (mmu::Mmu::mapping_epoch) ends the run with an internal error
+// (translated code keeps page addends across these: jit/backend/x64).
+std::uint32_t jit_read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size);
+void jit_write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
+// A JIT page group's check that failed inline, for bytes [first, last] and
+// reads and/or writes: the page's TLB addend once its entry is filled, or 0
+// with the instruction aborted to have the block made without page groups
+// (CpuContext::deoptimize_block).
+std::uint64_t probe_page_group(CpuContext& ctx, std::uint32_t first, std::uint32_t last, bool read,
+                               bool write);
 // The full segment check of an access; info = (size - 1) | kind << 8.
 void check_segment_slow(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info);
 

@@ -70,17 +70,26 @@ bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
         }
         for (TranslationBlock* b : victims) {
             if (b == current) hit_current = true;
-            unlink(b);
-            b->valid = false;
-            if (on_invalidate_) on_invalidate_(*b);
-            auto it = blocks_.find(Key{b->phys_start, b->location});
-            if (it != blocks_.end() && it->second.get() == b) {
-                graveyard_.push_back(std::move(it->second));
-                blocks_.erase(it);
-            }
+            retire(b);
         }
     }
     return hit_current;
+}
+
+void BlockCache::retire(TranslationBlock* b) {
+    unlink(b);
+    b->valid = false;
+    if (on_invalidate_) on_invalidate_(*b);
+    auto it = blocks_.find(Key{b->phys_start, b->location});
+    if (it != blocks_.end() && it->second.get() == b) {
+        graveyard_.push_back(std::move(it->second));
+        blocks_.erase(it);
+    }
+}
+
+void BlockCache::invalidate_block(const TranslationBlock* block) {
+    auto it = blocks_.find(Key{block->phys_start, block->location});
+    if (it != blocks_.end() && it->second.get() == block) retire(it->second.get());
 }
 
 void BlockCache::clear() {

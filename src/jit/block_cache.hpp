@@ -34,6 +34,9 @@ struct TranslationBlock {
     std::uint8_t num_pages = 0;
     std::uint32_t guest_instructions = 0;
     bool valid = true;
+    // Whether the backend may check a page once for several accesses (false
+    // once such a check failed: CpuStatistics::page_group_deopts).
+    bool page_groups = true;
 
     // Backend output: JIT entry point, or the interpreter's program.
     const void* host_code = nullptr;
@@ -63,6 +66,8 @@ class BlockCache {
     // Invalidates every block overlapping [phys, phys + len). Returns true when
     // `current` was among them.
     bool invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current);
+    // Invalidates one block, if it is in the cache.
+    void invalidate_block(const TranslationBlock* block);
     // Drops every block (e.g. when the code buffer is full).
     void clear();
     // Frees invalidated blocks; call only when no block is executing.
@@ -86,6 +91,7 @@ class BlockCache {
     };
 
     void unlink(TranslationBlock* block);
+    void retire(TranslationBlock* block);
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
     // Physical page number -> blocks with code on it.

@@ -163,7 +163,12 @@ struct Machine::Impl {
         } catch (const std::exception& e) {
             return Error{e.what()};
         }
-        cpu->set_options(cpu_options(config.optimizations));
+        cpu::CpuOptions options = cpu_options(config.optimizations);
+        // Lockstep logs every write through the slow path, where a page
+        // group's check of a page it writes fails; and the block left there
+        // to be made again without groups would end its step early.
+        if (config.lockstep) options.backend.page_groups = false;
+        cpu->set_options(options);
         return {};
     }
 
@@ -394,7 +399,8 @@ void Machine::request_stop() {
 
 RunStatistics Machine::statistics() const {
     const cpu::CpuStatistics& s = impl_->cpu->statistics();
-    return RunStatistics{s.instructions, s.blocks_translated, impl_->wall_seconds};
+    return RunStatistics{s.instructions, s.blocks_translated, s.page_group_deopts,
+                         impl_->wall_seconds};
 }
 
 }  // namespace jitterbug

@@ -9,7 +9,7 @@ void Mmu::set_a20(bool enabled) {
     const std::uint64_t mask = enabled ? ~std::uint64_t{0} : ~(std::uint64_t{1} << 20);
     if (mask != a20_mask_) {
         a20_mask_ = mask;
-        tlb_.flush();
+        flush_tlb();
     }
 }
 
@@ -35,6 +35,19 @@ void Mmu::refill(std::uint32_t linear, PhysicalAddress phys) {
     e.code_tag = page_linear;
     const bool code = observer_ && observer_->is_code_page(phys_page);
     if (r->kind == RegionKind::Ram && !code && !write_log_) e.write_tag = page_linear;
+}
+
+std::optional<std::uintptr_t> Mmu::probe(std::uint32_t lo, std::uint32_t hi, bool read,
+                                         bool write) {
+    if ((lo & kPageMask) != (hi & kPageMask)) return std::nullopt;
+    PhysicalAddress phys;
+    PageFault fault;
+    if (!translate(lo, write ? Access::Write : Access::Read, phys, fault)) return std::nullopt;
+    refill(lo, phys);
+    const TlbEntry& e = tlb_.entry(lo);
+    const std::uint32_t page = lo & kPageMask;
+    if ((read && e.read_tag != page) || (write && e.write_tag != page)) return std::nullopt;
+    return e.addend;
 }
 
 AccessStatus Mmu::read(std::uint32_t linear, unsigned size, std::uint32_t& value,

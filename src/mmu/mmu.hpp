@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -60,7 +61,24 @@ class Mmu {
     bool fetch(std::uint32_t linear, std::span<std::uint8_t> out, PhysicalAddress& phys,
                PageFault& fault);
 
-    void flush_tlb() { tlb_.flush(); }
+    void flush_tlb() {
+        tlb_.flush();
+        ++mapping_epoch_;
+    }
+    // Changes whenever what a linear address maps to may have changed (a TLB
+    // flush, the A20 gate): an addend read from the TLB before is stale.
+    // Mappings change only outside the slow paths of data accesses (in
+    // helpers: port I/O, control registers), which lets translated code keep
+    // a checked page's addend across those slow paths (jit/backend/x64:
+    // page groups); the JIT's slow paths check it.
+    std::uint64_t mapping_epoch() const { return mapping_epoch_; }
+
+    // For a page group: the addend of the page holding bytes [lo, hi] when
+    // the TLB, filled as an access there would fill it, lets the kinds of
+    // access asked for take the fast path on it; nothing when it does not
+    // (the bytes span two pages, MMIO, ROM or translated code for writes, a
+    // page fault — which the access itself then raises).
+    std::optional<std::uintptr_t> probe(std::uint32_t lo, std::uint32_t hi, bool read, bool write);
     // Writes to this physical page must now take the slow path.
     void protect_code_page(std::uint32_t phys_page) { tlb_.protect_physical_page(phys_page); }
 
@@ -72,7 +90,7 @@ class Mmu {
     // appended to the log: lockstep compares just those pages. Null: off.
     void set_write_log(std::vector<std::uint32_t>* log) {
         write_log_ = log;
-        tlb_.flush();
+        flush_tlb();
     }
     void note_write(PhysicalAddress phys, std::uint64_t size) {
         if (!write_log_ || size == 0) return;
@@ -90,6 +108,7 @@ class Mmu {
     Tlb& tlb_;
     CodeWriteObserver* observer_ = nullptr;
     std::uint64_t a20_mask_ = ~std::uint64_t{0};
+    std::uint64_t mapping_epoch_ = 0;
     std::vector<std::uint32_t>* write_log_ = nullptr;
 };
 

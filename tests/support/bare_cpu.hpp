@@ -21,6 +21,8 @@ class BareCpu {
     }
 
     cpu::Cpu& cpu() { return *cpu_; }
+    devices::PortIoBus& io() { return io_; }
+    mmu::PhysicalMemory& memory() { return memory_; }
     cpu::CpuState& state() { return cpu_->state(); }
     std::uint8_t* ram() { return ram_.data(); }
     std::uint64_t ram_size() const { return ram_.size(); }

@@ -102,7 +102,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_carries();
     find_low_halves();
     if (options_.in_place_alu) find_scaled_indexes();
-    if (options_.page_groups && block.location().flat()) {
+    if (options_.page_groups && tb.page_groups && block.location().flat()) {
         find_page_groups();
         if (options_.store_forwarding) find_forwarded_stores();
     }
@@ -439,7 +439,7 @@ void BlockCompiler::find_forwarded_stores() {
         if (size == 0) {
             if (insts[k].op == Opcode::CallHelper) {
                 for (auto& s : stored)
-                    s.clear();  // (its call clears the slots anyway)
+                    s.clear();  // (it may write anything)
             }
             continue;
         }
@@ -473,14 +473,6 @@ void BlockCompiler::find_forwarded_stores() {
             }
         }
     }
-}
-
-std::vector<int> BlockCompiler::active_group_slots() const {
-    std::vector<int> out;
-    for (const PageGroup& g : groups_) {
-        if (g.active) out.push_back(g.slot);
-    }
-    return out;
 }
 
 void BlockCompiler::compile() {

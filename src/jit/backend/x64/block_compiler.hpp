@@ -282,19 +282,23 @@ class BlockCompiler {
     void divide32(const ir::Inst& inst, bool is_signed);
     void set_guest(unsigned g, const ir::Value& v, unsigned bits);
     // Before an access: leaves its host-address addend in `host` (the
-    // access is [host + addr]) or jumps to `slow`.
-    void begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index, const Reg64& host,
-                      unsigned size, bool write, Xbyak::Label* slow);
-    void group_check(int g, const Reg64& addr, const Reg64& index, const Reg64& host,
-                     Xbyak::Label* lookup);
-    // Zeroes page-group slots: after a runtime call, which may have changed
-    // what memory maps where.
-    void forget_groups(const std::vector<int>& slots);
+    // access is [host + addr]) or jumps to `slow`. `value`: a write's value,
+    // which a call on the way must keep.
+    void begin_access(ir::InstRef i, const Reg64& addr, const Reg64* value, const Reg64& index,
+                      const Reg64& host, unsigned size, bool write, Xbyak::Label* slow);
+    // At access i, the first of its group since the block began or a helper
+    // ran: checks the group's page and keeps its addend in the group's slot.
+    void group_check(ir::InstRef i, const Reg64& addr, const Reg64* value, const Reg64& index,
+                     const Reg64& host);
     // After a runtime call: restores `live`, reloads the guest registers the
-    // call clobbered (or all), forgets page groups and leaves the block if
-    // the call aborted the instruction.
-    void return_from_runtime(const std::vector<Reg64>& live, bool reload_all,
-                             const std::vector<int>& forget, Xbyak::Label* abort);
+    // call clobbered (or all) and leaves the block if the call aborted the
+    // instruction.
+    void return_from_runtime(const std::vector<Reg64>& live, bool reload_all, Xbyak::Label* abort);
+    // `live` and the access's own operands (which may be temporaries
+    // holding no value, e.g. an immediate address): what a call in its
+    // slow path must keep.
+    static std::vector<Reg64> kept_around_call(std::vector<Reg64> live, const Reg64& addr,
+                                               const Reg64* value);
     // Analyses of the block before any code is emitted.
     void find_flag_producers();
     void find_fused_checks();
@@ -304,7 +308,6 @@ class BlockCompiler {
     void find_low_halves();
     void find_scaled_indexes();
     void find_page_groups();
-    std::vector<int> active_group_slots() const;
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     void write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     // In the slow path of `access`: its fused segment check, if it has one.
@@ -376,14 +379,20 @@ class BlockCompiler {
     // value, all within 4 KiB of each other. The first access checks that
     // the whole span is in one page the TLB maps for every kind of access
     // the group makes, and keeps that page's addend in a frame slot; the
-    // others then need no lookup (a zero slot: look up as usual).
+    // others then use it without a lookup. The addend stays valid across
+    // the slow paths of other accesses (they change no mapping:
+    // mmu::Mmu::mapping_epoch) but not across helpers, after which the
+    // group's next access checks again. A check that fails fills the TLB
+    // entry and tries again; when the page cannot take the fast path, the
+    // block leaves at that instruction and is translated again without
+    // page groups (CpuContext::deoptimize_block).
     struct PageGroup {
         std::int32_t lo = 0;  // lowest and highest byte, relative to the first access
         std::int32_t hi = 0;
         bool reads = false;
         bool writes = false;
         int slot = 0;         // frame offset of the addend (a CheckSegment's unused slot)
-        bool active = false;  // its check has been emitted
+        bool active = false;  // checked, and no helper has run since
     };
     std::vector<PageGroup> groups_;
     std::vector<int> group_of_;  // per access, its group or -1
@@ -391,9 +400,8 @@ class BlockCompiler {
     std::vector<std::int64_t> group_offset_;
     // Store forwarding (options_.store_forwarding): a 32-bit read of a group
     // at the offset a 32-bit write of the same group stored to before, with
-    // no other write between that could overlap, takes the written value
-    // while the group's slot holds its page (a runtime call on the way
-    // would have cleared it: the read then goes to memory). Per read, that
+    // no other write or helper between that could overlap, takes the
+    // written value (the write went to the group's page: plain RAM). Per read, that
     // write, or kNoInst; per write, how many reads it forwards to (its
     // value is held until they are done).
     std::vector<ir::InstRef> forwarded_from_;

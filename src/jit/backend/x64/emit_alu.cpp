@@ -541,11 +541,25 @@ void BlockCompiler::call_reference(ir::InstRef i, ReferenceFn fn,
 }
 
 // BSF/BSR leave the destination alone for a zero source: start from `old`.
+// Only ZF is the host's to keep: the other flags are undefined, and differ
+// between hosts (Intel and AMD), so when something reads them they become
+// the model's (ir::eval: bsf): those of an AND giving 0 for a zero source
+// (ZF, PF set) and result + 0x100 otherwise (ZF, SF clear; PF from the
+// result).
 #define BIT_SCAN(Name, host, bits)                                         \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) { \
         const Reg64 src = ra_.use(inst.args[0]);                           \
         const Reg64 dst = ra_.use_scratch(inst.args[1]);                   \
         c.host(sized(dst, bits), sized(src, bits));                        \
+        if (flags_of_[i] != ir::kNoInst) {                                 \
+            const Reg64 mask = ra_.scratch();                              \
+            const Reg64 t = ra_.scratch();                                 \
+            c.setz(mask.cvt8());                                           \
+            c.movzx(mask.cvt32(), mask.cvt8());                            \
+            c.dec(mask.cvt32()); /* 0 for a zero source, else all ones */  \
+            c.lea(t.cvt32(), ptr[dst + 0x100]);                            \
+            c.and_(sized(mask, bits), sized(t, bits));                     \
+        }                                                                  \
         capture_flags(i);                                                  \
         ra_.define_in(i, dst);                                             \
     }

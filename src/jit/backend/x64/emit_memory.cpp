@@ -27,17 +27,25 @@ void pop_all(Xbyak::CodeGenerator& c, const std::vector<Reg64>& regs) {
 }
 
 std::uint32_t read_slow_thunk(cpu::CpuContext& ctx, std::uint32_t linear, std::uint32_t size) {
-    return rt::read_slow(ctx, linear, size);
+    return rt::jit_read_slow(ctx, linear, size);
 }
 
 void write_slow_thunk(cpu::CpuContext& ctx, std::uint32_t linear, std::uint32_t size,
                       std::uint32_t value) {
-    rt::write_slow(ctx, linear, size, value);
+    rt::jit_write_slow(ctx, linear, size, value);
 }
 
 void check_segment_thunk(cpu::CpuContext& ctx, std::uint32_t seg, std::uint32_t offset,
                          std::uint32_t info) {
     rt::check_segment_slow(ctx, seg, offset, info);
+}
+
+// Bytes [addr + lo, addr + lo + (span >> 2)], read (span bit 0) and/or
+// written (bit 1).
+std::uint64_t probe_group_thunk(cpu::CpuContext& ctx, std::uint32_t addr, std::uint32_t lo,
+                                std::uint32_t span) {
+    const std::uint32_t first = addr + lo;
+    return rt::probe_page_group(ctx, first, first + (span >> 2), (span & 1) != 0, (span & 2) != 0);
 }
 
 }  // namespace
@@ -83,16 +91,15 @@ void BlockCompiler::emit_CheckSegment(ir::InstRef i, const ir::Inst& inst) {
         c.mov(esi, seg);
         c.mov(ecx, info);
         call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
-        return_from_runtime(live, false, {}, abort);
+        return_from_runtime(live, false, abort);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }
 
 void BlockCompiler::return_from_runtime(const std::vector<Reg64>& live, bool reload_all,
-                                        const std::vector<int>& forget, Xbyak::Label* abort) {
+                                        Xbyak::Label* abort) {
     pop_all(c, live);
     reload_guests(reload_all);
-    forget_groups(forget);
     c.cmp(byte[r15 + ctx_offset::kAbort], 0);
     c.jne(*abort, Xbyak::CodeGenerator::T_NEAR);
 }
@@ -136,21 +143,24 @@ static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& 
     c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
 }
 
+std::vector<Reg64> BlockCompiler::kept_around_call(std::vector<Reg64> live, const Reg64& addr,
+                                                   const Reg64* value) {
+    for (const Reg64* r : {&addr, value}) {
+        if (!r || !is_temporary(r->getIdx())) continue;
+        bool known = false;
+        for (const Reg64& l : live)
+            known |= l.getIdx() == r->getIdx();
+        if (!known) live.push_back(*r);
+    }
+    return live;
+}
+
 void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, const Reg64* value,
                                      const std::vector<Reg64>& live, Xbyak::Label* abort) {
     const ir::InstRef check = fused_check_[access];
     if (check == ir::kNoInst) return;
     const ir::Inst& inst = block_.inst(check);
-    // The access's own operands must survive the call too (they may be
-    // temporaries holding no value, e.g. an immediate address).
-    std::vector<Reg64> saved = live;
-    for (const Reg64* r : {&addr, value}) {
-        if (!r || !is_temporary(r->getIdx())) continue;
-        bool known = false;
-        for (const Reg64& l : saved)
-            known |= l.getIdx() == r->getIdx();
-        if (!known) saved.push_back(*r);
-    }
+    const std::vector<Reg64> saved = kept_around_call(live, addr, value);
     // addr may sit in an argument register: stage it first.
     c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
     push_all(c, saved);
@@ -158,24 +168,25 @@ void BlockCompiler::fused_check_slow(ir::InstRef access, const Reg64& addr, cons
     c.mov(esi, static_cast<std::uint32_t>(inst.args[0].imm()));
     c.mov(ecx, static_cast<std::uint32_t>(inst.args[2].imm()));
     call_runtime(reinterpret_cast<const void*>(&check_segment_thunk));
-    return_from_runtime(saved, false, {}, abort);
+    return_from_runtime(saved, false, abort);
 }
 
-// At the group's first access: the check. On success `host` holds the
-// addend; on failure the slot is zeroed and the access goes to `lookup`.
-void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, const Reg64& host,
-                                Xbyak::Label* lookup) {
-    PageGroup& group = groups_[static_cast<std::size_t>(g)];
+void BlockCompiler::group_check(ir::InstRef i, const Reg64& addr, const Reg64* value,
+                                const Reg64& index, const Reg64& host) {
+    PageGroup& group = groups_[static_cast<std::size_t>(group_of_[i])];
     group.active = true;
     // The group's lowest and highest bytes, relative to this access: the
     // entry of the lowest byte's page must be tagged with the highest's
     // (less than a page apart: both are then on it, and the span does not
     // wrap past 4 GiB), as for one access of that size.
     // (With the lowest byte at this access, its entry comes from `addr`.)
-    const bool at_lowest = group.lo == 0;
-    if (!at_lowest) c.lea(index.cvt32(), ptr[addr + group.lo]);
-    c.lea(host.cvt32(), ptr[addr + group.hi]);
+    const auto lo = static_cast<std::int32_t>(group.lo - group_offset_[i]);
+    const auto hi = static_cast<std::int32_t>(group.hi - group_offset_[i]);
+    const bool at_lowest = lo == 0;
+    if (!at_lowest) c.lea(index.cvt32(), ptr[addr + lo]);
+    c.lea(host.cvt32(), ptr[addr + hi]);
     auto* fail = &slow_labels_.emplace_back();
+    auto* checked = &slow_labels_.emplace_back();
     c.and_(host.cvt32(), kPageMask);
     tlb_index(c, index, at_lowest ? addr : index, shared_.bmi2);
     if (group.reads) {
@@ -189,48 +200,45 @@ void BlockCompiler::group_check(int g, const Reg64& addr, const Reg64& index, co
         c.jne(*fail, Xbyak::CodeGenerator::T_NEAR);
     }
     c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+    c.L(*checked);
     c.mov(qword[rsp + group.slot], host);
-    const int slot = group.slot;
-    slow_paths_.push_back([this, fail, lookup, slot] {
+
+    // On a miss: fill the entry and take its addend, or leave the block.
+    const std::vector<Reg64> saved = kept_around_call(ra_.live_caller_saved(), addr, value);
+    Xbyak::Label* abort = &abort_label();
+    const RecordPlan record = record_plan();
+    const std::uint32_t span = static_cast<std::uint32_t>(hi - lo) << 2 | (group.writes ? 2u : 0u) |
+                               (group.reads ? 1u : 0u);
+    slow_paths_.push_back([this, fail, checked, saved, abort, record, addr, host, lo, span] {
         c.L(*fail);
-        c.mov(qword[rsp + slot], 0);
-        c.jmp(*lookup, Xbyak::CodeGenerator::T_NEAR);
+        store_plan(record);
+        // addr may sit in an argument register: stage it first.
+        c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+        push_all(c, saved);
+        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+        c.mov(edx, static_cast<std::uint32_t>(lo));
+        c.mov(ecx, span);
+        call_runtime(reinterpret_cast<const void*>(&probe_group_thunk));
+        c.mov(qword[r15 + ctx_offset::kScratch], rax);
+        return_from_runtime(saved, false, abort);
+        c.mov(host, qword[r15 + ctx_offset::kScratch]);
+        c.jmp(*checked, Xbyak::CodeGenerator::T_NEAR);
     });
 }
 
-void BlockCompiler::forget_groups(const std::vector<int>& slots) {
-    for (const int slot : slots)
-        c.mov(qword[rsp + slot], 0);
-}
-
-void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64& index,
-                                 const Reg64& host, unsigned size, bool write, Xbyak::Label* slow) {
+void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64* value,
+                                 const Reg64& index, const Reg64& host, unsigned size, bool write,
+                                 Xbyak::Label* slow) {
     const std::size_t tag =
         write ? offsetof(mmu::TlbEntry, write_tag) : offsetof(mmu::TlbEntry, read_tag);
     const int g = group_of_[i];
     if (g < 0) {
         tlb_lookup(c, addr, index, host, size, tag, *slow, options_.inline_tlb, shared_.bmi2);
-        return;
-    }
-    // A group's page, checked once: its addend (0: look each access up).
-    auto* lookup = &slow_labels_.emplace_back();
-    auto* resume = &slow_labels_.emplace_back();
-    if (!groups_[static_cast<std::size_t>(g)].active) {
-        group_check(g, addr, index, host, lookup);
+    } else if (!groups_[static_cast<std::size_t>(g)].active) {
+        group_check(i, addr, value, index, host);
     } else {
         c.mov(host, qword[rsp + groups_[static_cast<std::size_t>(g)].slot]);
-        c.test(host, host);
-        c.jz(*lookup, Xbyak::CodeGenerator::T_NEAR);
     }
-    c.L(*resume);
-    const bool bmi2 = shared_.bmi2;
-    const bool inline_tlb = options_.inline_tlb;
-    slow_paths_.push_back(
-        [this, lookup, resume, slow, addr, index, host, size, tag, inline_tlb, bmi2] {
-            c.L(*lookup);
-            tlb_lookup(c, addr, index, host, size, tag, *slow, inline_tlb, bmi2);
-            c.jmp(*resume, Xbyak::CodeGenerator::T_NEAR);
-        });
 }
 
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
@@ -246,26 +254,12 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     auto* done = &slow_labels_.emplace_back();
     const ir::InstRef from = forwarded_from_[i];
     if (from != ir::kNoInst) {
-        // The value a write of the group stored here, while the group's
-        // page is still checked (see forwarded_from_); else to memory.
-        auto* lookup = &slow_labels_.emplace_back();
-        c.mov(host, qword[rsp + groups_[static_cast<std::size_t>(group_of_[i])].slot]);
-        c.test(host, host);
-        c.jz(*lookup, Xbyak::CodeGenerator::T_NEAR);
+        // The value a write of the group stored here (see forwarded_from_).
         const ir::Value& stored = block_.inst(from).args[1];
         ra_.load_into(dst, stored);
         ra_.release(stored);
-        const bool bmi2 = shared_.bmi2;
-        const bool inline_tlb = options_.inline_tlb;
-        slow_paths_.push_back([this, lookup, slow, done, addr, index, host, dst, inline_tlb, bmi2] {
-            c.L(*lookup);
-            tlb_lookup(c, addr, index, host, 4, offsetof(mmu::TlbEntry, read_tag), *slow,
-                       inline_tlb, bmi2);
-            c.mov(dst.cvt32(), dword[host + addr]);
-            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-        });
     } else {
-        begin_access(i, addr, index, host, size, false, slow);
+        begin_access(i, addr, nullptr, index, host, size, false, slow);
     }
     if (!in_guest && size < 4) zero_extended_[i] = true;
     switch (from != ir::kNoInst ? 0 : size) {
@@ -293,32 +287,30 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
 
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
-    const std::vector<int> active = active_group_slots();
     const RecordPlan record = record_plan();
-    slow_paths_.push_back(
-        [this, i, slow, done, live, abort, addr, dst, size, in_guest, active, record] {
-            c.L(*slow);
-            store_plan(record);
-            fused_check_slow(i, addr, nullptr, live, abort);
-            push_all(c, live);
-            c.mov(esi, addr.cvt32());
-            c.mov(edx, size);
-            call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
-            c.mov(qword[r15 + ctx_offset::kScratch], rax);
-            return_from_runtime(live, false, active, abort);
-            if (in_guest && size == 1) {
-                c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
-            } else if (in_guest && size == 2) {
-                c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
-            } else if (size == 1) {  // (zero-extended, as the fast path's: zero_extended_)
-                c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kScratch]);
-            } else if (size == 2) {
-                c.movzx(dst.cvt32(), word[r15 + ctx_offset::kScratch]);
-            } else {
-                c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
-            }
-            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-        });
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest, record] {
+        c.L(*slow);
+        store_plan(record);
+        fused_check_slow(i, addr, nullptr, live, abort);
+        push_all(c, live);
+        c.mov(esi, addr.cvt32());
+        c.mov(edx, size);
+        call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
+        c.mov(qword[r15 + ctx_offset::kScratch], rax);
+        return_from_runtime(live, false, abort);
+        if (in_guest && size == 1) {
+            c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
+        } else if (in_guest && size == 2) {
+            c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
+        } else if (size == 1) {  // (zero-extended, as the fast path's: zero_extended_)
+            c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kScratch]);
+        } else if (size == 2) {
+            c.movzx(dst.cvt32(), word[r15 + ctx_offset::kScratch]);
+        } else {
+            c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+        }
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
 }
 
 void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
@@ -336,7 +328,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    begin_access(i, addr, index, host, size, true, slow);
+    begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
     switch (size) {
         case 1:
             if (imm) {
@@ -364,28 +356,26 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
 
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
-    const std::vector<int> active = active_group_slots();
     const RecordPlan record = record_plan();
-    slow_paths_.push_back(
-        [this, i, slow, done, live, abort, addr, value, imm_value, size, active, record] {
-            c.L(*slow);
-            store_plan(record);
-            fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
-            // Stage the arguments in the context: they may sit in argument registers.
-            c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
-            if (value) {
-                c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
-            } else {
-                c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
-            }
-            push_all(c, live);
-            c.mov(esi, dword[r15 + ctx_offset::kScratch]);
-            c.mov(edx, size);
-            c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
-            call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
-            return_from_runtime(live, false, active, abort);
-            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-        });
+    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size, record] {
+        c.L(*slow);
+        store_plan(record);
+        fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
+        // Stage the arguments in the context: they may sit in argument registers.
+        c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+        if (value) {
+            c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
+        } else {
+            c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
+        }
+        push_all(c, live);
+        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+        c.mov(edx, size);
+        c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
+        call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
+        return_from_runtime(live, false, abort);
+        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+    });
 }
 
 void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
@@ -415,7 +405,9 @@ void BlockCompiler::emit_CallHelper(ir::InstRef i, const ir::Inst& inst) {
     ra_.load_into(rcx, inst.args[3]);
     call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
     reload_guests(writes_state);
-    forget_groups(active_group_slots());  // a helper may change what maps where (A20, ...)
+    // A helper may change what maps where (A20, ...): groups check again.
+    for (PageGroup& g : groups_)
+        g.active = false;
     ra_.define_in(i, rax);
     if (cpu::helper_info(id).props & cpu::helper_props::kMayFault) check_abort();
 }
@@ -479,7 +471,7 @@ void BlockCompiler::divide32(const ir::Inst& inst, bool is_signed) {
         push_all(c, live);
         c.mov(esi, dword[r15 + ctx_offset::kScratch]);
         call_runtime(reinterpret_cast<const void*>(rt::helpers()[static_cast<std::size_t>(id)]));
-        return_from_runtime(live, true, {}, abort);
+        return_from_runtime(live, true, abort);
         c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
     });
 }
