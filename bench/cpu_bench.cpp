@@ -24,9 +24,11 @@ constexpr std::uint32_t kIterations = 1'000'000;
 struct BareMachine {
     test::BareCpu bare;
 
+    // (direct_at_once: the JIT's direct memory accesses from the start, not
+    // after CpuOptions::direct_memory_after instructions.)
     BareMachine(cpu::BackendKind backend, std::uint64_t ram_bytes,
-                const std::vector<std::uint8_t>& code)
-        : bare(backend, ram_bytes) {
+                const std::vector<std::uint8_t>& code, bool direct_at_once = true)
+        : bare(backend, ram_bytes, direct_at_once) {
         std::memcpy(bare.ram() + kCodeAt, code.data(), code.size());
         bare.ram()[kCodeAt + code.size()] = 0xF4;  // HLT
     }
@@ -64,7 +66,7 @@ void BM_CreateMachine(benchmark::State& state) {
 // A CPU created, given its state, and run to its first instruction (HLT).
 void BM_FirstInstruction(benchmark::State& state) {
     for (auto _ : state) {
-        BareMachine m(backend_of(state), 1 << 20, {});
+        BareMachine m(backend_of(state), 1 << 20, {}, false);
         if (m.start({}) != cpu::CpuExit::Halted) state.SkipWithError("no HLT");
     }
 }
@@ -73,10 +75,15 @@ void BM_FirstInstruction(benchmark::State& state) {
 // EDX = 4 walks one page (every access a TLB hit); EDX = 4096 over 2048
 // pages walks twice the TLB's reach (every access a miss, refilled from
 // the page's RAM mapping).
+// (Range 2: the JIT's direct accesses instead of the TLB, the walk of one page.)
 void BM_GuestLoad(benchmark::State& state) {
-    const bool miss = state.range(1) != 0;
+    const bool miss = state.range(1) == 1;
+    const bool direct = state.range(1) == 2;
     BareMachine m(backend_of(state), 16 << 20,
                   {0x8B, 0x04, 0x1E, 0x01, 0xD3, 0x21, 0xFB, 0x49, 0x75, 0xF6});
+    cpu::CpuOptions options = m.bare.cpu().options();
+    options.backend.fastmem = direct;
+    m.bare.cpu().set_options(options);
     std::uint64_t loops = 0;
     for (auto _ : state) {
         m.start({{Gpr::Ecx, kIterations},
@@ -87,7 +94,7 @@ void BM_GuestLoad(benchmark::State& state) {
         loops += kIterations;
     }
     per_iteration(state, loops);
-    state.SetLabel(miss ? "TLB miss" : "TLB hit");
+    state.SetLabel(direct ? "direct" : miss ? "TLB miss" : "TLB hit");
 }
 
 // dec ecx; jz out; jmp eax (EAX = the loop): one indirect jump per loop,
@@ -127,7 +134,10 @@ void backends_by(benchmark::internal::Benchmark* b, const char* second) {
 BENCHMARK(BM_CreateMachine)->Apply(backends)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FirstInstruction)->Apply(backends)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GuestLoad)
-    ->Apply([](benchmark::internal::Benchmark* b) { backends_by(b, "miss"); })
+    ->Apply([](benchmark::internal::Benchmark* b) {
+        backends_by(b, "miss");
+        if (jit_available()) b->Args({1, 2});
+    })
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IndirectJump)
     ->Apply([](benchmark::internal::Benchmark* b) { backends_by(b, "jump_cache"); })

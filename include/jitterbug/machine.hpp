@@ -46,6 +46,7 @@ struct Optimizations {
     bool sink_records = true;   // JIT: those operands stored only where something may read them
     bool page_groups = true;    // JIT: nearby accesses off one base share one TLB lookup
     bool store_forwarding = true;  // JIT: a read of what the block stored there takes it
+    bool fastmem = true;  // JIT: guest memory accessed directly, faults taking the slow path
 };
 
 struct MachineConfig {

@@ -40,6 +40,10 @@ Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backen
         tb.incoming.clear();
         forget_in_jump_cache(tb);
     });
+    // A page without translated code takes direct writes again.
+    cache_.set_on_page_free([this](std::uint32_t page) {
+        if (window_) window_->set_writable(page, true);
+    });
     if (backend == BackendKind::Jit) {
 #ifdef JITTERBUG_HAVE_JIT
         backend_ = jit::make_x64_backend();
@@ -60,6 +64,27 @@ void Cpu::set_options(const CpuOptions& options) {
     options_ = options;
     backend_->set_options(options.backend);
     flush_code();
+}
+
+void Cpu::make_window() {
+    window_tried_ = true;
+    if (!backend_->supports_direct_memory()) return;
+    auto window = std::make_unique<mmu::GuestWindow>();
+    if (!window->valid()) return;
+    // RAM mapped later stays out of the window: accesses there then take
+    // the slow path by way of a fault (correct, only slow).
+    bool all = true;
+    for (const mmu::Region& r : mmu_.memory().regions()) {
+        if (r.kind == mmu::RegionKind::Ram)
+            all = window->alias(r.base.value, r.size, r.backing) && all;
+    }
+    if (!all) return;
+    cache_.for_each_code_page([&](std::uint32_t page) { window->set_writable(page, false); });
+    window_ = std::move(window);
+    ctx_->window_base = reinterpret_cast<std::uintptr_t>(window_->base());
+    fastmem_ = true;
+    // What was translated without runs on in chains of its own: start over.
+    if (options_.backend.fastmem) flush_code();
 }
 
 void Cpu::flush_code() {
@@ -120,6 +145,11 @@ LocationDescriptor Cpu::current_location() const {
                ctx_->seg_write_limit[k] == 0xFFFFFFFF;
     }
     if (flat) m |= mode::kFlat;
+    // (The window shows physical addresses: linear ones only without the
+    // A20 gate's wrap; and the lockstep write log needs every write.)
+    if (fastmem_ && options_.backend.fastmem && mmu_.a20() && !mmu_.logs_writes()) {
+        m |= mode::kFastmem;
+    }
     return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
 }
 
@@ -143,6 +173,10 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             if (event_stop_) {
                 event_stop_ = false;
                 return CpuExit::Event;
+            }
+            if (!window_tried_ && ctx.instructions >= options_.direct_memory_after) {
+                make_window();
+                link_slot = 0;  // (its code may be gone)
             }
             if (halted_) {
                 return (ctx.state.eflags() & eflags::IF) ? CpuExit::WaitingForInterrupt
@@ -284,8 +318,10 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
     std::unique_ptr<jit::TranslationBlock> tb = translate(loc, phys.value);
     if (!cached) return tb.release();
     jit::TranslationBlock* raw = tb.get();
-    for (std::uint32_t page : cache_.insert(std::move(tb)))
+    for (std::uint32_t page : cache_.insert(std::move(tb))) {
         mmu_.protect_code_page(page);
+        if (window_) window_->set_writable(page, false);
+    }
     return raw;
 }
 

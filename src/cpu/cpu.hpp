@@ -14,6 +14,7 @@
 #include "jit/backend/backend.hpp"
 #include "jit/block_cache.hpp"
 #include "jit/passes/passes.hpp"
+#include "mmu/guest_window.hpp"
 #include "mmu/mmu.hpp"
 
 namespace jitterbug::devices {
@@ -45,6 +46,10 @@ struct CpuOptions {
     bool follow_jumps = true;   // blocks go on at the target of a direct JMP/CALL (same page)
     jit::PassOptions passes;    // the IR optimisation passes
     jit::BackendOptions backend;
+    // Guest instructions run before the JIT's direct memory accesses are
+    // set up (reserving 4 GiB of host address space and mapping RAM there
+    // costs more than a short run gains).
+    std::uint64_t direct_memory_after = 100'000;
 };
 
 struct CpuStatistics {
@@ -72,6 +77,10 @@ class Cpu final : public mmu::CodeWriteObserver {
     devices::PortIoBus& io() { return io_; }
     CpuStatistics statistics() const;
     const std::string& error() const { return error_; }
+    // Whether translated code may access guest memory directly (the JIT,
+    // its GuestWindow made and holding every RAM region, not turned off):
+    // when the A20 gate is on and no write log is kept (mode::kFastmem).
+    bool direct_memory() const { return fastmem_ && options_.backend.fastmem; }
     bool halted() const { return halted_; }
     // The last exception or interrupt delivered (or whose delivery shut the CPU down).
     const Event& last_event() const { return last_event_; }
@@ -132,6 +141,13 @@ class Cpu final : public mmu::CodeWriteObserver {
     void handle_abort();
 
     std::unique_ptr<CpuContext> ctx_;
+    // The JIT's GuestWindow, made once the guest has run long enough for
+    // it to pay (CpuOptions::direct_memory_after).
+    std::unique_ptr<mmu::GuestWindow> window_;
+    bool window_tried_ = false;
+    // Every RAM region shows in the window: blocks may access it directly.
+    bool fastmem_ = false;
+    void make_window();
     mmu::Mmu mmu_;
     devices::PortIoBus& io_;
     Translator translator_;

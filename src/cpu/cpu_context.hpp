@@ -111,6 +111,11 @@ struct CpuContext {
 
     Cpu* cpu = nullptr;
 
+    // The JIT's guest window (mmu::GuestWindow), 0 until made: translated
+    // code runs with GS based there, and the base GS had outside it.
+    std::uintptr_t window_base = 0;
+    std::uintptr_t saved_gs_base = 0;
+
     // Scratch words for the JIT's out-of-line paths.
     std::array<std::uint64_t, 4> jit_scratch{};
 };

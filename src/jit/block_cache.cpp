@@ -52,7 +52,10 @@ void BlockCache::unlink(TranslationBlock* block) {
         if (it == pages_.end()) continue;
         auto& list = it->second;
         list.erase(std::remove(list.begin(), list.end(), block), list.end());
-        if (list.empty()) pages_.erase(it);
+        if (list.empty()) {
+            pages_.erase(it);
+            if (on_page_free_) on_page_free_(block->pages[i]);
+        }
     }
 }
 
@@ -98,6 +101,10 @@ void BlockCache::clear() {
         graveyard_.push_back(std::move(block));
     }
     blocks_.clear();
+    if (on_page_free_) {
+        for (const auto& [page, list] : pages_)
+            on_page_free_(page);
+    }
     pages_.clear();
 }
 

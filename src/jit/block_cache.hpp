@@ -56,12 +56,20 @@ class BlockCache {
         on_invalidate_ = std::move(fn);
     }
 
+    // Called for every physical page that no longer holds translated code.
+    void set_on_page_free(std::function<void(std::uint32_t)> fn) { on_page_free_ = std::move(fn); }
+
     TranslationBlock* find(std::uint64_t phys, const LocationDescriptor& loc) const;
     // Takes ownership of a compiled block and indexes it. Returns the new pages
     // (physical page numbers) that hold code for the first time.
     std::vector<std::uint32_t> insert(std::unique_ptr<TranslationBlock> block);
 
     bool is_code_page(std::uint32_t phys_page) const { return pages_.contains(phys_page); }
+    template <typename F>
+    void for_each_code_page(F&& f) const {
+        for (const auto& [page, blocks] : pages_)
+            f(page);
+    }
 
     // Invalidates every block overlapping [phys, phys + len). Returns true when
     // `current` was among them.
@@ -99,6 +107,7 @@ class BlockCache {
     // Invalidated blocks wait here until no block is executing.
     std::vector<std::unique_ptr<TranslationBlock>> graveyard_;
     std::function<void(TranslationBlock&)> on_invalidate_;
+    std::function<void(std::uint32_t)> on_page_free_;
 };
 
 }  // namespace jitterbug::jit

@@ -21,6 +21,10 @@ constexpr std::uint32_t kCplMask = 3u << kCplShift;
 // writable. Their accesses then skip the segment base and check only for
 // wrapping past 4 GiB; a block ends after any segment register load.
 constexpr std::uint32_t kFlat = 1u << 7;
+// Linear addresses are physical ones the CPU's mmu::GuestWindow shows: the
+// JIT accesses memory there directly (its fault handler takes what faults
+// to the slow path).
+constexpr std::uint32_t kFastmem = 1u << 8;
 }  // namespace mode
 
 struct LocationDescriptor {
@@ -35,6 +39,7 @@ struct LocationDescriptor {
     bool single_step() const { return (mode & mode::kSingleStep) != 0; }
     unsigned cpl() const { return (mode & mode::kCplMask) >> mode::kCplShift; }
     bool flat() const { return (mode & mode::kFlat) != 0; }
+    bool fastmem() const { return (mode & mode::kFastmem) != 0; }
     // Real mode or virtual-8086 mode: segment registers load without descriptors.
     bool real_addressing() const { return !protected_mode() || v86(); }
     std::uint32_t linear_eip() const { return cs_base + eip; }

@@ -139,10 +139,12 @@ struct Machine::Impl {
         if (bios.size() != kBiosSize) return Error{"the embedded BIOS image is not 64 KiB"};
 
         auto low = ram.bytes().first(std::min<std::uint64_t>(config.memory_bytes, kLowMemoryEnd));
-        if (auto r = memory.map_ram(PhysicalAddress{0}, low, "low RAM"); !r) return r;
+        if (auto r = memory.map_ram(PhysicalAddress{0}, low, "low RAM", ram.backing(low)); !r)
+            return r;
         if (config.memory_bytes > kMiB) {
             auto high = ram.bytes().subspan(kMiB);
-            if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM"); !r) return r;
+            if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM", ram.backing(high)); !r)
+                return r;
         }
         if (auto r = memory.map_rom(PhysicalAddress{kBiosBase}, bios, "BIOS"); !r) return r;
         if (auto r = memory.map_rom(PhysicalAddress{kBiosAlias}, bios, "BIOS (reset alias)"); !r) {
@@ -191,6 +193,7 @@ struct Machine::Impl {
         c.backend.sink_records = o.sink_records;
         c.backend.page_groups = o.page_groups;
         c.backend.store_forwarding = o.store_forwarding;
+        c.backend.fastmem = o.fastmem;
         return c;
     }
 

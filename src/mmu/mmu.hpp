@@ -92,6 +92,7 @@ class Mmu {
         write_log_ = log;
         flush_tlb();
     }
+    bool logs_writes() const { return write_log_ != nullptr; }
     void note_write(PhysicalAddress phys, std::uint64_t size) {
         if (!write_log_ || size == 0) return;
         for (std::uint64_t p = phys.value >> kPageShift; p <= (phys.value + size - 1) >> kPageShift;

@@ -32,21 +32,26 @@ Result<void> PhysicalMemory::insert(Region region) {
 }
 
 Result<void> PhysicalMemory::map_ram(PhysicalAddress base, std::span<std::uint8_t> host,
-                                     std::string name) {
+                                     std::string name, FileBacking backing) {
     return insert(
-        Region{base, host.size(), RegionKind::Ram, host.data(), nullptr, std::move(name)});
+        Region{base, host.size(), RegionKind::Ram, host.data(), nullptr, std::move(name), backing});
 }
 
 Result<void> PhysicalMemory::map_rom(PhysicalAddress base, std::span<const std::uint8_t> host,
                                      std::string name) {
     // (Never written through: see map_rom's comment.)
-    return insert(Region{base, host.size(), RegionKind::Rom, const_cast<std::uint8_t*>(host.data()),
-                         nullptr, std::move(name)});
+    return insert(Region{base,
+                         host.size(),
+                         RegionKind::Rom,
+                         const_cast<std::uint8_t*>(host.data()),
+                         nullptr,
+                         std::move(name),
+                         {}});
 }
 
 Result<void> PhysicalMemory::map_mmio(PhysicalAddress base, std::uint64_t size,
                                       MmioHandler& handler, std::string name) {
-    return insert(Region{base, size, RegionKind::Mmio, nullptr, &handler, std::move(name)});
+    return insert(Region{base, size, RegionKind::Mmio, nullptr, &handler, std::move(name), {}});
 }
 
 const Region* PhysicalMemory::find(PhysicalAddress a) const {

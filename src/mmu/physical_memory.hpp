@@ -12,6 +12,7 @@
 
 #include "jitterbug/result.hpp"
 #include "mmu/address.hpp"
+#include "mmu/host_memory.hpp"
 
 namespace jitterbug::mmu {
 
@@ -32,6 +33,7 @@ struct Region {
     std::uint8_t* host = nullptr;  // RAM and ROM: the host bytes of `base`
     MmioHandler* mmio = nullptr;   // MMIO only
     std::string name;
+    FileBacking backing;  // RAM: the file behind `host`, if any
 
     bool contains(PhysicalAddress a) const { return a.value - base.value < size; }
     PhysicalAddress end() const { return base + size; }
@@ -41,7 +43,9 @@ class PhysicalMemory {
   public:
     // Maps `size` bytes at `base`. Host memory for RAM and ROM is owned by the
     // caller and must outlive this object. Fails on overlap or empty regions.
-    Result<void> map_ram(PhysicalAddress base, std::span<std::uint8_t> host, std::string name);
+    // (`backing`: the file behind `host`, which lets CPUs map it again.)
+    Result<void> map_ram(PhysicalAddress base, std::span<std::uint8_t> host, std::string name,
+                         FileBacking backing = {});
     // ROM is never written through its host bytes (guest writes are
     // ignored, load() and fill() refuse it): they may be read-only memory.
     Result<void> map_rom(PhysicalAddress base, std::span<const std::uint8_t> host,

@@ -76,6 +76,7 @@ TEST_SUITE("jit") {
             {"sink_records", &Optimizations::sink_records},
             {"page_groups", &Optimizations::page_groups},
             {"store_forwarding", &Optimizations::store_forwarding},
+            {"fastmem", &Optimizations::fastmem},
             {"superblocks", &Optimizations::superblocks},
             {"follow_jumps", &Optimizations::follow_jumps},
             {"all", nullptr},

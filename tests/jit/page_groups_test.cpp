@@ -1,7 +1,9 @@
 // Page groups: stack accesses off one ESP value share one TLB check in the
 // JIT, and a read of what the block stored there before takes the value.
 // Whatever the stack's place (inside a page, across a page boundary, on a
-// page that holds code), every backend must store and load the same.
+// page that holds code), every backend must store and load the same. (The
+// JIT makes page groups where it does not access guest memory directly:
+// these tests turn direct accesses off, and run with them too.)
 #include <doctest/doctest.h>
 
 #include <array>
@@ -17,6 +19,13 @@ using cpu::SegReg;
 
 namespace {
 
+// The JIT with page groups instead of direct accesses.
+void use_page_groups(BareCpu& m) {
+    cpu::CpuOptions o;
+    o.backend.fastmem = false;
+    m.cpu().set_options(o);
+}
+
 // Twice (the second time with the TLB warm): push ebp; push edi; push esi;
 // push ebx; mov eax, [esp+8]; mov [esp+12], ecx; pop ebx; pop esi; pop edi;
 // pop ebp; dec edx; jnz back (then hlt).
@@ -31,8 +40,10 @@ struct StackRun {
     std::uint64_t deopts;                // blocks made again without page groups
 };
 
-StackRun run(cpu::BackendKind backend, std::uint32_t code_at, std::uint32_t esp) {
+StackRun run(cpu::BackendKind backend, std::uint32_t code_at, std::uint32_t esp,
+             bool groups = true) {
     BareCpu m(backend, 1 << 20);
+    if (groups) use_page_groups(m);
     for (std::size_t i = 0; i < kProgram.size(); ++i)
         m.poke(code_at + static_cast<std::uint32_t>(i), kProgram[i]);
     const auto end = code_at + static_cast<std::uint32_t>(kProgram.size());
@@ -75,6 +86,7 @@ struct StoresRun {
 StoresRun run_stores(cpu::BackendKind backend, std::uint32_t code_at, std::uint32_t esi,
                      std::uint32_t edi) {
     BareCpu m(backend, 1 << 20);
+    use_page_groups(m);
     for (std::size_t i = 0; i < kStores.size(); ++i)
         m.poke(code_at + static_cast<std::uint32_t>(i), kStores[i]);
     cpu::CpuState st = flat32_state(code_at);
@@ -171,6 +183,12 @@ TEST_SUITE("jit") {
                 // access and is made again without groups, once.
                 const bool jit = backend == cpu::BackendKind::Jit;
                 CHECK(r.deopts == (jit && !p.fast ? 1u : 0u));
+                // Direct accesses instead: the same, with nothing to deoptimise.
+                const StackRun direct = run(backend, p.code_at, p.esp, false);
+                CHECK(direct.exit == cpu::CpuExit::Halted);
+                CHECK(direct.state.reg(Gpr::Ebp) == 0xCCCCCCCC);
+                CHECK(direct.stack == r.stack);
+                CHECK(direct.deopts == 0);
             }
         }
     }
@@ -188,6 +206,7 @@ TEST_SUITE("jit") {
             for (auto backend : cpu_backends()) {
                 CAPTURE(static_cast<int>(backend));
                 BareCpu m(backend, 1 << 20);
+                use_page_groups(m);
                 for (std::size_t i = 0; i < kCode.size(); ++i)
                     m.poke(0x2000 + static_cast<std::uint32_t>(i), kCode[i]);
                 m.poke(0x2000 + kCode.size(), 0xF4);
@@ -227,6 +246,7 @@ TEST_SUITE("jit") {
         for (auto backend : cpu_backends()) {
             CAPTURE(static_cast<int>(backend));
             BareCpu m(backend, 2 << 20);
+            use_page_groups(m);
             A20Device device;
             device.cpu = &m.cpu();
             REQUIRE(m.memory().map_mmio(PhysicalAddress{0x300000}, 0x1000, device, "A20"));

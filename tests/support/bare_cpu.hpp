@@ -1,5 +1,8 @@
 // BareCpu: a CPU over plain RAM and an empty port bus, for instruction-level
-// tests: no firmware, no devices; reads of ports return all ones.
+// tests: no firmware, no devices; reads of ports return all ones. Its JIT
+// accesses memory directly from the first instruction (not after
+// CpuOptions::direct_memory_after), so that short tests cover that path,
+// unless `direct_at_once` is false (the default options).
 #pragma once
 
 #include <cstdint>
@@ -15,9 +18,15 @@ namespace jitterbug::test {
 
 class BareCpu {
   public:
-    BareCpu(cpu::BackendKind backend, std::uint64_t ram_bytes) : ram_(ram_bytes) {
-        (void)memory_.map_ram(PhysicalAddress{0}, ram_.bytes(), "RAM");
+    BareCpu(cpu::BackendKind backend, std::uint64_t ram_bytes, bool direct_at_once = true)
+        : ram_(ram_bytes) {
+        (void)memory_.map_ram(PhysicalAddress{0}, ram_.bytes(), "RAM", ram_.backing(ram_.bytes()));
         cpu_ = std::make_unique<cpu::Cpu>(memory_, io_, backend);
+        if (direct_at_once) {
+            cpu::CpuOptions options;
+            options.direct_memory_after = 0;
+            cpu_->set_options(options);
+        }
     }
 
     cpu::Cpu& cpu() { return *cpu_; }

@@ -74,6 +74,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"sink-records", &jitterbug::Optimizations::sink_records},
     {"page-groups", &jitterbug::Optimizations::page_groups},
     {"store-forwarding", &jitterbug::Optimizations::store_forwarding},
+    {"fastmem", &jitterbug::Optimizations::fastmem},
     {"superblocks", &jitterbug::Optimizations::superblocks},
     {"follow-jumps", &jitterbug::Optimizations::follow_jumps},
 };

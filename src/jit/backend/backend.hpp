@@ -35,6 +35,7 @@ struct BackendOptions {
     bool sink_records = true;
     bool page_groups = true;
     bool store_forwarding = true;
+    bool fastmem = true;  // blocks in mode::kFastmem access guest memory directly
 };
 
 class Backend {
@@ -43,6 +44,9 @@ class Backend {
     virtual std::string_view name() const = 0;
     // Applies to blocks compiled from now on.
     virtual void set_options(const BackendOptions& options) { (void)options; }
+    // Whether blocks in mode::kFastmem can access guest memory directly
+    // through CpuContext::window_base.
+    virtual bool supports_direct_memory() const { return false; }
     // Compiles `block` into `tb`. Returns false when the code space is
     // exhausted; the caller then flushes everything and tries again.
     virtual bool compile(const ir::Block& block, TranslationBlock& tb) = 0;

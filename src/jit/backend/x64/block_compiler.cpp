@@ -102,7 +102,9 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_carries();
     find_low_halves();
     if (options_.in_place_alu) find_scaled_indexes();
-    if (options_.page_groups && tb.page_groups && block.location().flat()) {
+    fastmem_ = options_.fastmem && block.location().fastmem() && shared_.direct_memory;
+    // (Direct accesses need no page checked: no groups.)
+    if (options_.page_groups && tb.page_groups && block.location().flat() && !fastmem_) {
         find_page_groups();
         if (options_.store_forwarding) find_forwarded_stores();
     }

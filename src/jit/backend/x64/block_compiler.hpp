@@ -34,6 +34,8 @@ constexpr std::size_t kSegWriteLimit = offsetof(cpu::CpuContext, seg_write_limit
 constexpr std::size_t kAbort = offsetof(cpu::CpuContext, abort_instruction);
 constexpr std::size_t kTlb = offsetof(cpu::CpuContext, tlb);
 constexpr std::size_t kScratch = offsetof(cpu::CpuContext, jit_scratch);
+constexpr std::size_t kWindowBase = offsetof(cpu::CpuContext, window_base);
+constexpr std::size_t kSavedGsBase = offsetof(cpu::CpuContext, saved_gs_base);
 constexpr std::size_t kInstructions = offsetof(cpu::CpuContext, instructions);
 constexpr std::size_t kEntryLimit = offsetof(cpu::CpuContext, entry_limit);
 constexpr std::size_t kExitSlot = offsetof(cpu::CpuContext, exit_slot);
@@ -153,6 +155,10 @@ struct SharedCode {
     // lazy_flags_op; preserves every register but not the host's flags.
     const void* materialize_flags = nullptr;
     bool bmi2 = false;  // the host has BMI2 (RORX)
+    // mode::kFastmem blocks address guest memory as GS:[a] (GS based at
+    // the mmu::GuestWindow): the host has user-mode FSGSBASE and this
+    // buffer's faults reach FaultSites.
+    bool direct_memory = false;
 };
 
 class BlockCompiler {
@@ -162,6 +168,13 @@ class BlockCompiler {
     BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const TranslationBlock& tb,
                   const SharedCode& shared, const BackendOptions& options);
     void compile();
+    // After compile(): each direct access (mode::kFastmem) and where a fault
+    // there resumes (its slow path).
+    struct FaultSite {
+        const std::uint8_t* access;
+        const std::uint8_t* resume;
+    };
+    std::vector<FaultSite> fault_sites() const;
 
   private:
 #define OPCODE(name, ...) void emit_##name(ir::InstRef i, const ir::Inst& inst);
@@ -395,6 +408,11 @@ class BlockCompiler {
         bool active = false;  // checked, and no helper has run since
     };
     std::vector<PageGroup> groups_;
+    // Direct accesses (mode::kFastmem): GS:[addr].
+    bool fastmem_ = false;
+    std::vector<std::pair<const std::uint8_t*, Xbyak::Label*>> direct_accesses_;
+    // The operand of an access at `addr`: direct, or through the TLB addend in `host`.
+    Xbyak::RegExp guest_memory(const Reg64& addr, const Reg64& host) const;
     std::vector<int> group_of_;  // per access, its group or -1
     // Per grouped access, its address's distance from the group's first.
     std::vector<std::int64_t> group_offset_;

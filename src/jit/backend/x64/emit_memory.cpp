@@ -241,6 +241,21 @@ void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64* 
     }
 }
 
+Xbyak::RegExp BlockCompiler::guest_memory(const Reg64& addr, const Reg64& host) const {
+    // (Direct: GS:[addr], the GS prefix emitted with the site. addr is a
+    // zero-extended 32-bit address, below the window's guard.)
+    if (fastmem_) return Xbyak::RegExp(addr);
+    return host + addr;
+}
+
+std::vector<BlockCompiler::FaultSite> BlockCompiler::fault_sites() const {
+    std::vector<FaultSite> out;
+    out.reserve(direct_accesses_.size());
+    for (const auto& [access, slow] : direct_accesses_)
+        out.push_back(FaultSite{access, slow->getAddress()});
+    return out;
+}
+
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
     const Reg64 index = ra_.scratch();
@@ -258,29 +273,33 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         const ir::Value& stored = block_.inst(from).args[1];
         ra_.load_into(dst, stored);
         ra_.release(stored);
+    } else if (fastmem_) {
+        direct_accesses_.emplace_back(c.getCurr(), slow);
+        c.db(0x65);  // GS
     } else {
         begin_access(i, addr, nullptr, index, host, size, false, slow);
     }
+    const Xbyak::RegExp at = guest_memory(addr, host);
     if (!in_guest && size < 4) zero_extended_[i] = true;
     switch (from != ir::kNoInst ? 0 : size) {
         case 0:
             break;
         case 1:
             if (in_guest) {
-                c.mov(dst.cvt8(), byte[host + addr]);
+                c.mov(dst.cvt8(), byte[at]);
             } else {
-                c.movzx(dst.cvt32(), byte[host + addr]);
+                c.movzx(dst.cvt32(), byte[at]);
             }
             break;
         case 2:
             if (in_guest) {
-                c.mov(dst.cvt16(), word[host + addr]);
+                c.mov(dst.cvt16(), word[at]);
             } else {
-                c.movzx(dst.cvt32(), word[host + addr]);
+                c.movzx(dst.cvt32(), word[at]);
             }
             break;
         default:
-            c.mov(dst.cvt32(), dword[host + addr]);
+            c.mov(dst.cvt32(), dword[at]);
             break;
     }
     c.L(*done);
@@ -328,27 +347,33 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const Reg64 host = ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
+    if (fastmem_) {
+        direct_accesses_.emplace_back(c.getCurr(), slow);
+        c.db(0x65);  // GS
+    } else {
+        begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
+    }
+    const Xbyak::RegExp at = guest_memory(addr, host);
     switch (size) {
         case 1:
             if (imm) {
-                c.mov(byte[host + addr], static_cast<std::uint8_t>(imm_value));
+                c.mov(byte[at], static_cast<std::uint8_t>(imm_value));
             } else {
-                c.mov(byte[host + addr], value->cvt8());
+                c.mov(byte[at], value->cvt8());
             }
             break;
         case 2:
             if (imm) {
-                c.mov(word[host + addr], static_cast<std::uint16_t>(imm_value));
+                c.mov(word[at], static_cast<std::uint16_t>(imm_value));
             } else {
-                c.mov(word[host + addr], value->cvt16());
+                c.mov(word[at], value->cvt16());
             }
             break;
         default:
             if (imm) {
-                c.mov(dword[host + addr], imm_value);
+                c.mov(dword[at], imm_value);
             } else {
-                c.mov(dword[host + addr], value->cvt32());
+                c.mov(dword[at], value->cvt32());
             }
             break;
     }

@@ -2,6 +2,7 @@
 // The buffer starts with the trampoline that enters and leaves translated
 // code; when it fills up, everything after the trampoline is discarded.
 #include <fmt/format.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "cpu/cpu_context.hpp"
 #include "jit/backend/backend.hpp"
 #include "jit/backend/x64/block_compiler.hpp"
+#include "jit/backend/x64/fault_handler.hpp"
 #include "jit/backend/x64/host_disassembler.hpp"
 #include "util/log.hpp"
 
@@ -49,10 +51,14 @@ class ExecutableMemory {
 
 class X64Backend final : public Backend {
   public:
-    X64Backend() : memory_(kCodeBufferSize), code_(memory_.size(), memory_.data()) {
+    X64Backend()
+        : memory_(kCodeBufferSize),
+          code_(memory_.size(), memory_.data()),
+          fault_sites_(memory_.data(), memory_.size()) {
         // (The compiler's CPU-feature data, read once at start-up: CPUID is
         // slow under a hypervisor, too slow for every instance.)
         shared_.bmi2 = __builtin_cpu_supports("bmi2") != 0;
+        shared_.direct_memory = fault_sites_.registered() && user_gs_base();
         emit_trampoline();
         // JITTERBUG_PERF_MAP=1: name every block for `perf report` (the
         // /tmp/perf-PID.map convention of Linux perf).
@@ -68,6 +74,7 @@ class X64Backend final : public Backend {
 
     std::string_view name() const override { return "jit"; }
     void set_options(const BackendOptions& options) override { options_ = options; }
+    bool supports_direct_memory() const override { return shared_.direct_memory; }
 
     bool compile(const ir::Block& block, TranslationBlock& tb) override {
         if (block.insts().size() > x64::kMaxIrInsts) {
@@ -79,6 +86,8 @@ class X64Backend final : public Backend {
         try {
             x64::BlockCompiler compiler(code_, block, tb, shared_, options_);
             compiler.compile();
+            for (const auto& site : compiler.fault_sites())
+                fault_sites_.add(site.access, site.resume);
         } catch (const Xbyak::Error& e) {
             code_.setSize(start);
             if (e == Xbyak::ERR_CODE_IS_TOO_BIG) return false;
@@ -117,9 +126,32 @@ class X64Backend final : public Backend {
     void flush() override {
         code_.reset();
         code_.setSize(trampoline_size_);
+        fault_sites_.truncate(memory_.data() + trampoline_size_);
     }
 
   private:
+    // Whether translated code may set GS's base itself (RDGSBASE/WRGSBASE:
+    // the CPU has them and the kernel lets user mode use them). Not under
+    // Valgrind, which reports the feature but cannot run the instructions.
+    static bool user_gs_base() {
+#ifndef HWCAP2_FSGSBASE
+        constexpr unsigned long HWCAP2_FSGSBASE = 1ul << 1;
+#endif
+        if ((getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) == 0) return false;
+        const char* preload = std::getenv("LD_PRELOAD");
+        return !(preload && std::string_view(preload).find("vgpreload") != std::string_view::npos);
+    }
+
+    // RDGSBASE / WRGSBASE of a 64-bit register (xbyak has no mnemonic).
+    void gs_base(bool write, const Xbyak::Reg64& r) {
+        const int idx = r.getIdx();
+        code_.db(0xF3);
+        code_.db(0x48 | (idx >= 8 ? 1 : 0));
+        code_.db(0x0F);
+        code_.db(0xAE);
+        code_.db(0xC0 | ((write ? 3 : 1) << 3) | (idx & 7));
+    }
+
     // Link slots are JMP/Jcc rel32 instructions inside the code buffer.
     static std::uintptr_t jump_target(std::uintptr_t slot) {
         const std::size_t at =
@@ -148,6 +180,13 @@ class X64Backend final : public Backend {
         code_.push(r14);
         code_.push(r15);
         code_.mov(r15, rdi);
+        if (shared_.direct_memory) {
+            // GS based at the guest window while translated code runs.
+            gs_base(false, rax);
+            code_.mov(code_.qword[r15 + x64::ctx_offset::kSavedGsBase], rax);
+            code_.mov(rax, code_.qword[r15 + x64::ctx_offset::kWindowBase]);
+            gs_base(true, rax);
+        }
         for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
             code_.mov(x64::pinned(g).cvt32(), code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g]);
         }
@@ -160,6 +199,11 @@ class X64Backend final : public Backend {
         flags_current();
         store_guests();
         code_.mov(code_.qword[r15 + x64::ctx_offset::kInstructions], Xbyak::Reg64(x64::kCounter));
+        if (shared_.direct_memory) {
+            // (R11, EDI's, is free now: the guest registers are stored.)
+            code_.mov(r11, code_.qword[r15 + x64::ctx_offset::kSavedGsBase]);
+            gs_base(true, r11);
+        }
         code_.add(rsp, x64::kFrameSize);
         code_.pop(r15);
         code_.pop(r14);
@@ -249,6 +293,7 @@ class X64Backend final : public Backend {
 
     ExecutableMemory memory_;
     Xbyak::CodeGenerator code_;
+    x64::FaultSites fault_sites_;
     std::uint64_t (*enter_)(cpu::CpuContext*, const void*) = nullptr;
     x64::SharedCode shared_;
     std::size_t trampoline_size_ = 0;

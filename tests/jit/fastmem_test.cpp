@@ -1,0 +1,196 @@
+// Direct guest memory accesses (mode::kFastmem): the JIT reaches RAM through
+// the CPU's GuestWindow with no lookup, and everything that is not plain
+// RAM faults there and resumes at the access's slow path. Each case must
+// give what the interpreter gives, and the JIT must really have used the
+// window (Cpu::direct_memory).
+#include <doctest/doctest.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "support/bare_cpu.hpp"
+
+using namespace jitterbug;
+using namespace jitterbug::test;
+using cpu::Gpr;
+
+namespace {
+
+// A device that remembers what was written and answers reads with a
+// pattern of the offset.
+struct Recorder : mmu::MmioHandler {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> writes;
+    std::uint64_t mmio_read(std::uint64_t offset, unsigned) override {
+        return 0xA5000000u | static_cast<std::uint32_t>(offset);
+    }
+    void mmio_write(std::uint64_t offset, unsigned, std::uint64_t value) override {
+        writes.emplace_back(offset, value);
+    }
+};
+
+void load(BareCpu& m, std::uint32_t at, std::span<const std::uint8_t> code) {
+    for (std::size_t i = 0; i < code.size(); ++i)
+        m.poke(at + static_cast<std::uint32_t>(i), code[i]);
+}
+
+struct Outcome {
+    cpu::CpuExit exit;
+    cpu::CpuState state;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> device_writes;
+    std::uint32_t ram_word;  // at 0x8000
+    bool direct;
+};
+
+// RAM 0..1 MiB, ROM 0x100000..+4 KiB holding 0x11223344 at its start, the
+// recorder at 0x200000, nothing at 0x300000. The program: mov eax,
+// [0x200010]; mov [0x200020], eax; mov ebx, [0x100000]; mov dword
+// [0x100000], 0 (ignored: ROM); mov ecx, [0x100000]; mov edx, [0x300000]
+// (all ones); mov [0x8000], eax; mov esi, [0x8000]; twice round a loop
+// (dec edi; jnz), then hlt.
+Outcome run_devices(cpu::BackendKind backend) {
+    static const std::array<std::uint8_t, 4096> rom = [] {
+        std::array<std::uint8_t, 4096> r{};
+        const std::uint32_t v = 0x11223344;
+        std::memcpy(r.data(), &v, 4);
+        return r;
+    }();
+    BareCpu m(backend, 1 << 20);
+    Recorder recorder;
+    REQUIRE(m.memory().map_rom(PhysicalAddress{0x100000}, rom, "ROM"));
+    REQUIRE(m.memory().map_mmio(PhysicalAddress{0x200000}, 0x1000, recorder, "recorder"));
+    constexpr std::array<std::uint8_t, 50> kCode = {
+        0xA1, 0x10, 0x00, 0x20, 0x00,                                // mov eax, [0x200010]
+        0xA3, 0x20, 0x00, 0x20, 0x00,                                // mov [0x200020], eax
+        0x8B, 0x1D, 0x00, 0x00, 0x10, 0x00,                          // mov ebx, [0x100000]
+        0xC7, 0x05, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,  // mov dword [0x100000], 0
+        0x8B, 0x0D, 0x00, 0x00, 0x10, 0x00,                          // mov ecx, [0x100000]
+        0x8B, 0x15, 0x00, 0x00, 0x30, 0x00,                          // mov edx, [0x300000]
+        0xA3, 0x00, 0x80, 0x00, 0x00,                                // mov [0x8000], eax
+        0x8B, 0x35, 0x00, 0x80, 0x00,                                // mov esi, [0x8000] (...)
+    };
+    load(m, 0x2000, kCode);
+    constexpr std::array<std::uint8_t, 5> kTail = {0x00, 0x4F, 0x75, 0xCA,
+                                                   0xF4};  // ...; dec edi; jnz; hlt
+    load(m, 0x2000 + kCode.size(), kTail);
+    cpu::CpuState st = flat32_state(0x2000);
+    st.reg(Gpr::Edi) = 2;
+    m.cpu().set_state(st);
+    Outcome o{m.cpu().run(1000), m.state(), recorder.writes, 0, m.cpu().direct_memory()};
+    std::memcpy(&o.ram_word, m.ram() + 0x8000, 4);
+    return o;
+}
+
+}  // namespace
+
+TEST_SUITE("jit") {
+    TEST_CASE("direct accesses: MMIO, ROM and holes go to the slow path, RAM does not") {
+        const Outcome ref = run_devices(cpu::BackendKind::Interpreter);
+        REQUIRE(ref.exit == cpu::CpuExit::Halted);
+        CHECK(ref.state.reg(Gpr::Eax) == 0xA5000010);
+        CHECK(ref.state.reg(Gpr::Ebx) == 0x11223344);
+        CHECK(ref.state.reg(Gpr::Ecx) == 0x11223344);  // the ROM write was dropped
+        CHECK(ref.state.reg(Gpr::Edx) == 0xFFFFFFFF);  // nothing there
+        CHECK(ref.state.reg(Gpr::Esi) == 0xA5000010);
+        CHECK(ref.ram_word == 0xA5000010);
+        using W = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+        CHECK(ref.device_writes == W{{0x20, 0xA5000010}, {0x20, 0xA5000010}});
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            const Outcome o = run_devices(backend);
+            CHECK(o.exit == ref.exit);
+            for (unsigned g = 0; g < 8; ++g) {
+                CAPTURE(g);
+                CHECK(o.state.reg(static_cast<Gpr>(g)) == ref.state.reg(static_cast<Gpr>(g)));
+            }
+            CHECK(o.device_writes == ref.device_writes);
+            CHECK(o.ram_word == ref.ram_word);
+            CHECK(o.direct == (backend == cpu::BackendKind::Jit));
+        }
+    }
+
+    TEST_CASE("direct accesses: one wrapping past 4 GiB faults as the segment check says") {
+        // mov eax, [0xFFFFFFFE] with flat DS: #GP(0), EIP at the instruction.
+        constexpr std::array<std::uint8_t, 6> kCode = {0x8B, 0x05, 0xFE, 0xFF, 0xFF, 0xFF};
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            BareCpu m(backend, 1 << 20);
+            load(m, 0x2000, kCode);
+            m.cpu().set_stop_on_events(true);
+            m.cpu().set_state(flat32_state(0x2000));
+            CHECK(m.cpu().run(10) == cpu::CpuExit::Event);
+            CHECK(m.cpu().last_event().vector == cpu::vector::GP);
+            CHECK(m.cpu().last_event().error_code == 0);
+            CHECK(m.state().eip == 0x2000);
+        }
+    }
+
+    TEST_CASE("direct accesses: RAM mapped after the window was made is reached all the same") {
+        // A first run makes the window; then more RAM, at 1 MiB, and mov
+        // dword [0x180000], 0x12345678; mov eax, [0x180000]; hlt (in RAM the
+        // window does not show: the slow path by way of a fault).
+        constexpr std::array<std::uint8_t, 16> kCode = {0xC7, 0x05, 0x00, 0x00, 0x18, 0x00,
+                                                        0x78, 0x56, 0x34, 0x12, 0xA1, 0x00,
+                                                        0x00, 0x18, 0x00, 0xF4};
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            BareCpu m(backend, 1 << 20);
+            m.poke(0x1000, 0xF4);
+            m.cpu().set_state(flat32_state(0x1000));
+            REQUIRE(m.cpu().run(10) == cpu::CpuExit::Halted);
+            CHECK(m.cpu().direct_memory() == (backend == cpu::BackendKind::Jit));
+            mmu::HostMemory more(1 << 20);
+            REQUIRE(m.memory().map_ram(PhysicalAddress{0x100000}, more.bytes(), "more",
+                                       more.backing(more.bytes())));
+            load(m, 0x2000, kCode);
+            m.cpu().set_state(flat32_state(0x2000));
+            CHECK(m.cpu().run(10) == cpu::CpuExit::Halted);
+            CHECK(m.state().reg(Gpr::Eax) == 0x12345678);
+            std::uint32_t v = 0;
+            std::memcpy(&v, more.data() + 0x80000, 4);
+            CHECK(v == 0x12345678);
+        }
+    }
+
+    TEST_CASE("direct accesses: CPUs on several threads fault and resume each on its own") {
+        // Each thread's CPU reads its device in a loop (with the JIT, a
+        // fault every time): the handler must send each fault to its own
+        // CPU's code. (The last backend: the JIT where the build has one.)
+        const cpu::BackendKind backend = cpu_backends().back();
+        constexpr unsigned kThreads = 4;
+        std::array<std::uint32_t, kThreads> eax{};
+        std::array<bool, kThreads> halted{};
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < kThreads; ++t) {
+            threads.emplace_back([t, backend, &eax, &halted] {
+                BareCpu m(backend, 1 << 20);
+                Recorder recorder;
+                (void)m.memory().map_mmio(PhysicalAddress{0x200000}, 0x1000, recorder, "dev");
+                // mov eax, [0x200000 + 4t]; add [0x8000], eax; dec ecx; jnz; hlt
+                const std::array<std::uint8_t, 16> code = {0xA1, static_cast<std::uint8_t>(4 * t),
+                                                           0x00, 0x20,
+                                                           0x00, 0x01,
+                                                           0x05, 0x00,
+                                                           0x80, 0x00,
+                                                           0x00, 0x49,
+                                                           0x75, 0xF2,
+                                                           0xF4, 0x90};
+                load(m, 0x2000, code);
+                cpu::CpuState st = flat32_state(0x2000);
+                st.reg(Gpr::Ecx) = 1000;
+                m.cpu().set_state(st);
+                halted[t] = m.cpu().run(100000) == cpu::CpuExit::Halted;
+                std::memcpy(&eax[t], m.ram() + 0x8000, 4);
+            });
+        }
+        for (std::thread& th : threads)
+            th.join();
+        for (unsigned t = 0; t < kThreads; ++t) {
+            CAPTURE(t);
+            CHECK(halted[t]);
+            CHECK(eax[t] == (0xA5000000u + 4 * t) * 1000u);
+        }
+    }
+}
