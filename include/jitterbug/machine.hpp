@@ -89,6 +89,9 @@ struct RunStatistics {
     // Blocks the JIT made again without one of its optimisations (page
     // groups) because the guest's memory did not allow it there.
     std::uint64_t blocks_deoptimized = 0;
+    // JIT memory accesses that went to the slow path by way of a host
+    // fault (devices, ROM, writes to pages holding translated code).
+    std::uint64_t access_faults = 0;
     double wall_seconds = 0;
 };
 

@@ -377,6 +377,7 @@ bool Cpu::code_written(PhysicalAddress phys, unsigned size) {
 CpuStatistics Cpu::statistics() const {
     CpuStatistics s = stats_;
     s.instructions = ctx_->instructions;
+    s.direct_access_faults = backend_->direct_access_faults();
     return s;
 }
 

@@ -60,6 +60,9 @@ struct CpuStatistics {
     // Blocks translated again without page groups (a group's page could not
     // take the fast path: jit/backend/x64).
     std::uint64_t page_group_deopts = 0;
+    // Direct memory accesses (mode::kFastmem) that faulted to their slow
+    // path: MMIO, ROM, holes, writes to pages holding translated code.
+    std::uint64_t direct_access_faults = 0;
 };
 
 class Cpu final : public mmu::CodeWriteObserver {

@@ -403,7 +403,7 @@ void Machine::request_stop() {
 RunStatistics Machine::statistics() const {
     const cpu::CpuStatistics& s = impl_->cpu->statistics();
     return RunStatistics{s.instructions, s.blocks_translated, s.page_group_deopts,
-                         impl_->wall_seconds};
+                         s.direct_access_faults, impl_->wall_seconds};
 }
 
 }  // namespace jitterbug

@@ -60,6 +60,7 @@ struct Outcome {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> device_writes;
     std::uint32_t ram_word;  // at 0x8000
     bool direct;
+    std::uint64_t faults;
 };
 
 // RAM 0..1 MiB, ROM 0x100000..+4 KiB holding 0x11223344 at its start, the
@@ -79,7 +80,7 @@ Outcome run_devices(cpu::BackendKind backend) {
     Recorder recorder;
     REQUIRE(m.memory().map_rom(PhysicalAddress{0x100000}, rom, "ROM"));
     REQUIRE(m.memory().map_mmio(PhysicalAddress{0x200000}, 0x1000, recorder, "recorder"));
-    constexpr std::array<std::uint8_t, 50> kCode = {
+    constexpr std::array<std::uint8_t, 48> kCode = {
         0xA1, 0x10, 0x00, 0x20, 0x00,                                // mov eax, [0x200010]
         0xA3, 0x20, 0x00, 0x20, 0x00,                                // mov [0x200020], eax
         0x8B, 0x1D, 0x00, 0x00, 0x10, 0x00,                          // mov ebx, [0x100000]
@@ -90,13 +91,15 @@ Outcome run_devices(cpu::BackendKind backend) {
         0x8B, 0x35, 0x00, 0x80, 0x00,                                // mov esi, [0x8000] (...)
     };
     load(m, 0x2000, kCode);
-    constexpr std::array<std::uint8_t, 5> kTail = {0x00, 0x4F, 0x75, 0xCA,
-                                                   0xF4};  // ...; dec edi; jnz; hlt
+    // (The last byte of that address; dec edi; jnz 0x2000; hlt.)
+    constexpr std::array<std::uint8_t, 5> kTail = {0x00, 0x4F, 0x75, 0xCC, 0xF4};
     load(m, 0x2000 + kCode.size(), kTail);
     cpu::CpuState st = flat32_state(0x2000);
     st.reg(Gpr::Edi) = 2;
     m.cpu().set_state(st);
-    Outcome o{m.cpu().run(1000), m.state(), recorder.writes, 0, m.cpu().direct_memory()};
+    Outcome o{m.cpu().run(1000),       m.state(),
+              recorder.writes,         0,
+              m.cpu().direct_memory(), m.cpu().statistics().direct_access_faults};
     std::memcpy(&o.ram_word, m.ram() + 0x8000, 4);
     return o;
 }
@@ -126,6 +129,10 @@ TEST_SUITE("jit") {
             CHECK(o.device_writes == ref.device_writes);
             CHECK(o.ram_word == ref.ram_word);
             CHECK(o.direct == expect_direct(backend));
+            // Direct: per round, the device read and write, the ROM read,
+            // write and read again, the hole's read: 6 faults, 12 in all;
+            // the RAM write and read none.
+            CHECK(o.faults == (o.direct ? 12u : 0u));
         }
     }
 

@@ -149,9 +149,9 @@ int run(const std::string& kernel, const std::string& append, const std::string&
         const jitterbug::RunStatistics s = machine->statistics();
         fmt::print(stderr,
                    "jitterbug: {} guest instructions, {} blocks translated ({} deoptimized), "
-                   "{:.6f} s wall, backend {}, {}\n",
-                   s.guest_instructions, s.blocks_translated, s.blocks_deoptimized, s.wall_seconds,
-                   backend_name, jitterbug::to_string(result.reason));
+                   "{} access faults, {:.6f} s wall, backend {}, {}\n",
+                   s.guest_instructions, s.blocks_translated, s.blocks_deoptimized, s.access_faults,
+                   s.wall_seconds, backend_name, jitterbug::to_string(result.reason));
     }
     switch (result.reason) {
         case jitterbug::StopReason::Halted:

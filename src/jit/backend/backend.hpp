@@ -47,6 +47,8 @@ class Backend {
     // Whether blocks in mode::kFastmem can access guest memory directly
     // through CpuContext::window_base.
     virtual bool supports_direct_memory() const { return false; }
+    // Direct accesses that faulted to their slow path so far.
+    virtual std::uint64_t direct_access_faults() const { return 0; }
     // Compiles `block` into `tb`. Returns false when the code space is
     // exhausted; the caller then flushes everything and tries again.
     virtual bool compile(const ir::Block& block, TranslationBlock& tb) = 0;

@@ -58,6 +58,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
         }
         const FaultSites* sites = s.sites.load(std::memory_order_acquire);
         if (const std::uint8_t* resume = sites ? sites->resume_of(pc) : nullptr) {
+            sites->count_fault();
             uc->uc_mcontext.gregs[REG_RIP] = reinterpret_cast<greg_t>(resume);
             return;
         }

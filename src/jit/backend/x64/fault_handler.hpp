@@ -16,6 +16,7 @@
 // handler likewise (or create its machines after installing it).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -39,6 +40,9 @@ class FaultSites {
     // Where a fault at host instruction `pc` resumes, or nullptr
     // (async-signal-safe: no allocation, no locks).
     const std::uint8_t* resume_of(std::uintptr_t pc) const;
+    // Faults sent to a slow path so far (one per access that took it).
+    std::uint64_t faults() const { return faults_.load(std::memory_order_relaxed); }
+    void count_fault() const { faults_.fetch_add(1, std::memory_order_relaxed); }
 
   private:
     struct Site {
@@ -48,6 +52,7 @@ class FaultSites {
     const std::uint8_t* begin_;
     std::vector<Site> sites_;
     int slot_ = -1;
+    mutable std::atomic<std::uint64_t> faults_{0};  // (lock-free: the handler counts)
 };
 
 }  // namespace jitterbug::jit::x64

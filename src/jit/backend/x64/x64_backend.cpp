@@ -75,6 +75,7 @@ class X64Backend final : public Backend {
     std::string_view name() const override { return "jit"; }
     void set_options(const BackendOptions& options) override { options_ = options; }
     bool supports_direct_memory() const override { return shared_.direct_memory; }
+    std::uint64_t direct_access_faults() const override { return fault_sites_.faults(); }
 
     bool compile(const ir::Block& block, TranslationBlock& tb) override {
         if (block.insts().size() > x64::kMaxIrInsts) {
