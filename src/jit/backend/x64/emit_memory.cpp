@@ -229,6 +229,13 @@ void BlockCompiler::group_check(ir::InstRef i, const Reg64& addr, const Reg64* v
 void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64* value,
                                  const Reg64& index, const Reg64& host, unsigned size, bool write,
                                  Xbyak::Label* slow) {
+    if (fastmem_) {
+        // The access itself, GS:[addr], next (guest_memory()); a fault there
+        // resumes at `slow`.
+        direct_accesses_.emplace_back(c.getCurr(), slow);
+        c.db(0x65);  // GS
+        return;
+    }
     const std::size_t tag =
         write ? offsetof(mmu::TlbEntry, write_tag) : offsetof(mmu::TlbEntry, read_tag);
     const int g = group_of_[i];
@@ -258,8 +265,10 @@ std::vector<BlockCompiler::FaultSite> BlockCompiler::fault_sites() const {
 
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
     const Reg64 addr = ra_.use(inst.args[0]);
-    const Reg64 index = ra_.scratch();
-    const Reg64 host = ra_.scratch();
+    // The TLB lookup's registers (a direct or forwarded access needs none).
+    const bool lookup = !fastmem_ && forwarded_from_[i] == ir::kNoInst;
+    const Reg64 index = lookup ? ra_.scratch() : rax;
+    const Reg64 host = lookup ? ra_.scratch() : rax;
     // A value that goes straight into a guest register is loaded there; an
     // 8- or 16-bit one then merges into it.
     const bool in_guest = target_gpr_[i] >= 0;
@@ -273,9 +282,6 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
         const ir::Value& stored = block_.inst(from).args[1];
         ra_.load_into(dst, stored);
         ra_.release(stored);
-    } else if (fastmem_) {
-        direct_accesses_.emplace_back(c.getCurr(), slow);
-        c.db(0x65);  // GS
     } else {
         begin_access(i, addr, nullptr, index, host, size, false, slow);
     }
@@ -343,16 +349,12 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
         for (std::uint32_t k = 0; k < forwards_[i]; ++k)
             ra_.hold(inst.args[1]);  // until the reads it forwards to
     }
-    const Reg64 index = ra_.scratch();
-    const Reg64 host = ra_.scratch();
+    // The TLB lookup's registers (a direct access needs none).
+    const Reg64 index = fastmem_ ? rax : ra_.scratch();
+    const Reg64 host = fastmem_ ? rax : ra_.scratch();
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
-    if (fastmem_) {
-        direct_accesses_.emplace_back(c.getCurr(), slow);
-        c.db(0x65);  // GS
-    } else {
-        begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
-    }
+    begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
     const Xbyak::RegExp at = guest_memory(addr, host);
     switch (size) {
         case 1:
