@@ -4,8 +4,8 @@
 
 namespace jitterbug::devices {
 
+// (make_unique value-initialises: every port starts unassigned.)
 PortIoBus::PortIoBus() : owner_(std::make_unique<std::array<std::uint8_t, 0x10000>>()) {
-    owner_->fill(0);
     handlers_.push_back({nullptr, "unassigned"});
 }
 

@@ -19,10 +19,14 @@ GuestWindow::~GuestWindow() {
 }
 
 bool GuestWindow::alias(std::uint64_t phys, std::uint64_t size, FileBacking backing) {
-    if (!valid() || size == 0 || backing.fd < 0) return false;
+    if (!valid() || size == 0 || !backing.memory) return false;
     if ((backing.offset | phys | size) & kPageOffsetMask) return false;
     if (phys > kSpan || size > kSpan - phys) return false;
-    void* p = mmap(base() + phys, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, backing.fd,
+    if (backing.offset > backing.memory->size() || size > backing.memory->size() - backing.offset)
+        return false;
+    const int fd = backing.memory->file();
+    if (fd < 0) return false;
+    void* p = mmap(base() + phys, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
                    static_cast<off_t>(backing.offset));
     if (p == MAP_FAILED) return false;
     ram_.push_back(Range{phys, size});

@@ -1,7 +1,9 @@
 // HostMemory: a block of host memory reserved for guest RAM or ROM,
-// zero-filled, released when the object goes. It is a memory file's pages
-// where the host has memfd_create (else private memory), so that it can
-// also appear in a CPU's GuestWindow (FileBacking).
+// zero-filled, released when the object goes. It starts as private memory
+// and becomes a memory file's pages (memfd_create) when it is first asked
+// for its file, so that it can also appear in a CPU's GuestWindow
+// (FileBacking): a memory file costs a third of the time to create an
+// instance, and most short-lived instances never make a window.
 #pragma once
 
 #include <cstddef>
@@ -10,9 +12,12 @@
 
 namespace jitterbug::mmu {
 
-// Host bytes that are a file's, from `offset`: they can be mapped again.
+class HostMemory;
+
+// Host bytes that can be a file's, from `offset`, so they can be mapped
+// again: memory->file() (none: no memory or no file).
 struct FileBacking {
-    int fd = -1;  // -1: none
+    const HostMemory* memory = nullptr;
     std::uint64_t offset = 0;
 };
 
@@ -31,17 +36,25 @@ class HostMemory {
     std::uint8_t* data() const { return data_; }
     std::size_t size() const { return size_; }
     std::span<std::uint8_t> bytes() const { return {data_, size_}; }
-    // The file behind bytes `part` of this block (none without memfd).
+    // The file that can be behind bytes `part` of this block. (It refers to
+    // this object: the object must not move while it is used.)
     FileBacking backing(std::span<const std::uint8_t> part) const {
-        if (fd_ < 0) return {};
-        return {fd_, static_cast<std::uint64_t>(part.data() - data_)};
+        if (!valid()) return {};
+        return {this, static_cast<std::uint64_t>(part.data() - data_)};
     }
+    // The memory file whose pages the block is, made now if it is not yet
+    // (the bytes are copied into it and it replaces the private memory at
+    // the same addresses: data() stays). -1 where the host has none or it
+    // cannot be made. Not while another thread accesses the block: a write
+    // during the copy would be lost.
+    int file() const;
 
   private:
     void release();
     std::uint8_t* data_ = nullptr;
     std::size_t size_ = 0;
-    int fd_ = -1;
+    mutable int fd_ = -1;
+    mutable bool file_tried_ = false;
 };
 
 }  // namespace jitterbug::mmu

@@ -18,6 +18,7 @@
 #include "jit/backend/x64/block_compiler.hpp"
 #include "jit/backend/x64/fault_handler.hpp"
 #include "jit/backend/x64/host_disassembler.hpp"
+#include "jit/backend/x64/trampoline.hpp"
 #include "util/log.hpp"
 
 namespace jitterbug::jit {
@@ -59,7 +60,7 @@ class X64Backend final : public Backend {
         // slow under a hypervisor, too slow for every instance.)
         shared_.bmi2 = __builtin_cpu_supports("bmi2") != 0;
         shared_.direct_memory = fault_sites_.registered() && user_gs_base();
-        emit_trampoline();
+        place_trampoline();
         // JITTERBUG_PERF_MAP=1: name every block for `perf report` (the
         // /tmp/perf-PID.map convention of Linux perf).
         if (const char* e = std::getenv("JITTERBUG_PERF_MAP"); e && std::string_view(e) == "1") {
@@ -143,16 +144,6 @@ class X64Backend final : public Backend {
         return !(preload && std::string_view(preload).find("vgpreload") != std::string_view::npos);
     }
 
-    // RDGSBASE / WRGSBASE of a 64-bit register (xbyak has no mnemonic).
-    void gs_base(bool write, const Xbyak::Reg64& r) {
-        const int idx = r.getIdx();
-        code_.db(0xF3);
-        code_.db(0x48 | (idx >= 8 ? 1 : 0));
-        code_.db(0x0F);
-        code_.db(0xAE);
-        code_.db(0xC0 | ((write ? 3 : 1) << 3) | (idx & 7));
-    }
-
     // Link slots are JMP/Jcc rel32 instructions inside the code buffer.
     static std::uintptr_t jump_target(std::uintptr_t slot) {
         const std::size_t at =
@@ -169,127 +160,18 @@ class X64Backend final : public Backend {
         std::memcpy(reinterpret_cast<void*>(slot + at), &rel, 4);
     }
 
-    // enter(ctx, code): saves the callee-saved registers, sets R15 to the
-    // context, reserves the spill frame and jumps to the block. Blocks leave
-    // through the epilogue with the packed BlockExit in RAX.
-    void emit_trampoline() {
-        enter_ = code_.getCurr<std::uint64_t (*)(cpu::CpuContext*, const void*)>();
-        code_.push(rbx);
-        code_.push(rbp);
-        code_.push(r12);
-        code_.push(r13);
-        code_.push(r14);
-        code_.push(r15);
-        code_.mov(r15, rdi);
-        if (shared_.direct_memory) {
-            // GS based at the guest window while translated code runs.
-            gs_base(false, rax);
-            code_.mov(code_.qword[r15 + x64::ctx_offset::kSavedGsBase], rax);
-            code_.mov(rax, code_.qword[r15 + x64::ctx_offset::kWindowBase]);
-            gs_base(true, rax);
-        }
-        for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
-            code_.mov(x64::pinned(g).cvt32(), code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g]);
-        }
-        code_.mov(Xbyak::Reg64(x64::kCounter), code_.qword[r15 + x64::ctx_offset::kInstructions]);
-        code_.sub(rsp, x64::kFrameSize);
-        code_.jmp(rsi);
-        code_.align(16);
-        emit_materialize_flags();
-        shared_.epilogue = code_.getCurr();
-        flags_current();
-        store_guests();
-        code_.mov(code_.qword[r15 + x64::ctx_offset::kInstructions], Xbyak::Reg64(x64::kCounter));
-        if (shared_.direct_memory) {
-            // (R11, EDI's, is free now: the guest registers are stored.)
-            code_.mov(r11, code_.qword[r15 + x64::ctx_offset::kSavedGsBase]);
-            gs_base(true, r11);
-        }
-        code_.add(rsp, x64::kFrameSize);
-        code_.pop(r15);
-        code_.pop(r14);
-        code_.pop(r13);
-        code_.pop(r12);
-        code_.pop(rbp);
-        code_.pop(rbx);
-        code_.ret();
-        code_.align(16);
-        shared_.runtime_call = code_.getCurr();
-        flags_current();
-        store_guests();
-        code_.mov(rdi, r15);
-        code_.jmp(rax);
-        code_.align(16);
-        trampoline_size_ = code_.getSize();
-    }
-
-    // Deferred flags: re-runs the operation recorded in the context (see
-    // x64::lazy) and stores the flags it gives into state.flags_status.
-    void emit_materialize_flags() {
-        using namespace x64::ctx_offset;
-        // (Jumps go backwards to known addresses and the table is written
-        // from them: xbyak's labels cost more than the rest of creating an
-        // instance.)
-        constexpr auto kNear = Xbyak::CodeGenerator::T_NEAR;
-        shared_.materialize_flags = code_.getCurr();
-        Xbyak::Label table;
-        code_.push(rax);
-        code_.push(rcx);
-        code_.movzx(eax, code_.byte[r15 + kLazyOp]);
-        code_.mov(rcx, table);
-        code_.jmp(code_.qword[rcx + rax * 8]);
-        const std::uint8_t* done = code_.getCurr();
-        code_.mov(code_.byte[r15 + kLazyOp], 0);
-        code_.pop(rcx);
-        code_.pop(rax);
-        code_.ret();
-        // The flags the re-run left in the host's, as an image.
-        const auto store_image = [&](bool set_af) {
-            const std::uint8_t* at = code_.getCurr();
-            code_.lahf();
-            code_.seto(al);
-            if (set_af) code_.or_(ah, cpu::eflags::AF);
-            code_.movzx(ecx, ah);
-            code_.movzx(eax, al);
-            code_.shl(eax, 11);
-            code_.or_(ecx, eax);
-            code_.mov(code_.dword[r15 + kFlagsStatus], ecx);
-            code_.jmp(done, kNear);
-            return at;
-        };
-        const std::uint8_t* capture = store_image(false);
-        const std::uint8_t* capture_af = store_image(true);
-        std::array<const std::uint8_t*, x64::lazy::kKinds> entry{};
-        entry.fill(done);
-        for (unsigned op = x64::lazy::kAdd; op <= x64::lazy::kLast; ++op) {
-            for (unsigned bits : {8u, 16u, 32u}) {
-                const unsigned kind = x64::lazy::kind(static_cast<x64::lazy::Op>(op), bits);
-                entry[kind] = code_.getCurr();
-                x64::lazy::rerun(code_, rax, kind);
-                // (SHL/SHR/SAR: AF set, as ir::eval's model has it.)
-                code_.jmp(x64::lazy::is_shift(op) ? capture_af : capture, kNear);
-            }
-        }
-        code_.align(8);
-        code_.L(table);
-        for (const std::uint8_t* e : entry)
-            code_.dq(reinterpret_cast<std::uint64_t>(e));
-        code_.align(16);
-    }
-
-    // Makes state.flags_status current (on the way out of translated code).
-    void flags_current() {
-        Xbyak::Label current;
-        code_.cmp(code_.byte[r15 + x64::ctx_offset::kLazyOp], 0);
-        code_.je(current);
-        code_.call(shared_.materialize_flags);
-        code_.L(current);
-    }
-
-    void store_guests() {
-        for (unsigned g = 0; g < x64::kPinned.size(); ++g) {
-            code_.mov(code_.dword[r15 + x64::ctx_offset::kGpr + 4 * g], x64::pinned(g).cvt32());
-        }
+    // The process's trampoline image at the start of the buffer.
+    void place_trampoline() {
+        const x64::TrampolineImage& image = x64::trampoline_image(shared_.direct_memory);
+        std::memcpy(memory_.data(), image.bytes.data(), image.bytes.size());
+        code_.setSize(image.bytes.size());
+        const std::uint8_t* base = memory_.data();
+        enter_ =
+            reinterpret_cast<std::uint64_t (*)(cpu::CpuContext*, const void*)>(base + image.enter);
+        shared_.epilogue = base + image.epilogue;
+        shared_.runtime_call = base + image.runtime_call;
+        shared_.materialize_flags = base + image.materialize_flags;
+        trampoline_size_ = image.bytes.size();
     }
 
     ExecutableMemory memory_;
