@@ -212,8 +212,12 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             }
             ctx.current_block = tb;
             ctx.exit_slot = 0;
-            if (ctx.entry_limit.load(std::memory_order_relaxed) != ctx.instruction_limit) {
-                arm_entry_limit(ctx.instruction_limit);
+            // (Chained code comes back when the window is due, too: a
+            // guest that never leaves its chains would otherwise never get it.)
+            std::uint64_t entry_limit = ctx.instruction_limit;
+            if (!window_tried_) entry_limit = std::min(entry_limit, options_.direct_memory_after);
+            if (ctx.entry_limit.load(std::memory_order_relaxed) != entry_limit) {
+                arm_entry_limit(entry_limit);
             }
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
             ctx.current_block = nullptr;

@@ -81,7 +81,8 @@ struct CpuContext {
     std::uint64_t instructions = 0;
     std::uint64_t instruction_limit = ~std::uint64_t{0};
     // What translated code compares the count with at block entry, its only
-    // check there: instruction_limit, or 0 while an exit is requested (a
+    // check there: instruction_limit (lower until the guest window is due,
+    // CpuOptions::direct_memory_after), or 0 while an exit is requested (a
     // requester sets exit_request first, then this; Cpu::arm_entry_limit
     // raises it only with a re-check, so no request is lost).
     std::atomic<std::uint64_t> entry_limit{~std::uint64_t{0}};

@@ -179,6 +179,38 @@ TEST_SUITE("jit") {
         }
     }
 
+    TEST_CASE("direct accesses: a guest that never leaves its chained loop gets them when due") {
+        // mov ecx, 3000; l: mov eax, [0x200000]; dec ecx; jnz l; hlt — one
+        // self-chained block reading a device, with no budget to end it. The
+        // window is due after 3000 instructions (of 9002): from then on each
+        // read is a direct access that faults to its slow path.
+        constexpr std::array<std::uint8_t, 14> kCode = {0xB9, 0xB8, 0x0B, 0x00, 0x00, 0xA1, 0x00,
+                                                        0x00, 0x20, 0x00, 0x49, 0x75, 0xF8, 0xF4};
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            BareCpu m(backend, 1 << 20, false);
+            cpu::CpuOptions options = m.cpu().options();
+            options.direct_memory_after = 3000;
+            m.cpu().set_options(options);
+            Recorder device;
+            REQUIRE(m.memory().map_mmio(PhysicalAddress{0x200000}, 0x1000, device, "device"));
+            load(m, 0x1000, kCode);
+            m.cpu().set_state(flat32_state(0x1000));
+            REQUIRE(m.cpu().run() == cpu::CpuExit::Halted);
+            CHECK(m.state().reg(Gpr::Eax) == 0xA5000000u);
+            CHECK(m.state().reg(Gpr::Ecx) == 0);
+            const std::uint64_t faults = m.cpu().statistics().direct_access_faults;
+            if (expect_direct(backend)) {
+                // (About 2000 iterations after the window; a few more are
+                // spent before its block is translated again.)
+                CHECK(faults > 1900);
+                CHECK(faults <= 2000);
+            } else {
+                CHECK(faults == 0);
+            }
+        }
+    }
+
     TEST_CASE("direct accesses: CPUs on several threads fault and resume each on its own") {
         // Each thread's CPU reads its device in a loop (with the JIT, a
         // fault every time): the handler must send each fault to its own
