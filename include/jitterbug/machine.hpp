@@ -46,7 +46,8 @@ struct Optimizations {
     bool sink_records = true;   // JIT: those operands stored only where something may read them
     bool page_groups = true;    // JIT: nearby accesses off one base share one TLB lookup
     bool store_forwarding = true;  // JIT: a read of what the block stored there takes it
-    bool fastmem = true;  // JIT: guest memory accessed directly, faults taking the slow path
+    bool fastmem = true;        // JIT: guest memory accessed directly, faults taking the slow path
+    bool address_modes = true;  // JIT: a direct access adds its address up in its own operand
 };
 
 struct MachineConfig {

@@ -194,6 +194,7 @@ struct Machine::Impl {
         c.backend.page_groups = o.page_groups;
         c.backend.store_forwarding = o.store_forwarding;
         c.backend.fastmem = o.fastmem;
+        c.backend.address_modes = o.address_modes;
         return c;
     }
 

@@ -77,6 +77,7 @@ TEST_SUITE("jit") {
             {"page_groups", &Optimizations::page_groups},
             {"store_forwarding", &Optimizations::store_forwarding},
             {"fastmem", &Optimizations::fastmem},
+            {"address_modes", &Optimizations::address_modes},
             {"superblocks", &Optimizations::superblocks},
             {"follow_jumps", &Optimizations::follow_jumps},
             {"all", nullptr},

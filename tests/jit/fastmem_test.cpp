@@ -152,6 +152,39 @@ TEST_SUITE("jit") {
         }
     }
 
+    TEST_CASE("direct accesses: an address added up in the access wraps at 4 GiB as the guest's") {
+        // EBX = 0xFFFFFFF8, ECX = 4, ESI = 0x8000:
+        // mov dword [ebx + 0x8010], 0xCAFEBABE (0x8008, wrapped)
+        // mov [esi + 4], ecx; mov eax, [esi + ecx*4 - 8]; mov edx, [esi + ecx]
+        // mov edi, [ebx + 6] (0xFFFFFFFE: past the flat limit, #GP(0))
+        constexpr std::array<std::uint8_t, 23> kCode = {
+            0xC7, 0x83, 0x10, 0x80, 0x00, 0x00, 0xBE, 0xBA, 0xFE, 0xCA, 0x89, 0x4E,
+            0x04, 0x8B, 0x44, 0x8E, 0xF8, 0x8B, 0x14, 0x0E, 0x8B, 0x7B, 0x06};
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            BareCpu m(backend, 1 << 20);
+            load(m, 0x2000, kCode);
+            m.cpu().set_stop_on_events(true);
+            cpu::CpuState st = flat32_state(0x2000);
+            st.reg(Gpr::Ebx) = 0xFFFFFFF8;
+            st.reg(Gpr::Ecx) = 4;
+            st.reg(Gpr::Esi) = 0x8000;
+            m.cpu().set_state(st);
+            CHECK(m.cpu().run(100) == cpu::CpuExit::Event);
+            CHECK(m.cpu().last_event().vector == cpu::vector::GP);
+            CHECK(m.cpu().last_event().error_code == 0);
+            CHECK(m.state().eip == 0x2000 + 20);
+            std::uint32_t v = 0;
+            std::memcpy(&v, m.ram() + 0x8008, 4);
+            CHECK(v == 0xCAFEBABE);
+            CHECK(m.state().reg(Gpr::Eax) == 0xCAFEBABE);
+            CHECK(m.state().reg(Gpr::Edx) == 4);
+            CHECK(m.state().reg(Gpr::Edi) == 0);
+            // Direct: only the access past 4 GiB faulted (into the guard).
+            CHECK(m.cpu().statistics().direct_access_faults == (expect_direct(backend) ? 1u : 0u));
+        }
+    }
+
     TEST_CASE("direct accesses: RAM mapped after the window was made is reached all the same") {
         // A first run makes the window; then more RAM, at 1 MiB, and mov
         // dword [0x180000], 0x12345678; mov eax, [0x180000]; hlt (in RAM the

@@ -75,6 +75,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"page-groups", &jitterbug::Optimizations::page_groups},
     {"store-forwarding", &jitterbug::Optimizations::store_forwarding},
     {"fastmem", &jitterbug::Optimizations::fastmem},
+    {"address-modes", &jitterbug::Optimizations::address_modes},
     {"superblocks", &jitterbug::Optimizations::superblocks},
     {"follow-jumps", &jitterbug::Optimizations::follow_jumps},
 };

@@ -35,7 +35,8 @@ struct BackendOptions {
     bool sink_records = true;
     bool page_groups = true;
     bool store_forwarding = true;
-    bool fastmem = true;  // blocks in mode::kFastmem access guest memory directly
+    bool fastmem = true;        // blocks in mode::kFastmem access guest memory directly
+    bool address_modes = true;  // a direct access's address computation in its operand
 };
 
 class Backend {

@@ -89,12 +89,14 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       zero_extended_(block.insts().size(), false),
       split_(block.insts().size(), {ir::kNoInst, ir::kNoInst}),
       scaled_(block.insts().size(), false),
+      folded_(block.insts().size(), false),
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1),
       group_offset_(block.insts().size(), 0),
       forwarded_from_(block.insts().size(), ir::kNoInst),
       forwards_(block.insts().size(), 0) {
+    fastmem_ = options_.fastmem && block.location().fastmem() && shared_.direct_memory;
     find_flag_producers();
     find_fused_checks();
     if (options_.in_place_alu) find_in_place_targets();
@@ -102,7 +104,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
     find_carries();
     find_low_halves();
     if (options_.in_place_alu) find_scaled_indexes();
-    fastmem_ = options_.fastmem && block.location().fastmem() && shared_.direct_memory;
+    if (fastmem_ && options_.address_modes) find_folded_addresses();
     // (Direct accesses need no page checked: no groups.)
     if (options_.page_groups && tb.page_groups && block.location().flat() && !fastmem_) {
         find_page_groups();
@@ -365,6 +367,40 @@ void BlockCompiler::find_low_halves() {
             !low_half_only_[k]) {
             split_[k] = halves[k];
         }
+    }
+}
+
+void BlockCompiler::find_folded_addresses() {
+    const auto& insts = block_.insts();
+    for (std::size_t k = 0; k + 1 < insts.size(); ++k) {
+        const ir::Inst& add = insts[k];
+        const bool sub = add.op == Opcode::Sub32;
+        if ((add.op != Opcode::Add32 && !sub) || flags_of_[k] != ir::kNoInst ||
+            add.args[0].is_immediate() || (sub && !add.args[1].is_immediate()) ||
+            target_gpr_[k] >= 0) {
+            continue;
+        }
+        // (A scaled first operand is fine; two scaled ones never come here.)
+        const auto scaled = [&](const ir::Value& v) {
+            return !v.is_immediate() && scaled_[v.inst()];
+        };
+        if (scaled(add.args[0]) && scaled(add.args[1])) continue;
+        const auto reads_k = [&](const ir::Value& v) { return !v.is_immediate() && v.inst() == k; };
+        // Read by the access right after it, or by a check fused into the
+        // access after that, and nothing else.
+        std::size_t access = k + 1;
+        unsigned uses = 1;
+        if (insts[access].op == Opcode::CheckSegment && access + 1 < insts.size() &&
+            fused_check_[access + 1] == access) {
+            ++access;
+            ++uses;
+        }
+        if (add.use_count != uses || memory_access(insts[access].op).size == 0 ||
+            !reads_k(insts[access].args[0]) ||
+            (memory_access(insts[access].op).write && reads_k(insts[access].args[1]))) {
+            continue;
+        }
+        folded_[k] = true;
     }
 }
 

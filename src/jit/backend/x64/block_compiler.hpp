@@ -320,6 +320,7 @@ class BlockCompiler {
     void find_carries();
     void find_low_halves();
     void find_scaled_indexes();
+    void find_folded_addresses();
     void find_page_groups();
     void read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
     void write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size);
@@ -382,6 +383,13 @@ class BlockCompiler {
     // SHL by 1-3 read only by the flag-free 32-bit ADD right after it: no
     // code of its own, the ADD's LEA scales the index.
     std::vector<bool> scaled_;
+    // Direct accesses (fastmem_): a flag-free ADD (of a constant, of a
+    // value, of a value SHL'd by 1-3) or SUB of a constant read by nothing
+    // but the access right after it (and its fused check) has no code of
+    // its own: the access's operand adds up the address, in 32 bits
+    // (GS:[base32 + index32 * scale + disp], an address-size prefix), as
+    // the guest does. Its slow path computes it into a temporary.
+    std::vector<bool> folded_;
     std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves
@@ -413,6 +421,15 @@ class BlockCompiler {
     std::vector<std::pair<const std::uint8_t*, Xbyak::Label*>> direct_accesses_;
     // The operand of an access at `addr`: direct, or through the TLB addend in `host`.
     Xbyak::RegExp guest_memory(const Reg64& addr, const Reg64& host) const;
+    // An access's address: in `reg`, or (folded_) the sum `sum` of
+    // 32-bit registers, which the slow path puts into `reg` first.
+    struct GuestAddress {
+        Reg64 reg;
+        bool folded = false;
+        Xbyak::RegExp sum;
+    };
+    GuestAddress use_address(const ir::Value& a);
+    void address_into_register(const GuestAddress& a);
     std::vector<int> group_of_;  // per access, its group or -1
     // Per grouped access, its address's distance from the group's first.
     std::vector<std::int64_t> group_offset_;

@@ -150,8 +150,8 @@ bool BlockCompiler::try_compare(ir::InstRef i, const ir::Inst& inst, unsigned bi
 #define BINARY(Name, host, kLazy)                                                                 \
     void BlockCompiler::emit_##Name(ir::InstRef i, const ir::Inst& inst) {                        \
         if ((ir::Opcode::Name == ir::Opcode::Add32 || ir::Opcode::Name == ir::Opcode::Sub32) &&   \
-            try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32)) {                            \
-            return;                                                                               \
+            (folded_[i] || try_lea(i, inst, ir::Opcode::Name == ir::Opcode::Sub32))) {            \
+            return; /* (folded: the access next adds it up) */                                    \
         }                                                                                         \
         constexpr bool kSub = ir::Opcode::Name == ir::Opcode::Sub8 ||                             \
                               ir::Opcode::Name == ir::Opcode::Sub16 ||                            \

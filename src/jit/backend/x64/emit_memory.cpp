@@ -255,6 +255,36 @@ Xbyak::RegExp BlockCompiler::guest_memory(const Reg64& addr, const Reg64& host) 
     return host + addr;
 }
 
+BlockCompiler::GuestAddress BlockCompiler::use_address(const ir::Value& a) {
+    if (a.is_immediate() || !folded_[a.inst()]) return GuestAddress{ra_.use(a), false, {}};
+    // The ADD's operands, in 32 bits: the sum wraps at 4 GiB as the guest's.
+    const ir::Inst& add = block_.inst(a.inst());
+    ra_.consume(a);
+    const auto part = [&](const ir::Value& v) -> Xbyak::RegExp {
+        if (!v.is_immediate() && scaled_[v.inst()]) {
+            const ir::Inst& shl = block_.inst(v.inst());
+            ra_.consume(v);
+            return ra_.use(shl.args[0]).cvt32() * (1 << (shl.args[1].imm() & 31));
+        }
+        return Xbyak::RegExp(ra_.use(v).cvt32());
+    };
+    Xbyak::RegExp sum = part(add.args[0]);
+    const ir::Value& b = add.args[1];
+    if (b.is_immediate()) {
+        const auto u = static_cast<std::uint32_t>(b.imm());
+        sum = sum + static_cast<std::int32_t>(add.op == ir::Opcode::Sub32 ? 0u - u : u);
+    } else {
+        sum = sum + part(b);
+    }
+    // The register the slow path computes the address into.
+    return GuestAddress{ra_.scratch(), true, sum};
+}
+
+void BlockCompiler::address_into_register(const GuestAddress& a) {
+    // (LEA of the 64-bit sum, truncated: the same 32 bits.)
+    if (a.folded) c.lea(a.reg.cvt32(), c.ptr[a.sum]);
+}
+
 std::vector<BlockCompiler::FaultSite> BlockCompiler::fault_sites() const {
     std::vector<FaultSite> out;
     out.reserve(direct_accesses_.size());
@@ -264,7 +294,8 @@ std::vector<BlockCompiler::FaultSite> BlockCompiler::fault_sites() const {
 }
 
 void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
-    const Reg64 addr = ra_.use(inst.args[0]);
+    const GuestAddress address = use_address(inst.args[0]);
+    const Reg64 addr = address.reg;
     // The TLB lookup's registers (a direct or forwarded access needs none).
     const bool lookup = !fastmem_ && forwarded_from_[i] == ir::kNoInst;
     const Reg64 index = lookup ? ra_.scratch() : rax;
@@ -285,7 +316,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     } else {
         begin_access(i, addr, nullptr, index, host, size, false, slow);
     }
-    const Xbyak::RegExp at = guest_memory(addr, host);
+    const Xbyak::RegExp at = address.folded ? address.sum : guest_memory(addr, host);
     if (!in_guest && size < 4) zero_extended_[i] = true;
     switch (from != ir::kNoInst ? 0 : size) {
         case 0:
@@ -313,33 +344,36 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     const std::vector<Reg64> live = ra_.live_caller_saved(dst.getIdx());
     Xbyak::Label* abort = &abort_label();
     const RecordPlan record = record_plan();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, dst, size, in_guest, record] {
-        c.L(*slow);
-        store_plan(record);
-        fused_check_slow(i, addr, nullptr, live, abort);
-        push_all(c, live);
-        c.mov(esi, addr.cvt32());
-        c.mov(edx, size);
-        call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
-        c.mov(qword[r15 + ctx_offset::kScratch], rax);
-        return_from_runtime(live, false, abort);
-        if (in_guest && size == 1) {
-            c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
-        } else if (in_guest && size == 2) {
-            c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
-        } else if (size == 1) {  // (zero-extended, as the fast path's: zero_extended_)
-            c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kScratch]);
-        } else if (size == 2) {
-            c.movzx(dst.cvt32(), word[r15 + ctx_offset::kScratch]);
-        } else {
-            c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
-        }
-        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-    });
+    slow_paths_.push_back(
+        [this, i, slow, done, live, abort, address, addr, dst, size, in_guest, record] {
+            c.L(*slow);
+            address_into_register(address);
+            store_plan(record);
+            fused_check_slow(i, addr, nullptr, live, abort);
+            push_all(c, live);
+            c.mov(esi, addr.cvt32());
+            c.mov(edx, size);
+            call_runtime(reinterpret_cast<const void*>(&read_slow_thunk));
+            c.mov(qword[r15 + ctx_offset::kScratch], rax);
+            return_from_runtime(live, false, abort);
+            if (in_guest && size == 1) {
+                c.mov(dst.cvt8(), byte[r15 + ctx_offset::kScratch]);
+            } else if (in_guest && size == 2) {
+                c.mov(dst.cvt16(), word[r15 + ctx_offset::kScratch]);
+            } else if (size == 1) {  // (zero-extended, as the fast path's: zero_extended_)
+                c.movzx(dst.cvt32(), byte[r15 + ctx_offset::kScratch]);
+            } else if (size == 2) {
+                c.movzx(dst.cvt32(), word[r15 + ctx_offset::kScratch]);
+            } else {
+                c.mov(dst.cvt32(), dword[r15 + ctx_offset::kScratch]);
+            }
+            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+        });
 }
 
 void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size) {
-    const Reg64 addr = ra_.use(inst.args[0]);
+    const GuestAddress address = use_address(inst.args[0]);
+    const Reg64 addr = address.reg;
     // An immediate value is stored as one; the slow path then needs no register.
     const bool imm = inst.args[1].is_immediate();
     const std::uint32_t imm_value = imm ? static_cast<std::uint32_t>(inst.args[1].imm()) : 0;
@@ -355,7 +389,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
     begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
-    const Xbyak::RegExp at = guest_memory(addr, host);
+    const Xbyak::RegExp at = address.folded ? address.sum : guest_memory(addr, host);
     switch (size) {
         case 1:
             if (imm) {
@@ -384,25 +418,27 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     const std::vector<Reg64> live = ra_.live_caller_saved();
     Xbyak::Label* abort = &abort_label();
     const RecordPlan record = record_plan();
-    slow_paths_.push_back([this, i, slow, done, live, abort, addr, value, imm_value, size, record] {
-        c.L(*slow);
-        store_plan(record);
-        fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
-        // Stage the arguments in the context: they may sit in argument registers.
-        c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
-        if (value) {
-            c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
-        } else {
-            c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
-        }
-        push_all(c, live);
-        c.mov(esi, dword[r15 + ctx_offset::kScratch]);
-        c.mov(edx, size);
-        c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
-        call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
-        return_from_runtime(live, false, abort);
-        c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
-    });
+    slow_paths_.push_back(
+        [this, i, slow, done, live, abort, address, addr, value, imm_value, size, record] {
+            c.L(*slow);
+            address_into_register(address);
+            store_plan(record);
+            fused_check_slow(i, addr, value ? &*value : nullptr, live, abort);
+            // Stage the arguments in the context: they may sit in argument registers.
+            c.mov(dword[r15 + ctx_offset::kScratch], addr.cvt32());
+            if (value) {
+                c.mov(dword[r15 + ctx_offset::kScratch + 8], value->cvt32());
+            } else {
+                c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
+            }
+            push_all(c, live);
+            c.mov(esi, dword[r15 + ctx_offset::kScratch]);
+            c.mov(edx, size);
+            c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
+            call_runtime(reinterpret_cast<const void*>(&write_slow_thunk));
+            return_from_runtime(live, false, abort);
+            c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
+        });
 }
 
 void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
