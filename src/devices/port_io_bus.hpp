@@ -36,8 +36,15 @@ class PortIoBus {
         PortIoHandler* handler;
         std::string name;
     };
-    std::vector<Entry> handlers_;                               // index 0 unused: "no device"
-    std::unique_ptr<std::array<std::uint8_t, 0x10000>> owner_;  // port -> handler index
+    // Port -> handler index (0: none), in pages of 256 ports made when a
+    // device claims one (a flat table was a tenth of creating a machine).
+    using OwnerPage = std::array<std::uint8_t, 256>;
+    std::uint8_t owner(std::uint16_t port) const {
+        const OwnerPage* page = owner_[port >> 8].get();
+        return page ? (*page)[port & 0xFF] : 0;
+    }
+    std::vector<Entry> handlers_;  // index 0 unused: "no device"
+    std::array<std::unique_ptr<OwnerPage>, 256> owner_;
 };
 
 }  // namespace jitterbug::devices

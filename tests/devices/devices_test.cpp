@@ -26,6 +26,29 @@ TEST_SUITE("devices") {
         CHECK_FALSE(bus.map(0xFFFF, 2, cmos, "past the end").ok());
     }
 
+    TEST_CASE("a claim reaches exactly its ports, across 256-port pages and at the last port") {
+        struct Echo final : PortIoHandler {
+            std::vector<std::pair<std::uint16_t, std::uint32_t>> writes;
+            std::uint32_t io_read(std::uint16_t port, unsigned) override { return port; }
+            void io_write(std::uint16_t port, unsigned, std::uint32_t value) override {
+                writes.emplace_back(port, value);
+            }
+        } echo, last;
+        PortIoBus bus;
+        REQUIRE(bus.map(0x1FE, 4, echo, "echo").ok());
+        REQUIRE(bus.map(0xFFFF, 1, last, "last").ok());
+        CHECK(bus.read(0x1FD, 1) == 0xFF);
+        for (std::uint16_t p = 0x1FE; p <= 0x201; ++p)
+            CHECK(bus.read(p, 2) == p);
+        CHECK(bus.read(0x202, 1) == 0xFF);
+        CHECK(bus.read(0xFFFF, 4) == 0xFFFF);
+        CHECK(bus.read(0xFFFE, 1) == 0xFF);
+        bus.write(0x200, 1, 0x5A);
+        bus.write(0x202, 1, 0x5B);  // unclaimed: dropped
+        CHECK(echo.writes == std::vector<std::pair<std::uint16_t, std::uint32_t>>{{0x200, 0x5A}});
+        CHECK_FALSE(bus.map(0x1FC, 3, last, "overlap").ok());
+    }
+
     TEST_CASE("the UART transmits THR writes and reports an empty transmitter") {
         std::string out;
         Uart16550 uart(0x3F8, [&](std::uint8_t b) { out.push_back(static_cast<char>(b)); });
