@@ -185,6 +185,49 @@ TEST_SUITE("jit") {
         }
     }
 
+    TEST_CASE(
+        "direct accesses: pushes whose ESP the access computes wrap, fault and resume exactly") {
+        // ESP = 8: push ebx; push ecx; push edx (to 0xFFFFFFFC: no RAM
+        // there, dropped); pop eax (all ones); pop esi; pop edi; hlt.
+        constexpr std::array<std::uint8_t, 7> kWrap = {0x53, 0x51, 0x52, 0x58, 0x5E, 0x5F, 0xF4};
+        // ESP = 2: push ebx writes past 4 GiB: #SS(0), ESP as it was.
+        constexpr std::array<std::uint8_t, 2> kFault = {0x53, 0xF4};
+        for (auto backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            {
+                BareCpu m(backend, 1 << 20);
+                load(m, 0x2000, kWrap);
+                cpu::CpuState st = flat32_state(0x2000);
+                st.reg(Gpr::Esp) = 8;
+                st.reg(Gpr::Ebx) = 0x11111111;
+                st.reg(Gpr::Ecx) = 0x22222222;
+                st.reg(Gpr::Edx) = 0x33333333;
+                m.cpu().set_state(st);
+                REQUIRE(m.cpu().run(100) == cpu::CpuExit::Halted);
+                CHECK(m.state().reg(Gpr::Eax) == 0xFFFFFFFF);
+                CHECK(m.state().reg(Gpr::Esi) == 0x22222222);
+                CHECK(m.state().reg(Gpr::Edi) == 0x11111111);
+                CHECK(m.state().reg(Gpr::Esp) == 8);
+                std::array<std::uint32_t, 2> stack{};
+                std::memcpy(stack.data(), m.ram(), 8);
+                CHECK(stack == std::array<std::uint32_t, 2>{0x22222222, 0x11111111});
+            }
+            {
+                BareCpu m(backend, 1 << 20);
+                load(m, 0x2000, kFault);
+                m.cpu().set_stop_on_events(true);
+                cpu::CpuState st = flat32_state(0x2000);
+                st.reg(Gpr::Esp) = 2;
+                m.cpu().set_state(st);
+                CHECK(m.cpu().run(100) == cpu::CpuExit::Event);
+                CHECK(m.cpu().last_event().vector == cpu::vector::SS);
+                CHECK(m.cpu().last_event().error_code == 0);
+                CHECK(m.state().eip == 0x2000);
+                CHECK(m.state().reg(Gpr::Esp) == 2);
+            }
+        }
+    }
+
     TEST_CASE("direct accesses: RAM mapped after the window was made is reached all the same") {
         // A first run makes the window; then more RAM, at 1 MiB, and mov
         // dword [0x180000], 0x12345678; mov eax, [0x180000]; hlt (in RAM the

@@ -90,6 +90,7 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       split_(block.insts().size(), {ir::kNoInst, ir::kNoInst}),
       scaled_(block.insts().size(), false),
       folded_(block.insts().size(), false),
+      late_gpr_(block.insts().size(), -1),
       carry_in_cf_(block.insts().size(), false),
       fused_check_(block.insts().size(), ir::kNoInst),
       group_of_(block.insts().size(), -1),
@@ -395,12 +396,24 @@ void BlockCompiler::find_folded_addresses() {
             ++access;
             ++uses;
         }
-        if (add.use_count != uses || memory_access(insts[access].op).size == 0 ||
-            !reads_k(insts[access].args[0]) ||
-            (memory_access(insts[access].op).write && reads_k(insts[access].args[1]))) {
+        const MemoryAccess kind = memory_access(insts[access].op);
+        if (kind.size == 0 || !reads_k(insts[access].args[0]) ||
+            (kind.write && reads_k(insts[access].args[1]))) {
             continue;
         }
-        folded_[k] = true;
+        if (add.use_count == uses) {
+            folded_[k] = true;
+            continue;
+        }
+        // Also written to a guest register right after a write (a PUSH):
+        // computed there after the access (the state at a fault in it is
+        // the instruction's start), whatever reads the register later.
+        const ir::Inst* set = access + 1 < insts.size() ? &insts[access + 1] : nullptr;
+        if (kind.write && set && set->op == Opcode::SetGpr32 && reads_k(set->args[1]) &&
+            add.use_count > uses) {
+            folded_[k] = true;
+            late_gpr_[k] = static_cast<int>(set->args[0].imm());
+        }
     }
 }
 

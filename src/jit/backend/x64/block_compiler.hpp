@@ -390,6 +390,10 @@ class BlockCompiler {
     // (GS:[base32 + index32 * scale + disp], an address-size prefix), as
     // the guest does. Its slow path computes it into a temporary.
     std::vector<bool> folded_;
+    // A folded address that a write's instruction also puts into guest
+    // register late_gpr_ right after the access (a PUSH's ESP - 4): the
+    // write computes it there once the access is done (-1: none).
+    std::vector<int> late_gpr_;
     std::vector<bool> carry_in_cf_;
     // In flat mode, a CheckSegment of DS/ES/SS right before the access it
     // guards is done in that access's slow path instead (a TLB hit proves
@@ -430,6 +434,8 @@ class BlockCompiler {
     };
     GuestAddress use_address(const ir::Value& a);
     void address_into_register(const GuestAddress& a);
+    // After a write's access: its late_gpr_ address into that register.
+    void define_late_address(const ir::Value& a, const GuestAddress& address);
     std::vector<int> group_of_;  // per access, its group or -1
     // Per grouped access, its address's distance from the group's first.
     std::vector<std::int64_t> group_offset_;

@@ -256,7 +256,10 @@ Xbyak::RegExp BlockCompiler::guest_memory(const Reg64& addr, const Reg64& host) 
 }
 
 BlockCompiler::GuestAddress BlockCompiler::use_address(const ir::Value& a) {
-    if (a.is_immediate() || !folded_[a.inst()]) return GuestAddress{ra_.use(a), false, {}};
+    // (A late one is a plain value once its write defined it.)
+    if (a.is_immediate() || !folded_[a.inst()] || ra_.is_defined(a.inst())) {
+        return GuestAddress{ra_.use(a), false, {}};
+    }
     // The ADD's operands, in 32 bits: the sum wraps at 4 GiB as the guest's.
     const ir::Inst& add = block_.inst(a.inst());
     ra_.consume(a);
@@ -278,6 +281,12 @@ BlockCompiler::GuestAddress BlockCompiler::use_address(const ir::Value& a) {
     }
     // The register the slow path computes the address into.
     return GuestAddress{ra_.scratch(), true, sum};
+}
+
+void BlockCompiler::define_late_address(const ir::Value& a, const GuestAddress& address) {
+    if (!address.folded || late_gpr_[a.inst()] < 0) return;
+    const Reg64 r = ra_.define_in_guest(a.inst(), static_cast<unsigned>(late_gpr_[a.inst()]));
+    c.lea(r.cvt32(), c.ptr[address.sum]);
 }
 
 void BlockCompiler::address_into_register(const GuestAddress& a) {
@@ -439,6 +448,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
             return_from_runtime(live, false, abort);
             c.jmp(*done, Xbyak::CodeGenerator::T_NEAR);
         });
+    define_late_address(inst.args[0], address);
 }
 
 void BlockCompiler::emit_ReadMem8(ir::InstRef i, const ir::Inst& inst) { read_mem(i, inst, 1); }
