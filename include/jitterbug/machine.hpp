@@ -50,6 +50,13 @@ struct Optimizations {
     bool address_modes = true;  // JIT: a direct access adds its address up in its own operand
 };
 
+// Turns off the optimisation the command line's --disable calls `name`
+// (chain, jump-cache, ..., fastmem, address-modes; "all": every one).
+// False when there is none of that name.
+bool disable_optimization(Optimizations& optimizations, std::string_view name);
+// Those names, comma-separated, for messages and help.
+std::string optimization_names();
+
 struct MachineConfig {
     // Guest RAM in bytes: at least 1 MiB, at most 3 GiB, a multiple of 4 KiB.
     std::uint64_t memory_bytes = std::uint64_t{64} << 20;

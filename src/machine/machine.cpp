@@ -205,6 +205,53 @@ struct Machine::Impl {
     std::string compare_with_shadow();
 };
 
+namespace {
+// The optimisations by the names --disable knows them by.
+struct NamedSwitch {
+    std::string_view name;
+    bool Optimizations::*flag;
+};
+constexpr NamedSwitch kOptimizations[] = {
+    {"chain", &Optimizations::chain_blocks},
+    {"jump-cache", &Optimizations::jump_cache},
+    {"flat-segments", &Optimizations::flat_segments},
+    {"bulk-strings", &Optimizations::bulk_strings},
+    {"fold", &Optimizations::forward_and_fold},
+    {"dead-stores", &Optimizations::dead_stores},
+    {"dead-code", &Optimizations::dead_code},
+    {"host-flags", &Optimizations::host_flags},
+    {"in-place", &Optimizations::in_place_alu},
+    {"inline-tlb", &Optimizations::inline_tlb},
+    {"inline-divide", &Optimizations::inline_divide},
+    {"lazy-flags", &Optimizations::lazy_flags},
+    {"sink-records", &Optimizations::sink_records},
+    {"page-groups", &Optimizations::page_groups},
+    {"store-forwarding", &Optimizations::store_forwarding},
+    {"fastmem", &Optimizations::fastmem},
+    {"address-modes", &Optimizations::address_modes},
+    {"superblocks", &Optimizations::superblocks},
+    {"follow-jumps", &Optimizations::follow_jumps},
+};
+}  // namespace
+
+bool disable_optimization(Optimizations& optimizations, std::string_view name) {
+    bool found = false;
+    for (const NamedSwitch& n : kOptimizations) {
+        if (name == n.name || name == "all") {
+            optimizations.*n.flag = false;
+            found = true;
+        }
+    }
+    return found;
+}
+
+std::string optimization_names() {
+    std::string out;
+    for (const NamedSwitch& n : kOptimizations)
+        out += (out.empty() ? "" : ", ") + std::string(n.name);
+    return out;
+}
+
 Result<Machine> Machine::create(MachineConfig config) {
     if (config.memory_bytes < kMinMemory || config.memory_bytes > kMaxMemory ||
         config.memory_bytes % 4096 != 0) {

@@ -53,55 +53,14 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted.store(true); }
 
-// The optimisations --disable can name.
-struct NamedSwitch {
-    const char* name;
-    bool jitterbug::Optimizations::*flag;
-};
-constexpr NamedSwitch kOptimizations[] = {
-    {"chain", &jitterbug::Optimizations::chain_blocks},
-    {"jump-cache", &jitterbug::Optimizations::jump_cache},
-    {"flat-segments", &jitterbug::Optimizations::flat_segments},
-    {"bulk-strings", &jitterbug::Optimizations::bulk_strings},
-    {"fold", &jitterbug::Optimizations::forward_and_fold},
-    {"dead-stores", &jitterbug::Optimizations::dead_stores},
-    {"dead-code", &jitterbug::Optimizations::dead_code},
-    {"host-flags", &jitterbug::Optimizations::host_flags},
-    {"in-place", &jitterbug::Optimizations::in_place_alu},
-    {"inline-tlb", &jitterbug::Optimizations::inline_tlb},
-    {"inline-divide", &jitterbug::Optimizations::inline_divide},
-    {"lazy-flags", &jitterbug::Optimizations::lazy_flags},
-    {"sink-records", &jitterbug::Optimizations::sink_records},
-    {"page-groups", &jitterbug::Optimizations::page_groups},
-    {"store-forwarding", &jitterbug::Optimizations::store_forwarding},
-    {"fastmem", &jitterbug::Optimizations::fastmem},
-    {"address-modes", &jitterbug::Optimizations::address_modes},
-    {"superblocks", &jitterbug::Optimizations::superblocks},
-    {"follow-jumps", &jitterbug::Optimizations::follow_jumps},
-};
-
-std::string optimization_names() {
-    std::string out;
-    for (const NamedSwitch& n : kOptimizations)
-        out += (out.empty() ? "" : ", ") + std::string(n.name);
-    return out;
-}
-
 int run(const std::string& kernel, const std::string& append, const std::string& backend_name,
         const std::string& memory_text, bool stats, const std::vector<std::string>& disabled,
         bool lockstep) {
     jitterbug::MachineConfig config;
     for (const std::string& name : disabled) {
-        bool found = false;
-        for (const NamedSwitch& n : kOptimizations) {
-            if (name == n.name || name == "all") {
-                config.optimizations.*n.flag = false;
-                found = true;
-            }
-        }
-        if (!found) {
+        if (!jitterbug::disable_optimization(config.optimizations, name)) {
             fmt::print(stderr, "jitterbug: --disable: no optimisation '{}' (there are: {}, all)\n",
-                       name, optimization_names());
+                       name, jitterbug::optimization_names());
             return 2;
         }
     }
@@ -195,9 +154,9 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--stats", stats, "Print statistics on stderr at exit");
     std::vector<std::string> disabled;
     run_cmd
-        ->add_option(
-            "--disable", disabled,
-            "Optimisations to turn off, comma-separated: " + optimization_names() + ", all")
+        ->add_option("--disable", disabled,
+                     "Optimisations to turn off, comma-separated: " +
+                         jitterbug::optimization_names() + ", all")
         ->delimiter(',');
     bool lockstep = false;
     run_cmd->add_flag("--lockstep", lockstep,
