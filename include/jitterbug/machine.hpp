@@ -48,6 +48,7 @@ struct Optimizations {
     bool store_forwarding = true;  // JIT: a read of what the block stored there takes it
     bool fastmem = true;        // JIT: guest memory accessed directly, faults taking the slow path
     bool address_modes = true;  // JIT: a direct access adds its address up in its own operand
+    bool loop_copies = true;    // JIT: a self-loop runs in a copy that keeps its flags in registers
 };
 
 // Turns off the optimisation the command line's --disable calls `name`

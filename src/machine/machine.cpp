@@ -195,6 +195,8 @@ struct Machine::Impl {
         c.backend.store_forwarding = o.store_forwarding;
         c.backend.fastmem = o.fastmem;
         c.backend.address_modes = o.address_modes;
+        // (Its back edge is a jump of its own: chains off, no loops either.)
+        c.backend.loop_copies = o.loop_copies && o.chain_blocks;
         return c;
     }
 
@@ -229,6 +231,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"store-forwarding", &Optimizations::store_forwarding},
     {"fastmem", &Optimizations::fastmem},
     {"address-modes", &Optimizations::address_modes},
+    {"loop-copies", &Optimizations::loop_copies},
     {"superblocks", &Optimizations::superblocks},
     {"follow-jumps", &Optimizations::follow_jumps},
 };

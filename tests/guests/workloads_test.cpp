@@ -78,6 +78,7 @@ TEST_SUITE("jit") {
             {"store_forwarding", &Optimizations::store_forwarding},
             {"fastmem", &Optimizations::fastmem},
             {"address_modes", &Optimizations::address_modes},
+            {"loop_copies", &Optimizations::loop_copies},
             {"superblocks", &Optimizations::superblocks},
             {"follow_jumps", &Optimizations::follow_jumps},
             {"all", nullptr},

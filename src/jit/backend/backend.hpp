@@ -37,6 +37,9 @@ struct BackendOptions {
     bool store_forwarding = true;
     bool fastmem = true;        // blocks in mode::kFastmem access guest memory directly
     bool address_modes = true;  // a direct access's address computation in its operand
+    // A block that jumps back to itself loops into a second copy of itself
+    // that keeps the flags' record in registers across the back edge.
+    bool loop_copies = true;
 };
 
 class Backend {

@@ -70,8 +70,9 @@ MemoryAccess memory_access(Opcode op) {
 
 BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
                              const TranslationBlock& tb, const SharedCode& shared,
-                             const BackendOptions& options)
-    : c(code),
+                             const BackendOptions& options, const LoopRecord* steady)
+    : steady_(steady ? std::optional<LoopRecord>(*steady) : std::nullopt),
+      c(code),
       block_(block),
       tb_(tb),
       shared_(shared),
@@ -530,14 +531,41 @@ void BlockCompiler::compile() {
     // Entry: leave before doing anything if someone asked the CPU to stop or
     // the instruction budget is spent (checked once per block, chained or not).
     Xbyak::Label leave;
+    c.L(entry_);
     // One comparison does both: a stop request sets the entry limit to 0.
     c.cmp(Reg64(kCounter), qword[r15 + ctx_offset::kEntryLimit]);
     c.jae(leave, Xbyak::CodeGenerator::T_NEAR);
+    RecordPlan entry_record;
+    if (steady_) {
+        // The last round's record, deferred in the guest registers it
+        // reads, until they are written or its flags are overwritten.
+        deferred_ = Deferred{};
+        deferred_.kind = steady_->kind;
+        deferred_.a_reg = kPinned[static_cast<unsigned>(steady_->a_guest)];
+        if (steady_->b_guest >= 0) {
+            deferred_.b_reg = kPinned[static_cast<unsigned>(steady_->b_guest)];
+        }
+        deferred_.b_imm = steady_->b_imm;
+        deferred_.has_b_imm = steady_->has_b_imm;
+        entry_record = record_plan();
+    }
 
     const auto& insts = block_.insts();
     for (std::size_t n = 0; n < insts.size(); ++n) {
         const auto i = static_cast<ir::InstRef>(n);
         const ir::Inst& inst = insts[n];
+        if (deferred_.a_reg >= 0 || deferred_.b_reg >= 0) {
+            // The incoming record goes to the context before a register
+            // it still names is written.
+            const unsigned written = guests_written(n);
+            const auto named = [&](int reg) {
+                for (unsigned g = 0; g < kPinned.size(); ++g) {
+                    if (kPinned[g] == reg && (written >> g & 1)) return true;
+                }
+                return false;
+            };
+            if (named(deferred_.a_reg) || named(deferred_.b_reg)) store_record();
+        }
         host_flags_before_ = host_flags_;
         if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
         if (inst.op == Opcode::CallHelper || inst.op == Opcode::SetEflags) {
@@ -565,6 +593,7 @@ void BlockCompiler::compile() {
         emit_exit(ExitReason::Abort);
     }
     c.L(leave);
+    store_plan(entry_record);
     c.mov(dword[r15 + ctx_offset::kEip], block_.location().eip);
     emit_exit(ExitReason::Next);
     for (auto& stub : link_stubs_)
@@ -664,6 +693,7 @@ void BlockCompiler::capture_flags(ir::InstRef producer, unsigned kind, const Reg
                 }
             }
         } else {
+            forget_record();  // (superseded: these stores replace it)
             c.mov(dword[r15 + ctx_offset::kLazyA], a->cvt32());
             if (inc_dec) {
                 c.setc(byte[r15 + ctx_offset::kLazyB]);
@@ -751,8 +781,16 @@ BlockCompiler::RecordPlan BlockCompiler::record_plan() const {
     RecordPlan plan;
     if (deferred_.kind == 0) return plan;
     plan.kind = deferred_.kind;
-    plan.a = operand_now(deferred_.a);
-    if (!deferred_.b.empty()) {
+    if (deferred_.a_reg >= 0) {
+        plan.a.kind = RecordOperand::Kind::Reg;
+        plan.a.reg = deferred_.a_reg;
+    } else {
+        plan.a = operand_now(deferred_.a);
+    }
+    if (deferred_.b_reg >= 0) {
+        plan.b.kind = RecordOperand::Kind::Reg;
+        plan.b.reg = deferred_.b_reg;
+    } else if (!deferred_.b.empty()) {
         plan.b = operand_now(deferred_.b);
     } else if (deferred_.has_b_imm) {
         plan.b.kind = RecordOperand::Kind::Imm;
@@ -795,7 +833,7 @@ void BlockCompiler::store_record() {
 
 void BlockCompiler::forget_record() {
     if (deferred_.kind == 0) return;
-    ra_.release(deferred_.a);
+    if (!deferred_.a.empty()) ra_.release(deferred_.a);
     if (!deferred_.b.empty()) ra_.release(deferred_.b);
     deferred_ = Deferred{};
 }
@@ -897,6 +935,9 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
 }
 
 void BlockCompiler::rerun_record(unsigned kind) {
+    if (deferred_.a_reg >= 0 || deferred_.b_reg >= 0) {
+        throw std::logic_error("x64 backend: re-running a loop's incoming record");
+    }
     if (deferred_.kind != 0 && deferred_.kind != kind) {
         throw std::logic_error("x64 backend: re-running a record that is not the deferred one");
     }
@@ -1005,9 +1046,63 @@ void raise_event(cpu::CpuContext& ctx, const cpu::Event* event) {
 }
 }  // namespace
 
-void BlockCompiler::emit_terminal() {
-    store_record();  // (plain stores: a branch's flags stay)
+std::optional<LoopRecord> BlockCompiler::carried_record() const {
     const ir::Terminal& t = block_.terminal();
+    const LocationDescriptor& loc = block_.location();
+    if (!options_.loop_copies || t.kind != ir::Terminal::Kind::Branch || t.cond.is_immediate() ||
+        t.target != loc.eip || loc.single_step() || deferred_.kind == 0) {
+        return std::nullopt;
+    }
+    const auto guest_of = [&](const ir::Value& v, int reg) {
+        if (reg >= 0) {
+            for (unsigned g = 0; g < kPinned.size(); ++g) {
+                if (kPinned[g] == reg) return static_cast<int>(g);
+            }
+            return -1;
+        }
+        return ra_.pinned_guest_of(v);
+    };
+    LoopRecord r;
+    r.kind = deferred_.kind;
+    r.a_guest = guest_of(deferred_.a, deferred_.a_reg);
+    if (r.a_guest < 0) return std::nullopt;
+    if (deferred_.b_reg >= 0 || !deferred_.b.empty()) {
+        r.b_guest = guest_of(deferred_.b, deferred_.b_reg);
+        if (r.b_guest < 0) return std::nullopt;
+    } else {
+        r.has_b_imm = deferred_.has_b_imm;
+        r.b_imm = deferred_.b_imm;
+    }
+    return r;
+}
+
+unsigned BlockCompiler::guests_written(std::size_t n) const {
+    const ir::Inst& inst = block_.insts()[n];
+    unsigned mask = 0;
+    switch (inst.op) {
+        case Opcode::SetGpr32:
+        case Opcode::SetGpr16:
+            mask |= 1u << (inst.args[0].imm() & 7);
+            break;
+        case Opcode::SetGpr8:
+            mask |= 1u << (inst.args[0].imm() & 3);
+            break;
+        default:
+            break;
+    }
+    if (target_gpr_[n] >= 0) mask |= 1u << target_gpr_[n];
+    // A write computing its PUSH's ESP after the access (late_gpr_).
+    if (memory_access(inst.op).write && !inst.args[0].is_immediate() &&
+        late_gpr_[inst.args[0].inst()] >= 0) {
+        mask |= 1u << late_gpr_[inst.args[0].inst()];
+    }
+    return mask;
+}
+
+void BlockCompiler::emit_terminal() {
+    const ir::Terminal& t = block_.terminal();
+    const std::optional<LoopRecord> carried = carried_record();
+    if (!carried) store_record();  // (plain stores: a branch's flags stay)
     switch (t.kind) {
         case ir::Terminal::Kind::None:
             count_instructions(started_);
@@ -1022,6 +1117,33 @@ void BlockCompiler::emit_terminal() {
             emit_link(t.target);
             break;
         case ir::Terminal::Kind::Branch: {
+            if (carried) {
+                // Back to its own start with the flags deferred in guest
+                // registers: the record goes along in them (see LoopRecord).
+                const RecordPlan plan = record_plan();
+                const unsigned cc = condition_code(t.cond);
+                count_instructions(started_);
+                if (steady_ && carried == steady_) {
+                    jcc(cc, entry_);
+                } else {
+                    auto* back = &slow_labels_.emplace_back();
+                    jcc(cc, *back);
+                    slow_paths_.push_back([this, back, plan, target = t.target] {
+                        c.L(*back);
+                        loop_slot_ = c.getCurr();
+                        Xbyak::Label as_usual;
+                        c.jmp(as_usual, Xbyak::CodeGenerator::T_NEAR);
+                        c.L(as_usual);
+                        store_plan(plan);
+                        emit_link(target);
+                    });
+                    if (!steady_) loop_record_ = carried;
+                }
+                store_plan(plan);
+                forget_record();
+                emit_link(t.fallthrough);
+                break;
+            }
             if (t.cond.is_immediate()) {
                 count_instructions(started_);
                 emit_link((t.cond.imm() & 1) ? t.target : t.fallthrough);

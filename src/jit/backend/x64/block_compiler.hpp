@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "cpu/cpu_context.hpp"
@@ -161,13 +162,34 @@ struct SharedCode {
     bool direct_memory = false;
 };
 
+// A self-looping block's deferred flag record as its back edge leaves it:
+// the op, and guest registers (their pinned registers) or a constant for
+// the operands. The block's steady-state copy starts with it deferred.
+struct LoopRecord {
+    unsigned kind = 0;
+    int a_guest = -1;
+    int b_guest = -1;  // -1: b_imm when has_b_imm, else none
+    std::uint32_t b_imm = 0;
+    bool has_b_imm = false;
+    bool operator==(const LoopRecord&) const = default;
+};
+
 class BlockCompiler {
   public:
     // `tb` is the translation block the code is for (runtime calls record
     // it as the running block).
+    // `steady`: compile the block's steady-state copy, entered (only) by
+    // its own back edge with that record deferred in guest registers.
     BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block, const TranslationBlock& tb,
-                  const SharedCode& shared, const BackendOptions& options);
+                  const SharedCode& shared, const BackendOptions& options,
+                  const LoopRecord* steady = nullptr);
     void compile();
+    // After compile() of a block that jumps back to its own start with its
+    // flags deferred in guest registers: that record, and the back edge's
+    // patchable JMP rel32, which leads to code that stores the record and
+    // links as usual until it is pointed at a steady-state copy.
+    std::optional<LoopRecord> loop_record() const { return loop_record_; }
+    const std::uint8_t* loop_slot() const { return loop_slot_; }
     // After compile(): each direct access (mode::kFastmem) and where a fault
     // there resumes (its slow path).
     struct FaultSite {
@@ -239,7 +261,24 @@ class BlockCompiler {
         ir::Value b;  // empty: b_imm, when has_b_imm
         std::uint32_t b_imm = 0;
         bool has_b_imm = false;
+        // A steady-state copy's incoming record: operands in these host
+        // registers (pinned guest registers) instead of values (-1: not),
+        // until the block reads that guest register (the value it gets
+        // then stands for the operand: the register allocator keeps it
+        // when the guest register is written).
+        int a_reg = -1;
+        int b_reg = -1;
     };
+    // The steady-state copy's incoming record, if this is one.
+    std::optional<LoopRecord> steady_;
+    Xbyak::Label entry_;  // the block's first instruction (its entry check)
+    std::optional<LoopRecord> loop_record_;
+    const std::uint8_t* loop_slot_ = nullptr;
+    // The record as the block leaves itself for its own start, if the
+    // operands are guest registers (then it can be carried over).
+    std::optional<LoopRecord> carried_record() const;
+    // Before inst n: the guests it writes (a bit each).
+    unsigned guests_written(std::size_t n) const;
     Deferred deferred_;
     // Where the deferred record's operands are at one point of the code,
     // for out-of-line code emitted later.

@@ -29,7 +29,17 @@ void BlockCompiler::emit_GetGpr16(ir::InstRef i, const ir::Inst& inst) {
 }
 
 void BlockCompiler::emit_GetGpr32(ir::InstRef i, const ir::Inst& inst) {
-    ra_.define_guest(i, gpr_ref(inst));
+    const unsigned g = gpr_ref(inst);
+    ra_.define_guest(i, g);
+    // A loop's incoming record naming this (unwritten) guest register now
+    // names the value: it is kept, wherever it goes, while the record is.
+    const ir::Value v = ir::Value::result_of(ir::info(inst.op).result, i);
+    for (int* reg : {&deferred_.a_reg, &deferred_.b_reg}) {
+        if (*reg != kPinned[g & 7]) continue;
+        *reg = -1;
+        (reg == &deferred_.a_reg ? deferred_.a : deferred_.b) = v;
+        ra_.hold(v);
+    }
 }
 
 // Writes `v` into the low `bits` of guest register g's host register (the

@@ -90,6 +90,7 @@ class X64Backend final : public Backend {
             compiler.compile();
             for (const auto& site : compiler.fault_sites())
                 fault_sites_.add(site.access, site.resume);
+            if (const auto record = compiler.loop_record()) loop_copy(block, tb, *record, compiler);
         } catch (const Xbyak::Error& e) {
             code_.setSize(start);
             if (e == Xbyak::ERR_CODE_IS_TOO_BIG) return false;
@@ -158,6 +159,22 @@ class X64Backend final : public Backend {
         const auto rel =
             static_cast<std::int32_t>(static_cast<std::intptr_t>(target - slot - at - 4));
         std::memcpy(reinterpret_cast<void*>(slot + at), &rel, 4);
+    }
+
+    // A self-loop's steady-state copy after its first one, its back edge
+    // then pointed there (without room for it, the back edge stays as it
+    // is: it stores the record and links as usual).
+    void loop_copy(const ir::Block& block, const TranslationBlock& tb,
+                   const x64::LoopRecord& record, const x64::BlockCompiler& first) {
+        if (code_.getSize() + kMaxBlockCode > memory_.size() || !first.loop_slot()) return;
+        code_.align(32);
+        const std::uint8_t* start = code_.getCurr();
+        x64::BlockCompiler steady(code_, block, tb, shared_, options_, &record);
+        steady.compile();
+        for (const auto& site : steady.fault_sites())
+            fault_sites_.add(site.access, site.resume);
+        set_jump_target(reinterpret_cast<std::uintptr_t>(first.loop_slot()),
+                        reinterpret_cast<std::uintptr_t>(start));
     }
 
     // The process's trampoline image at the start of the buffer.
