@@ -541,10 +541,8 @@ void BlockCompiler::compile() {
         // reads, until they are written or its flags are overwritten.
         deferred_ = Deferred{};
         deferred_.kind = steady_->kind;
-        deferred_.a_reg = kPinned[static_cast<unsigned>(steady_->a_guest)];
-        if (steady_->b_guest >= 0) {
-            deferred_.b_reg = kPinned[static_cast<unsigned>(steady_->b_guest)];
-        }
+        deferred_.a_guest = steady_->a_guest;
+        deferred_.b_guest = steady_->b_guest;
         deferred_.b_imm = steady_->b_imm;
         deferred_.has_b_imm = steady_->has_b_imm;
         entry_record = record_plan();
@@ -554,17 +552,12 @@ void BlockCompiler::compile() {
     for (std::size_t n = 0; n < insts.size(); ++n) {
         const auto i = static_cast<ir::InstRef>(n);
         const ir::Inst& inst = insts[n];
-        if (deferred_.a_reg >= 0 || deferred_.b_reg >= 0) {
+        if (deferred_.names_guests()) {
             // The incoming record goes to the context before a register
             // it still names is written.
             const unsigned written = guests_written(n);
-            const auto named = [&](int reg) {
-                for (unsigned g = 0; g < kPinned.size(); ++g) {
-                    if (kPinned[g] == reg && (written >> g & 1)) return true;
-                }
-                return false;
-            };
-            if (named(deferred_.a_reg) || named(deferred_.b_reg)) store_record();
+            const auto named = [&](int g) { return g >= 0 && (written >> g & 1); };
+            if (named(deferred_.a_guest) || named(deferred_.b_guest)) store_record();
         }
         host_flags_before_ = host_flags_;
         if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
@@ -781,15 +774,15 @@ BlockCompiler::RecordPlan BlockCompiler::record_plan() const {
     RecordPlan plan;
     if (deferred_.kind == 0) return plan;
     plan.kind = deferred_.kind;
-    if (deferred_.a_reg >= 0) {
+    if (deferred_.a_guest >= 0) {
         plan.a.kind = RecordOperand::Kind::Reg;
-        plan.a.reg = deferred_.a_reg;
+        plan.a.reg = pinned(static_cast<unsigned>(deferred_.a_guest)).getIdx();
     } else {
         plan.a = operand_now(deferred_.a);
     }
-    if (deferred_.b_reg >= 0) {
+    if (deferred_.b_guest >= 0) {
         plan.b.kind = RecordOperand::Kind::Reg;
-        plan.b.reg = deferred_.b_reg;
+        plan.b.reg = pinned(static_cast<unsigned>(deferred_.b_guest)).getIdx();
     } else if (!deferred_.b.empty()) {
         plan.b = operand_now(deferred_.b);
     } else if (deferred_.has_b_imm) {
@@ -935,7 +928,7 @@ void lazy::rerun(Xbyak::CodeGenerator& c, const Reg64& t, unsigned kind) {
 }
 
 void BlockCompiler::rerun_record(unsigned kind) {
-    if (deferred_.a_reg >= 0 || deferred_.b_reg >= 0) {
+    if (deferred_.names_guests()) {
         throw std::logic_error("x64 backend: re-running a loop's incoming record");
     }
     if (deferred_.kind != 0 && deferred_.kind != kind) {
@@ -1053,21 +1046,15 @@ std::optional<LoopRecord> BlockCompiler::carried_record() const {
         t.target != loc.eip || loc.single_step() || deferred_.kind == 0) {
         return std::nullopt;
     }
-    const auto guest_of = [&](const ir::Value& v, int reg) {
-        if (reg >= 0) {
-            for (unsigned g = 0; g < kPinned.size(); ++g) {
-                if (kPinned[g] == reg) return static_cast<int>(g);
-            }
-            return -1;
-        }
-        return ra_.pinned_guest_of(v);
+    const auto guest_of = [&](const ir::Value& v, int guest) {
+        return guest >= 0 ? guest : ra_.pinned_guest_of(v);
     };
     LoopRecord r;
     r.kind = deferred_.kind;
-    r.a_guest = guest_of(deferred_.a, deferred_.a_reg);
+    r.a_guest = guest_of(deferred_.a, deferred_.a_guest);
     if (r.a_guest < 0) return std::nullopt;
-    if (deferred_.b_reg >= 0 || !deferred_.b.empty()) {
-        r.b_guest = guest_of(deferred_.b, deferred_.b_reg);
+    if (deferred_.b_guest >= 0 || !deferred_.b.empty()) {
+        r.b_guest = guest_of(deferred_.b, deferred_.b_guest);
         if (r.b_guest < 0) return std::nullopt;
     } else {
         r.has_b_imm = deferred_.has_b_imm;

@@ -261,13 +261,14 @@ class BlockCompiler {
         ir::Value b;  // empty: b_imm, when has_b_imm
         std::uint32_t b_imm = 0;
         bool has_b_imm = false;
-        // A steady-state copy's incoming record: operands in these host
-        // registers (pinned guest registers) instead of values (-1: not),
+        // A steady-state copy's incoming record: operands in these guest
+        // registers (their pinned registers) instead of values (-1: not),
         // until the block reads that guest register (the value it gets
         // then stands for the operand: the register allocator keeps it
         // when the guest register is written).
-        int a_reg = -1;
-        int b_reg = -1;
+        int a_guest = -1;
+        int b_guest = -1;
+        bool names_guests() const { return a_guest >= 0 || b_guest >= 0; }
     };
     // The steady-state copy's incoming record, if this is one.
     std::optional<LoopRecord> steady_;
@@ -462,8 +463,6 @@ class BlockCompiler {
     // Direct accesses (mode::kFastmem): GS:[addr].
     bool fastmem_ = false;
     std::vector<std::pair<const std::uint8_t*, Xbyak::Label*>> direct_accesses_;
-    // The operand of an access at `addr`: direct, or through the TLB addend in `host`.
-    Xbyak::RegExp guest_memory(const Reg64& addr, const Reg64& host) const;
     // An access's address: in `reg`, or (folded_) the sum `sum` of
     // 32-bit registers, which the slow path puts into `reg` first.
     struct GuestAddress {
@@ -471,6 +470,8 @@ class BlockCompiler {
         bool folded = false;
         Xbyak::RegExp sum;
     };
+    // The operand of an access at `addr`: direct, or through the TLB addend in `host`.
+    Xbyak::RegExp guest_memory(const GuestAddress& addr, const Reg64& host) const;
     GuestAddress use_address(const ir::Value& a);
     void address_into_register(const GuestAddress& a);
     // After a write's access: its late_gpr_ address into that register.

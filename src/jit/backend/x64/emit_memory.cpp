@@ -248,11 +248,13 @@ void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64* 
     }
 }
 
-Xbyak::RegExp BlockCompiler::guest_memory(const Reg64& addr, const Reg64& host) const {
+Xbyak::RegExp BlockCompiler::guest_memory(const GuestAddress& addr, const Reg64& host) const {
     // (Direct: GS:[addr], the GS prefix emitted with the site. addr is a
-    // zero-extended 32-bit address, below the window's guard.)
-    if (fastmem_) return Xbyak::RegExp(addr);
-    return host + addr;
+    // zero-extended 32-bit address, below the window's guard, or the
+    // folded sum of 32-bit registers.)
+    if (addr.folded) return addr.sum;
+    if (fastmem_) return Xbyak::RegExp(addr.reg);
+    return host + addr.reg;
 }
 
 BlockCompiler::GuestAddress BlockCompiler::use_address(const ir::Value& a) {
@@ -325,7 +327,7 @@ void BlockCompiler::read_mem(ir::InstRef i, const ir::Inst& inst, unsigned size)
     } else {
         begin_access(i, addr, nullptr, index, host, size, false, slow);
     }
-    const Xbyak::RegExp at = address.folded ? address.sum : guest_memory(addr, host);
+    const Xbyak::RegExp at = guest_memory(address, host);
     if (!in_guest && size < 4) zero_extended_[i] = true;
     switch (from != ir::kNoInst ? 0 : size) {
         case 0:
@@ -398,7 +400,7 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
     auto* slow = &slow_labels_.emplace_back();
     auto* done = &slow_labels_.emplace_back();
     begin_access(i, addr, value ? &*value : nullptr, index, host, size, true, slow);
-    const Xbyak::RegExp at = address.folded ? address.sum : guest_memory(addr, host);
+    const Xbyak::RegExp at = guest_memory(address, host);
     switch (size) {
         case 1:
             if (imm) {

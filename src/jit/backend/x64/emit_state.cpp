@@ -34,10 +34,11 @@ void BlockCompiler::emit_GetGpr32(ir::InstRef i, const ir::Inst& inst) {
     // A loop's incoming record naming this (unwritten) guest register now
     // names the value: it is kept, wherever it goes, while the record is.
     const ir::Value v = ir::Value::result_of(ir::info(inst.op).result, i);
-    for (int* reg : {&deferred_.a_reg, &deferred_.b_reg}) {
-        if (*reg != kPinned[g & 7]) continue;
-        *reg = -1;
-        (reg == &deferred_.a_reg ? deferred_.a : deferred_.b) = v;
+    for (auto [guest, value] : {std::pair{&deferred_.a_guest, &deferred_.a},
+                                std::pair{&deferred_.b_guest, &deferred_.b}}) {
+        if (*guest != static_cast<int>(g)) continue;
+        *guest = -1;
+        *value = v;
         ra_.hold(v);
     }
 }
