@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "cpu/helpers/helpers.hpp"
 #include "cpu/runtime.hpp"
 #include "cpu/segmentation.hpp"
 #include "util/log.hpp"
@@ -112,6 +113,9 @@ void Cpu::set_state(const CpuState& state) {
     shutdown_ = false;
     event_stop_ = false;
     mmu_.flush_tlb();
+    if (!configure_paging(ctx, ctx.state)) {
+        log::cpu().warn("the new state's PAE page-directory pointers have reserved bits set");
+    }
     sync_segment_checks(ctx);
 }
 
@@ -146,8 +150,11 @@ LocationDescriptor Cpu::current_location() const {
     }
     if (flat) m |= mode::kFlat;
     // (The window shows physical addresses: linear ones only without the
-    // A20 gate's wrap; and the lockstep write log needs every write.)
-    if (fastmem_ && options_.backend.fastmem && mmu_.a20() && !mmu_.logs_writes()) {
+    // A20 gate's wrap and without paging; and the lockstep write log needs
+    // every write.)
+    if (mmu_.paging_enabled()) {
+        m |= mode::kPaging;
+    } else if (fastmem_ && options_.backend.fastmem && mmu_.a20() && !mmu_.logs_writes()) {
         m |= mode::kFastmem;
     }
     return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
@@ -182,6 +189,14 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 return (ctx.state.eflags() & eflags::IF) ? CpuExit::WaitingForInterrupt
                                                          : CpuExit::Halted;
             }
+            if (mmu_.mapping_epoch() != jump_cache_epoch_) {
+                // Under paging, what an entry's linear address holds may have changed.
+                jump_cache_epoch_ = mmu_.mapping_epoch();
+                if (jump_cache_used_ && mmu_.paging_enabled()) {
+                    ctx.jump_cache.fill(JumpCacheEntry{});
+                    jump_cache_used_ = false;
+                }
+            }
             LocationDescriptor loc = current_location();
             if (ctx.interrupt_shadow) {
                 // Step the shadowed instruction alone; interrupts wait until after it.
@@ -199,7 +214,10 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             // same mode (and its code was not flushed meanwhile).
             if (link_slot && stats_.code_flushes == flushes && options_.chain_blocks &&
                 !loc.single_step() && link_from->location.mode == loc.mode &&
-                link_from->location.cs_base == loc.cs_base) {
+                link_from->location.cs_base == loc.cs_base &&
+                (!loc.paging() ||
+                 (tb->num_pages == 1 &&
+                  ((link_from->location.linear_eip() ^ loc.linear_eip()) & kPageMask) == 0))) {
                 if (const std::uintptr_t original = backend_->link(link_slot, *tb)) {
                     tb->incoming.emplace_back(link_slot, original);
                 }
@@ -310,14 +328,25 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
         runtime::raise_fault(ctx, vector::GP, 0);
         return nullptr;
     }
-    if (!mmu_.translate(loc.linear_eip(), mmu::Access::Execute, phys, fault)) {
+    const mmu::TlbSet set = loc.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
+    if (!mmu_.translate(loc.linear_eip(), mmu::Access::Execute, set, phys, fault)) {
         Event e{EventKind::Fault, vector::PF, true, fault.error_code, loc.eip};
         e.fault_address = fault.linear;
         runtime::raise(ctx, e);
         return nullptr;
     }
     if (cached) {
-        if (jit::TranslationBlock* tb = cache_.find(phys.value, loc)) return tb;
+        jit::TranslationBlock* tb = cache_.find(phys.value, loc);
+        // Under paging, a block's second page must still be where it was.
+        if (tb && tb->num_pages == 2 && loc.paging()) {
+            const std::uint32_t second = (loc.linear_eip() & kPageMask) + kPageSize;
+            PhysicalAddress phys2;
+            if (!mmu_.translate(second, mmu::Access::Execute, set, phys2, fault) ||
+                (phys2.value >> kPageShift) != tb->pages[1]) {
+                tb = nullptr;  // translated afresh (its fault, if any, raised there)
+            }
+        }
+        if (tb) return tb;
     }
     std::unique_ptr<jit::TranslationBlock> tb = translate(loc, phys.value);
     if (!cached) return tb.release();
@@ -385,6 +414,8 @@ CpuStatistics Cpu::statistics() const {
     return s;
 }
 
-std::uint64_t time_stamp_counter(const Cpu& cpu) { return cpu.context().instructions; }
+std::uint64_t time_stamp_counter(const Cpu& cpu) {
+    return cpu.context().instructions + cpu.state().msr.tsc_offset;
+}
 
 }  // namespace jitterbug::cpu

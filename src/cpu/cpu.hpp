@@ -159,7 +159,8 @@ class Cpu final : public mmu::CodeWriteObserver {
     CpuStatistics stats_;
     // Physical start addresses of blocks to translate without page groups.
     std::unordered_set<std::uint64_t> no_page_groups_;
-    bool jump_cache_used_ = false;  // an entry was filled since the last flush
+    bool jump_cache_used_ = false;        // an entry was filled since the last flush
+    std::uint64_t jump_cache_epoch_ = 0;  // the mapping epoch its entries belong to
     CpuOptions options_;
     bool halted_ = false;
     bool shutdown_ = false;

@@ -91,6 +91,9 @@ struct CpuContext {
     std::uintptr_t exit_slot = 0;
 
     mmu::Tlb tlb;
+    // The TLB set of the current privilege (user at CPL 3), kept by
+    // sync_segment_checks() with the CPL.
+    mmu::TlbSet tlb_set = mmu::TlbSet::Supervisor;
     std::array<JumpCacheEntry, kJumpCacheEntries> jump_cache{};
 
     // Interrupts are held off until after the next instruction (MOV SS, POP SS,

@@ -57,6 +57,38 @@ constexpr std::uint32_t CD = 1u << 30;
 constexpr std::uint32_t PG = 1u << 31;
 }  // namespace cr0
 
+namespace cr4 {
+constexpr std::uint32_t VME = 1u << 0;
+constexpr std::uint32_t PVI = 1u << 1;
+constexpr std::uint32_t TSD = 1u << 2;  // RDTSC privileged
+constexpr std::uint32_t DE = 1u << 3;
+constexpr std::uint32_t PSE = 1u << 4;
+constexpr std::uint32_t PAE = 1u << 5;
+constexpr std::uint32_t MCE = 1u << 6;
+constexpr std::uint32_t PGE = 1u << 7;
+constexpr std::uint32_t PCE = 1u << 8;
+}  // namespace cr4
+
+namespace efer {
+constexpr std::uint64_t NXE = 1u << 11;
+}  // namespace efer
+
+// The model-specific registers the CPU has (SDM Vol. 4), by their state.
+struct Msrs {
+    std::uint64_t efer = 0;
+    std::uint32_t sysenter_cs = 0;
+    std::uint32_t sysenter_esp = 0;
+    std::uint32_t sysenter_eip = 0;
+    std::uint64_t apic_base = 0xFEE00900u;  // the bootstrap processor's, enabled
+    std::uint64_t pat = 0x0007040600070406ull;
+    std::uint64_t misc_enable = 1;  // fast strings
+    std::uint64_t mtrr_def_type = 0;
+    std::array<std::uint64_t, 11> mtrr_fixed{};
+    std::array<std::uint64_t, 16> mtrr_variable{};  // base/mask pairs 0-7
+    // TSC = instructions retired + tsc_offset (WRMSR to the TSC sets it).
+    std::uint64_t tsc_offset = 0;
+};
+
 // Access-rights bits of a descriptor cache, in the layout of descriptor
 // bytes 5 and 6 (SDM Vol. 3A, 3.4.5): type(3:0) S(4) DPL(6:5) P(7) AVL(12) L(13) D/B(14) G(15).
 namespace seg_attr {
@@ -117,6 +149,7 @@ struct CpuState {
     std::uint32_t cr3 = 0;
     std::uint32_t cr4 = 0;
     std::array<std::uint32_t, 8> dr{};
+    Msrs msr;
 
     std::uint32_t eflags() const {
         return (flags_control & ~eflags::kArithmetic) | (flags_status & eflags::kArithmetic) |
@@ -133,6 +166,7 @@ struct CpuState {
     const SegmentRegister& segment(SegReg s) const { return seg[static_cast<unsigned>(s)]; }
 
     bool protected_mode() const { return (cr0 & cr0::PE) != 0; }
+    bool paging() const { return (cr0 & cr0::PG) != 0; }
     bool v86_mode() const { return (flags_control & eflags::VM) != 0; }
     // Current privilege level: CS.RPL in protected mode (SDM Vol. 3A, 5.5), 3 in v86, 0 in real
     // mode.

@@ -60,7 +60,7 @@ bool deliver_real(CpuContext& ctx, const Event& e) {
         runtime::raise_fault(ctx, vector::GP, 0);
         return false;
     }
-    const std::uint32_t target = runtime::read(ctx, st.idtr.base + entry, 4);
+    const std::uint32_t target = runtime::read_system(ctx, st.idtr.base + entry, 4);
     if (ctx.abort_instruction) return false;
     const std::uint32_t flags = st.eflags();
     const std::uint32_t sp = st.reg(Gpr::Esp);
@@ -88,9 +88,9 @@ bool deliver_protected(CpuContext& ctx, const Event& e) {
         runtime::raise_fault(ctx, vector::GP, gate_error);
         return false;
     }
-    const std::uint32_t low = runtime::read(ctx, st.idtr.base + e.vector * 8u, 4);
+    const std::uint32_t low = runtime::read_system(ctx, st.idtr.base + e.vector * 8u, 4);
     if (ctx.abort_instruction) return false;
-    const std::uint32_t high = runtime::read(ctx, st.idtr.base + e.vector * 8u + 4, 4);
+    const std::uint32_t high = runtime::read_system(ctx, st.idtr.base + e.vector * 8u + 4, 4);
     if (ctx.abort_instruction) return false;
     const unsigned type = (high >> 8) & 0x1F;  // includes S
     const bool is32 = type == 0x0E || type == 0x0F;

@@ -34,19 +34,21 @@ void raise_page_fault(CpuContext& ctx, const mmu::PageFault& fault) {
 }
 }  // namespace
 
-std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+namespace {
+std::uint32_t read_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size) {
     std::uint32_t value = 0;
     mmu::PageFault fault;
-    if (ctx.cpu->mmu().read(linear, size, value, fault) == mmu::AccessStatus::Fault) {
+    if (ctx.cpu->mmu().read(linear, size, set, value, fault) == mmu::AccessStatus::Fault) {
         raise_page_fault(ctx, fault);
         return 0;
     }
     return value;
 }
 
-void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+void write_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size,
+              std::uint32_t value) {
     mmu::PageFault fault;
-    switch (ctx.cpu->mmu().write(linear, size, value, fault)) {
+    switch (ctx.cpu->mmu().write(linear, size, set, value, fault)) {
         case mmu::AccessStatus::Ok:
             return;
         case mmu::AccessStatus::Fault:
@@ -57,6 +59,27 @@ void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint3
             ctx.abort_instruction = 1;
             return;
     }
+}
+}  // namespace
+
+std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    return read_as(ctx, ctx.tlb_set, linear, size);
+}
+
+void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+    write_as(ctx, ctx.tlb_set, linear, size, value);
+}
+
+std::uint32_t read_system(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    constexpr mmu::TlbSet set = mmu::TlbSet::Supervisor;
+    if (const std::uint8_t* p = ctx.tlb.lookup_read(set, linear, size)) {
+        return size == 1 ? *p : size == 2 ? load_le<std::uint16_t>(p) : load_le<std::uint32_t>(p);
+    }
+    return read_as(ctx, set, linear, size);
+}
+
+void write_system(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+    write_as(ctx, mmu::TlbSet::Supervisor, linear, size, value);
 }
 
 namespace {
@@ -82,7 +105,8 @@ void jit_write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::u
 
 std::uint64_t probe_page_group(CpuContext& ctx, std::uint32_t first, std::uint32_t last, bool read,
                                bool write) {
-    if (const auto addend = ctx.cpu->mmu().probe(first, last, read, write)) return *addend;
+    if (const auto addend = ctx.cpu->mmu().probe(first, last, ctx.tlb_set, read, write))
+        return *addend;
     ctx.deoptimize_block = ctx.current_block;
     ctx.abort_instruction = 1;
     return 0;

@@ -14,8 +14,13 @@
 namespace jitterbug::cpu::runtime {
 
 // Slow paths: TLB misses, ROM, MMIO, code pages, page-crossing accesses.
+// (With the privilege of the current CPL: CpuContext::tlb_set.)
 std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size);
 void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
+// The CPU's own accesses to the GDT, LDT, IDT and TSS, which paging checks
+// as supervisor accesses whatever the CPL (SDM Vol. 3A, 4.6).
+std::uint32_t read_system(CpuContext& ctx, std::uint32_t linear, unsigned size);
+void write_system(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
 // The JIT's slow paths of data accesses: as above, but a mapping changed by
 // the access (mmu::Mmu::mapping_epoch) ends the run with an internal error
 // (translated code keeps page addends across these: jit/backend/x64).
@@ -49,7 +54,7 @@ constexpr std::uint32_t segment_check_info(unsigned size, unsigned kind) {
 // ---- Inline fast paths (the interpreter's; the JIT emits the same in host code)
 
 inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) {
-    if (const std::uint8_t* p = ctx.tlb.lookup_read(linear, size)) {
+    if (const std::uint8_t* p = ctx.tlb.lookup_read(ctx.tlb_set, linear, size)) {
         switch (size) {
             case 1:
                 return *p;
@@ -63,7 +68,7 @@ inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) 
 }
 
 inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
-    if (std::uint8_t* p = ctx.tlb.lookup_write(linear, size)) {
+    if (std::uint8_t* p = ctx.tlb.lookup_write(ctx.tlb_set, linear, size)) {
         switch (size) {
             case 1:
                 *p = static_cast<std::uint8_t>(value);

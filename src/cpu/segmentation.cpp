@@ -35,6 +35,7 @@ void sync_segment_checks(CpuContext& ctx) {
         ctx.seg_read_limit[i] = read;
         ctx.seg_write_limit[i] = write;
     }
+    ctx.tlb_set = st.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
 }
 
 bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsigned size,
@@ -90,9 +91,9 @@ std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selecto
         return std::nullopt;
     }
     Descriptor d;
-    d.low = runtime::read(ctx, base + offset, 4);
+    d.low = runtime::read_system(ctx, base + offset, 4);
     if (ctx.abort_instruction) return std::nullopt;
-    d.high = runtime::read(ctx, base + offset + 4, 4);
+    d.high = runtime::read_system(ctx, base + offset + 4, 4);
     if (ctx.abort_instruction) return std::nullopt;
     return d;
 }
@@ -102,7 +103,7 @@ void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d) {
     d.high |= 1u << 8;
     const CpuState& st = ctx.state;
     const std::uint32_t base = (selector & 4) ? st.ldtr.base : st.gdtr.base;
-    runtime::write(ctx, base + (selector & 0xFFF8u) + 5, 1, (d.high >> 8) & 0xFF);
+    runtime::write_system(ctx, base + (selector & 0xFFF8u) + 5, 1, (d.high >> 8) & 0xFF);
 }
 
 bool load_data_segment(CpuContext& ctx, SegReg s, std::uint16_t selector) {

@@ -34,8 +34,9 @@ struct Descriptor {
 };
 
 // Recomputes the inline segment-check bounds of every segment register
-// (CpuContext::seg_read_limit / seg_write_limit). Call after any change to a
-// descriptor cache or to CR0.PE / EFLAGS.VM.
+// (CpuContext::seg_read_limit / seg_write_limit) and the TLB set of the CPL
+// (CpuContext::tlb_set). Call after any change to a descriptor cache or to
+// CR0.PE / EFLAGS.VM.
 void sync_segment_checks(CpuContext& ctx);
 
 // The full check of an access of `size` bytes at `offset` through segment

@@ -26,6 +26,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
     const std::uint32_t eip_mask = loc.code32() ? 0xFFFFFFFFu : 0xFFFFu;
 
     std::uint32_t eip = loc.eip;
+    const mmu::TlbSet set = loc.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
     code = TranslatedCode{};
     // The guest code translated so far, as [first, end) EIP ranges.
     std::vector<std::pair<std::uint32_t, std::uint32_t>> pieces;
@@ -49,7 +50,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
         std::array<std::uint8_t, kMaxInstructionLength> bytes{};
         PhysicalAddress phys;
         mmu::PageFault fault;
-        if (!mmu_.fetch(linear, bytes, phys, fault)) {
+        if (!mmu_.fetch(linear, bytes, set, phys, fault)) {
             // Only reachable for later instructions: end the block before it,
             // the dispatcher raises the fault when it gets there.
             semantics::Emitter(builder, Instruction{}, loc, eip).jump(eip);
@@ -77,7 +78,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
             // The instruction continues on the next page.
             PhysicalAddress phys2;
             const std::uint32_t next_linear = (linear & kPageMask) + kPageSize;
-            if (!mmu_.fetch(next_linear, std::span(bytes).subspan(available), phys2, fault)) {
+            if (!mmu_.fetch(next_linear, std::span(bytes).subspan(available), set, phys2, fault)) {
                 if (first) {
                     // Fetching the rest faults: this is the instruction's fault.
                     builder.emit(ir::Opcode::BeginInstruction, {ir::imm32(eip)});

@@ -25,6 +25,11 @@ constexpr std::uint32_t kFlat = 1u << 7;
 // JIT accesses memory there directly (its fault handler takes what faults
 // to the slow path).
 constexpr std::uint32_t kFastmem = 1u << 8;
+// CR0.PG: linear addresses are translated by paging, so what a linear page
+// holds changes with the page tables. Such blocks chain only to blocks that
+// start on their own linear page and lie on one page (a link is then valid
+// for as long as the block it leaves from, whose page was looked up).
+constexpr std::uint32_t kPaging = 1u << 9;
 }  // namespace mode
 
 struct LocationDescriptor {
@@ -40,6 +45,7 @@ struct LocationDescriptor {
     unsigned cpl() const { return (mode & mode::kCplMask) >> mode::kCplShift; }
     bool flat() const { return (mode & mode::kFlat) != 0; }
     bool fastmem() const { return (mode & mode::kFastmem) != 0; }
+    bool paging() const { return (mode & mode::kPaging) != 0; }
     // Real mode or virtual-8086 mode: segment registers load without descriptors.
     bool real_addressing() const { return !protected_mode() || v86(); }
     std::uint32_t linear_eip() const { return cs_base + eip; }

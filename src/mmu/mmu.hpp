@@ -1,10 +1,11 @@
 // Mmu: the guest's view of memory through linear addresses — translation
-// (paging comes with the system architecture; until then linear addresses
-// are physical, through the A20 gate), the TLB refills, and the slow paths
-// of reads, writes and code fetches. Stores into pages that hold translated
-// code are reported to a CodeWriteObserver before they happen.
+// (the A20 gate, and paging: 32-bit two-level with 4 MiB pages, and PAE
+// three-level with NX; SDM Vol. 3A, chapter 4), the TLB refills, and the
+// slow paths of reads, writes and code fetches. Stores into pages that hold
+// translated code are reported to a CodeWriteObserver before they happen.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -26,7 +27,44 @@ enum class AccessStatus : std::uint8_t {
 
 struct PageFault {
     std::uint32_t linear = 0;      // CR2
-    std::uint32_t error_code = 0;  // SDM Vol. 3A, 4.7
+    std::uint32_t error_code = 0;  // SDM Vol. 3A, 4.7: pf_error
+};
+
+// Bits of a page fault's error code (SDM Vol. 3A, 4.7).
+namespace pf_error {
+constexpr std::uint32_t P = 1u << 0;     // a protection violation (else: not present)
+constexpr std::uint32_t W = 1u << 1;     // a write
+constexpr std::uint32_t U = 1u << 2;     // a user-mode access
+constexpr std::uint32_t RSVD = 1u << 3;  // a reserved bit set in a paging-structure entry
+constexpr std::uint32_t ID = 1u << 4;    // an instruction fetch (PAE with EFER.NXE only)
+}  // namespace pf_error
+
+// What translation depends on: CR0.PG and WP, CR3, CR4.PSE, PAE and PGE,
+// EFER.NXE.
+struct PagingConfig {
+    bool enabled = false;  // CR0.PG
+    bool pae = false;      // CR4.PAE
+    bool pse = false;      // CR4.PSE: 4 MiB pages (32-bit paging)
+    bool pge = false;      // CR4.PGE: global pages
+    bool wp = false;       // CR0.WP: supervisor writes honour read-only pages
+    bool nxe = false;      // EFER.NXE: the execute-disable bit (PAE)
+    std::uint32_t cr3 = 0;
+
+    bool operator==(const PagingConfig&) const = default;
+};
+
+// The highest physical address bit + 1 that paging can produce (PAE and
+// PSE-36: 36, as on P6 processors).
+constexpr unsigned kMaxPhysicalAddressBits = 36;
+
+// What a page walk found out about a page.
+struct PageRights {
+    bool user = true;
+    bool writable = true;
+    bool executable = true;
+    bool dirty = true;
+    bool global = false;
+    bool large = false;  // the entry is a piece of a 4 MiB or 2 MiB page
 };
 
 class CodeWriteObserver {
@@ -47,18 +85,36 @@ class Mmu {
     void set_a20(bool enabled);
     bool a20() const { return a20_mask_ == ~std::uint64_t{0}; }
 
-    // Linear to physical for an access of `kind`; false with `fault` set on a
-    // page fault.
-    bool translate(std::uint32_t linear, Access kind, PhysicalAddress& phys, PageFault& fault);
+    // New paging settings (after a write to CR0, CR3, CR4 or EFER). A new
+    // CR3 with everything else as before drops the TLB's entries but the
+    // global ones; any other change drops them all. With PAE paging the four
+    // PDPTEs are loaded from CR3 when paging, PAE or CR3 changed (SDM Vol.
+    // 3A, 4.4.1): false when a present one has reserved bits set, and then
+    // nothing changed (the caller raises #GP(0)).
+    bool configure(const PagingConfig& config);
+    const PagingConfig& paging() const { return paging_; }
+    bool paging_enabled() const { return paging_.enabled; }
+    // INVLPG: drops what the TLB holds for the page of `linear` (a large
+    // page as a whole), global or not.
+    void invalidate_page(std::uint32_t linear);
+
+    // Linear to physical for an access of `kind` with the privilege of
+    // `set` (user: a CPL 3 access other than the CPU's own accesses to
+    // descriptor tables and the TSS); false with `fault` set on a page fault.
+    // Paging refills the set's TLB entry for the page.
+    bool translate(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddress& phys,
+                   PageFault& fault);
 
     // Slow paths of guest data accesses (size 1, 2 or 4). Refill the TLB.
-    AccessStatus read(std::uint32_t linear, unsigned size, std::uint32_t& value, PageFault& fault);
-    AccessStatus write(std::uint32_t linear, unsigned size, std::uint32_t value, PageFault& fault);
+    AccessStatus read(std::uint32_t linear, unsigned size, TlbSet set, std::uint32_t& value,
+                      PageFault& fault);
+    AccessStatus write(std::uint32_t linear, unsigned size, TlbSet set, std::uint32_t value,
+                       PageFault& fault);
 
     // Code fetch for the translator: copies up to out.size() bytes starting at
     // `linear` but not past the end of its page. Returns the physical address
     // of the first byte; false with `fault` set on a page fault.
-    bool fetch(std::uint32_t linear, std::span<std::uint8_t> out, PhysicalAddress& phys,
+    bool fetch(std::uint32_t linear, std::span<std::uint8_t> out, TlbSet set, PhysicalAddress& phys,
                PageFault& fault);
 
     void flush_tlb() {
@@ -66,11 +122,10 @@ class Mmu {
         ++mapping_epoch_;
     }
     // Changes whenever what a linear address maps to may have changed (a TLB
-    // flush, the A20 gate): an addend read from the TLB before is stale.
-    // Mappings change only outside the slow paths of data accesses (in
-    // helpers: port I/O, control registers), which lets translated code keep
-    // a checked page's addend across those slow paths (jit/backend/x64:
-    // page groups); the JIT's slow paths check it.
+    // flush or invalidation, the A20 gate, paging settings): an addend read from the TLB before is
+    // stale. Mappings change only outside the slow paths of data accesses (in helpers: port I/O,
+    // control registers), which lets translated code keep a checked page's addend across those slow
+    // paths (jit/backend/x64: page groups); the JIT's slow paths check it.
     std::uint64_t mapping_epoch() const { return mapping_epoch_; }
 
     // For a page group: the addend of the page holding bytes [lo, hi] when
@@ -78,7 +133,8 @@ class Mmu {
     // access asked for take the fast path on it; nothing when it does not
     // (the bytes span two pages, MMIO, ROM or translated code for writes, a
     // page fault — which the access itself then raises).
-    std::optional<std::uintptr_t> probe(std::uint32_t lo, std::uint32_t hi, bool read, bool write);
+    std::optional<std::uintptr_t> probe(std::uint32_t lo, std::uint32_t hi, TlbSet set, bool read,
+                                        bool write);
     // Writes to this physical page must now take the slow path.
     void protect_code_page(std::uint32_t phys_page) { tlb_.protect_physical_page(phys_page); }
 
@@ -101,14 +157,21 @@ class Mmu {
     }
 
   private:
-    void refill(std::uint32_t linear, PhysicalAddress phys);
-    AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size,
+    bool walk(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddress& phys,
+              PageRights& rights, PageFault& fault);
+    bool load_pdptes(std::uint32_t cr3, std::array<std::uint64_t, 4>& out);
+    std::uint64_t read_entry(std::uint64_t phys, unsigned size);
+    void write_entry(std::uint64_t phys, std::uint32_t low);
+    void refill(std::uint32_t linear, PhysicalAddress phys, TlbSet set, const PageRights& rights);
+    AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size, TlbSet set,
                             std::uint32_t value);
 
     PhysicalMemory& memory_;
     Tlb& tlb_;
     CodeWriteObserver* observer_ = nullptr;
     std::uint64_t a20_mask_ = ~std::uint64_t{0};
+    PagingConfig paging_;
+    std::array<std::uint64_t, 4> pdptes_{};  // PAE: loaded with CR3
     std::uint64_t mapping_epoch_ = 0;
     std::vector<std::uint32_t>* write_log_ = nullptr;
 };

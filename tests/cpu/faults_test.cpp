@@ -142,7 +142,10 @@ TEST_SUITE("isa") {
             {0xFE, 0xF8},        // FE /7
             {0x8F, 0xC8},        // 8F /1
             {0xC4, 0xC0},        // les ax, ax: register operand
-            {0x0F, 0x22, 0xC0},  // mov cr0, eax: with the system architecture
+            {0x0F, 0x22, 0xC8},  // mov cr1, eax: there is no CR1
+            {0x0F, 0x20, 0xE8},  // mov eax, cr5
+            {0x0F, 0x00, 0xD0},  // lldt ax: protected mode only
+            {0x0F, 0x01, 0xF8},  // 0F 01 /7 on a register: SWAPGS, 64-bit mode only
         };
         for (auto backend : cpu_backends()) {
             for (const auto& code : codes) {
@@ -301,7 +304,8 @@ TEST_SUITE("isa") {
         const auto leaf1 = query(1);
         CHECK(((leaf1[0] >> 8) & 0xF) == 6);  // family 6
         CHECK(leaf1[0] == machine.cpu().state().reg(Gpr::Eax));
-        CHECK(leaf1[3] == ((1u << 4) | (1u << 8) | (1u << 15)));  // TSC, CX8, CMOV: no FPU yet
+        // PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36: no FPU yet, no APIC.
+        CHECK(leaf1[3] == 0x0003B978u);
         CHECK(query(5) == leaf1);  // beyond the maximum: the highest basic leaf
         const auto brand = query(0x80000002);
         char text[17] = {};

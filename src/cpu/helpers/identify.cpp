@@ -9,11 +9,25 @@ namespace jitterbug::cpu {
 namespace {
 
 // CPUID.1:EDX feature bits (SDM Vol. 2A, Table 3-11). Exactly what is
-// implemented: time-stamp counter, CMPXCHG8B and CMOVcc. No x87 yet.
+// implemented: 4 MiB pages, the time-stamp counter, RDMSR/WRMSR, PAE,
+// CMPXCHG8B, SYSENTER/SYSEXIT, MTRRs, global pages, CMOVcc, PAT and
+// PSE-36. No x87 yet, no local APIC.
+constexpr std::uint32_t kFeaturePse = 1u << 3;
 constexpr std::uint32_t kFeatureTsc = 1u << 4;
+constexpr std::uint32_t kFeatureMsr = 1u << 5;
+constexpr std::uint32_t kFeaturePae = 1u << 6;
 constexpr std::uint32_t kFeatureCx8 = 1u << 8;
+constexpr std::uint32_t kFeatureSep = 1u << 11;
+constexpr std::uint32_t kFeatureMtrr = 1u << 12;
+constexpr std::uint32_t kFeaturePge = 1u << 13;
 constexpr std::uint32_t kFeatureCmov = 1u << 15;
-constexpr std::uint32_t kFeatures = kFeatureTsc | kFeatureCx8 | kFeatureCmov;
+constexpr std::uint32_t kFeaturePat = 1u << 16;
+constexpr std::uint32_t kFeaturePse36 = 1u << 17;
+constexpr std::uint32_t kFeatures = kFeaturePse | kFeatureTsc | kFeatureMsr | kFeaturePae |
+                                    kFeatureCx8 | kFeatureSep | kFeatureMtrr | kFeaturePge |
+                                    kFeatureCmov | kFeaturePat | kFeaturePse36;
+// CPUID.80000001h:EDX: the execute-disable bit.
+constexpr std::uint32_t kExtendedFeatureNx = 1u << 20;
 
 constexpr std::uint32_t kMaxBasicLeaf = 1;
 constexpr std::uint32_t kMaxExtendedLeaf = 0x80000004;
@@ -49,7 +63,7 @@ std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
             r = {kMaxExtendedLeaf, 0, 0, 0};
             break;
         case 0x80000001:
-            r = {0, 0, 0, 0};
+            r = {0, 0, 0, kExtendedFeatureNx};
             break;
         default: {
             const unsigned part = leaf - 0x80000002u;
@@ -72,6 +86,10 @@ std::uint64_t helper_fwait(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
 }
 
 std::uint64_t helper_rdtsc(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
+    if ((ctx.state.cr4 & cr4::TSD) && ctx.state.protected_mode() && ctx.state.cpl() != 0) {
+        runtime::raise_fault(ctx, vector::GP, 0);
+        return 0;
+    }
     const std::uint64_t tsc = time_stamp_counter(*ctx.cpu);
     ctx.state.reg(Gpr::Eax) = static_cast<std::uint32_t>(tsc);
     ctx.state.reg(Gpr::Edx) = static_cast<std::uint32_t>(tsc >> 32);

@@ -14,11 +14,11 @@ bool check_io_permission(CpuContext& ctx, std::uint16_t port, unsigned size) {
     const SegmentRegister& tr = st.tr;
     const unsigned type = tr.attributes & seg_attr::kTypeMask;
     if ((type == 0x9 || type == 0xB) && tr.limit >= 0x67) {
-        const std::uint32_t map = runtime::read(ctx, tr.base + 0x66, 2);
+        const std::uint32_t map = runtime::read_system(ctx, tr.base + 0x66, 2);
         if (ctx.abort_instruction) return false;
         const std::uint32_t at = map + port / 8;
         if (at + 1 <= tr.limit) {
-            const std::uint32_t bits = runtime::read(ctx, tr.base + at, 2);
+            const std::uint32_t bits = runtime::read_system(ctx, tr.base + at, 2);
             if (ctx.abort_instruction) return false;
             const std::uint32_t mask = ((1u << size) - 1) << (port % 8);
             if ((bits & mask) == 0) return true;

@@ -145,14 +145,15 @@ std::uint32_t room(const CpuContext& ctx, SegReg seg, std::uint32_t offset, bool
 // Null when the element path must handle it: writes to pages holding
 // translated code, ROM, MMIO, translation faults.
 std::uint8_t* ram_pointer(CpuContext& ctx, std::uint32_t linear, std::uint32_t size, bool write) {
-    if (std::uint8_t* p =
-            write ? ctx.tlb.lookup_write(linear, size) : ctx.tlb.lookup_read(linear, size)) {
+    if (std::uint8_t* p = write ? ctx.tlb.lookup_write(ctx.tlb_set, linear, size)
+                                : ctx.tlb.lookup_read(ctx.tlb_set, linear, size)) {
         return p;
     }
     mmu::Mmu& mmu = ctx.cpu->mmu();
     PhysicalAddress phys;
     mmu::PageFault fault;
-    if (!mmu.translate(linear, write ? mmu::Access::Write : mmu::Access::Read, phys, fault))
+    if (!mmu.translate(linear, write ? mmu::Access::Write : mmu::Access::Read, ctx.tlb_set, phys,
+                       fault))
         return nullptr;
     if (write && ctx.cpu->is_code_page(static_cast<std::uint32_t>(phys.value >> kPageShift)))
         return nullptr;

@@ -10,8 +10,7 @@ void mov(Emitter& e) {
     const Operand& src = e.insn.op(1);
     if (dst.kind == OperandKind::Control || dst.kind == OperandKind::Debug ||
         src.kind == OperandKind::Control || src.kind == OperandKind::Debug) {
-        // Control and debug registers arrive with the system architecture.
-        e.raise(vector::UD);
+        mov_control_or_debug(e);
         return;
     }
     if (dst.kind == OperandKind::Segment) {

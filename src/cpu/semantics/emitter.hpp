@@ -117,6 +117,9 @@ class Emitter {
 
 using SemanticFn = void (*)(Emitter&);
 
+// MOV to or from a control or debug register (system.cpp).
+void mov_control_or_debug(Emitter& e);
+
 // Registration of each family's mnemonics (one function per file).
 class SemanticsTable;
 void register_alu(SemanticsTable& t);

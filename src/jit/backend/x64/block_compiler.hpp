@@ -462,6 +462,8 @@ class BlockCompiler {
     std::vector<PageGroup> groups_;
     // Direct accesses (mode::kFastmem): GS:[addr].
     bool fastmem_ = false;
+    // Where the TLB set of the block's privilege starts in CpuContext.
+    std::size_t tlb_base_ = ctx_offset::kTlb;
     std::vector<std::pair<const std::uint8_t*, Xbyak::Label*>> direct_accesses_;
     // An access's address: in `reg`, or (folded_) the sum `sum` of
     // 32-bit registers, which the slow path puts into `reg` first.

@@ -124,8 +124,8 @@ static void tlb_index(Xbyak::CodeGenerator& c, const Reg64& index, const Reg64& 
 // 32-bit linear address) for the host address; jumps to `miss` otherwise.
 // Tag offset selects the read or write tag.
 static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& index,
-                       const Reg64& host, unsigned size, std::size_t tag_offset, Xbyak::Label& miss,
-                       bool inline_lookup, bool bmi2) {
+                       const Reg64& host, unsigned size, std::size_t set_base,
+                       std::size_t tag_offset, Xbyak::Label& miss, bool inline_lookup, bool bmi2) {
     if (!inline_lookup) {
         c.jmp(miss, Xbyak::CodeGenerator::T_NEAR);
         return;
@@ -138,9 +138,9 @@ static void tlb_lookup(Xbyak::CodeGenerator& c, const Reg64& addr, const Reg64& 
         c.lea(host.cvt32(), ptr[addr + (size - 1)]);
     }
     c.and_(host.cvt32(), kPageMask);
-    c.cmp(host.cvt32(), dword[r15 + index + ctx_offset::kTlb + tag_offset]);
+    c.cmp(host.cvt32(), dword[r15 + index + set_base + tag_offset]);
     c.jne(miss, Xbyak::CodeGenerator::T_NEAR);
-    c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+    c.mov(host, qword[r15 + index + set_base + offsetof(mmu::TlbEntry, addend)]);
 }
 
 std::vector<Reg64> BlockCompiler::kept_around_call(std::vector<Reg64> live, const Reg64& addr,
@@ -190,16 +190,14 @@ void BlockCompiler::group_check(ir::InstRef i, const Reg64& addr, const Reg64* v
     c.and_(host.cvt32(), kPageMask);
     tlb_index(c, index, at_lowest ? addr : index, shared_.bmi2);
     if (group.reads) {
-        c.cmp(host.cvt32(),
-              dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, read_tag)]);
+        c.cmp(host.cvt32(), dword[r15 + index + tlb_base_ + offsetof(mmu::TlbEntry, read_tag)]);
         c.jne(*fail, Xbyak::CodeGenerator::T_NEAR);
     }
     if (group.writes) {
-        c.cmp(host.cvt32(),
-              dword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, write_tag)]);
+        c.cmp(host.cvt32(), dword[r15 + index + tlb_base_ + offsetof(mmu::TlbEntry, write_tag)]);
         c.jne(*fail, Xbyak::CodeGenerator::T_NEAR);
     }
-    c.mov(host, qword[r15 + index + ctx_offset::kTlb + offsetof(mmu::TlbEntry, addend)]);
+    c.mov(host, qword[r15 + index + tlb_base_ + offsetof(mmu::TlbEntry, addend)]);
     c.L(*checked);
     c.mov(qword[rsp + group.slot], host);
 
@@ -240,7 +238,8 @@ void BlockCompiler::begin_access(ir::InstRef i, const Reg64& addr, const Reg64* 
         write ? offsetof(mmu::TlbEntry, write_tag) : offsetof(mmu::TlbEntry, read_tag);
     const int g = group_of_[i];
     if (g < 0) {
-        tlb_lookup(c, addr, index, host, size, tag, *slow, options_.inline_tlb, shared_.bmi2);
+        tlb_lookup(c, addr, index, host, size, tlb_base_, tag, *slow, options_.inline_tlb,
+                   shared_.bmi2);
     } else if (!groups_[static_cast<std::size_t>(g)].active) {
         group_check(i, addr, value, index, host);
     } else {
