@@ -113,7 +113,7 @@ void Cpu::set_state(const CpuState& state) {
     shutdown_ = false;
     event_stop_ = false;
     mmu_.flush_tlb();
-    if (!configure_paging(ctx, ctx.state)) {
+    if (!configure_paging(ctx, ctx.state, true)) {
         log::cpu().warn("the new state's PAE page-directory pointers have reserved bits set");
     }
     sync_segment_checks(ctx);
@@ -328,7 +328,7 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
         runtime::raise_fault(ctx, vector::GP, 0);
         return nullptr;
     }
-    const mmu::TlbSet set = loc.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
+    const mmu::TlbSet set = mmu::tlb_set_of_cpl(loc.cpl());
     if (!mmu_.translate(loc.linear_eip(), mmu::Access::Execute, set, phys, fault)) {
         Event e{EventKind::Fault, vector::PF, true, fault.error_code, loc.eip};
         e.fault_address = fault.linear;

@@ -34,8 +34,7 @@ void raise_page_fault(CpuContext& ctx, const mmu::PageFault& fault) {
 }
 }  // namespace
 
-namespace {
-std::uint32_t read_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size) {
+std::uint32_t read_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size) {
     std::uint32_t value = 0;
     mmu::PageFault fault;
     if (ctx.cpu->mmu().read(linear, size, set, value, fault) == mmu::AccessStatus::Fault) {
@@ -45,8 +44,8 @@ std::uint32_t read_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, un
     return value;
 }
 
-void write_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size,
-              std::uint32_t value) {
+void write_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size,
+                std::uint32_t value) {
     mmu::PageFault fault;
     switch (ctx.cpu->mmu().write(linear, size, set, value, fault)) {
         case mmu::AccessStatus::Ok:
@@ -60,27 +59,6 @@ void write_as(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned s
             return;
     }
 }
-}  // namespace
-
-std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
-    return read_as(ctx, ctx.tlb_set, linear, size);
-}
-
-void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
-    write_as(ctx, ctx.tlb_set, linear, size, value);
-}
-
-std::uint32_t read_system(CpuContext& ctx, std::uint32_t linear, unsigned size) {
-    constexpr mmu::TlbSet set = mmu::TlbSet::Supervisor;
-    if (const std::uint8_t* p = ctx.tlb.lookup_read(set, linear, size)) {
-        return size == 1 ? *p : size == 2 ? load_le<std::uint16_t>(p) : load_le<std::uint32_t>(p);
-    }
-    return read_as(ctx, set, linear, size);
-}
-
-void write_system(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
-    write_as(ctx, mmu::TlbSet::Supervisor, linear, size, value);
-}
 
 namespace {
 void check_mappings_kept(CpuContext& ctx, std::uint64_t epoch) {
@@ -92,14 +70,14 @@ void check_mappings_kept(CpuContext& ctx, std::uint64_t epoch) {
 
 std::uint32_t jit_read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size) {
     const std::uint64_t epoch = ctx.cpu->mmu().mapping_epoch();
-    const std::uint32_t value = read_slow(ctx, linear, size);
+    const std::uint32_t value = read_slow(ctx, ctx.tlb_set, linear, size);
     check_mappings_kept(ctx, epoch);
     return value;
 }
 
 void jit_write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
     const std::uint64_t epoch = ctx.cpu->mmu().mapping_epoch();
-    write_slow(ctx, linear, size, value);
+    write_slow(ctx, ctx.tlb_set, linear, size, value);
     check_mappings_kept(ctx, epoch);
 }
 

@@ -13,14 +13,11 @@
 
 namespace jitterbug::cpu::runtime {
 
-// Slow paths: TLB misses, ROM, MMIO, code pages, page-crossing accesses.
-// (With the privilege of the current CPL: CpuContext::tlb_set.)
-std::uint32_t read_slow(CpuContext& ctx, std::uint32_t linear, unsigned size);
-void write_slow(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
-// The CPU's own accesses to the GDT, LDT, IDT and TSS, which paging checks
-// as supervisor accesses whatever the CPL (SDM Vol. 3A, 4.6).
-std::uint32_t read_system(CpuContext& ctx, std::uint32_t linear, unsigned size);
-void write_system(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value);
+// Slow paths: TLB misses, ROM, MMIO, code pages, page-crossing accesses,
+// with the privilege of a TLB set.
+std::uint32_t read_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size);
+void write_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size,
+                std::uint32_t value);
 // The JIT's slow paths of data accesses: as above, but a mapping changed by
 // the access (mmu::Mmu::mapping_epoch) ends the run with an internal error
 // (translated code keeps page addends across these: jit/backend/x64).
@@ -53,8 +50,10 @@ constexpr std::uint32_t segment_check_info(unsigned size, unsigned kind) {
 
 // ---- Inline fast paths (the interpreter's; the JIT emits the same in host code)
 
-inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) {
-    if (const std::uint8_t* p = ctx.tlb.lookup_read(ctx.tlb_set, linear, size)) {
+// Accesses with the privilege of a TLB set.
+inline std::uint32_t read_in(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear,
+                             unsigned size) {
+    if (const std::uint8_t* p = ctx.tlb.lookup_read(set, linear, size)) {
         switch (size) {
             case 1:
                 return *p;
@@ -64,11 +63,12 @@ inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) 
                 return load_le<std::uint32_t>(p);
         }
     }
-    return read_slow(ctx, linear, size);
+    return read_slow(ctx, set, linear, size);
 }
 
-inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
-    if (std::uint8_t* p = ctx.tlb.lookup_write(ctx.tlb_set, linear, size)) {
+inline void write_in(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned size,
+                     std::uint32_t value) {
+    if (std::uint8_t* p = ctx.tlb.lookup_write(set, linear, size)) {
         switch (size) {
             case 1:
                 *p = static_cast<std::uint8_t>(value);
@@ -81,7 +81,25 @@ inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uin
                 return;
         }
     }
-    write_slow(ctx, linear, size, value);
+    write_slow(ctx, set, linear, size, value);
+}
+
+// The guest's accesses, with the privilege of the CPL (CpuContext::tlb_set).
+inline std::uint32_t read(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    return read_in(ctx, ctx.tlb_set, linear, size);
+}
+inline void write(CpuContext& ctx, std::uint32_t linear, unsigned size, std::uint32_t value) {
+    write_in(ctx, ctx.tlb_set, linear, size, value);
+}
+
+// The CPU's own accesses to the GDT, LDT, IDT and TSS, which paging checks
+// as supervisor accesses whatever the CPL (SDM Vol. 3A, 4.6).
+inline std::uint32_t read_system(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    return read_in(ctx, mmu::TlbSet::Supervisor, linear, size);
+}
+inline void write_system(CpuContext& ctx, std::uint32_t linear, unsigned size,
+                         std::uint32_t value) {
+    write_in(ctx, mmu::TlbSet::Supervisor, linear, size, value);
 }
 
 inline void check_segment(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info) {

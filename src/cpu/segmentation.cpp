@@ -35,7 +35,7 @@ void sync_segment_checks(CpuContext& ctx) {
         ctx.seg_read_limit[i] = read;
         ctx.seg_write_limit[i] = write;
     }
-    ctx.tlb_set = st.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
+    ctx.tlb_set = mmu::tlb_set_of_cpl(st.cpl());
 }
 
 bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsigned size,
@@ -80,16 +80,13 @@ bool check_stack_room(CpuContext& ctx, unsigned slots, unsigned bytes) {
     return true;
 }
 
-std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selector) {
+std::optional<Descriptor> find_descriptor(CpuContext& ctx, std::uint16_t selector) {
     const CpuState& st = ctx.state;
     const bool local = (selector & 4) != 0;
     const std::uint32_t base = local ? st.ldtr.base : st.gdtr.base;
     const std::uint32_t limit = local ? st.ldtr.limit : st.gdtr.limit;
     const std::uint32_t offset = selector & 0xFFF8u;
-    if ((local && !usable(st.ldtr)) || offset + 7 > limit) {
-        runtime::raise_fault(ctx, vector::GP, selector & 0xFFFC);
-        return std::nullopt;
-    }
+    if ((local && !usable(st.ldtr)) || offset + 7 > limit) return std::nullopt;
     Descriptor d;
     d.low = runtime::read_system(ctx, base + offset, 4);
     if (ctx.abort_instruction) return std::nullopt;
@@ -98,12 +95,22 @@ std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selecto
     return d;
 }
 
-void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d) {
-    if (d.high & (1u << 8)) return;
-    d.high |= 1u << 8;
+std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selector) {
+    std::optional<Descriptor> d = find_descriptor(ctx, selector);
+    if (!d && !ctx.abort_instruction) runtime::raise_fault(ctx, vector::GP, selector & 0xFFFC);
+    return d;
+}
+
+void write_access_byte(CpuContext& ctx, std::uint16_t selector, const Descriptor& d) {
     const CpuState& st = ctx.state;
     const std::uint32_t base = (selector & 4) ? st.ldtr.base : st.gdtr.base;
     runtime::write_system(ctx, base + (selector & 0xFFF8u) + 5, 1, (d.high >> 8) & 0xFF);
+}
+
+void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d) {
+    if (d.high & (1u << 8)) return;
+    d.high |= 1u << 8;
+    write_access_byte(ctx, selector, d);
 }
 
 bool load_data_segment(CpuContext& ctx, SegReg s, std::uint16_t selector) {

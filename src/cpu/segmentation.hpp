@@ -50,10 +50,17 @@ bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsig
 // false when one does not.
 bool check_stack_room(CpuContext& ctx, unsigned slots, unsigned bytes);
 
+// Reads the descriptor `selector` names from the GDT or LDT, or nothing
+// when it lies beyond the table's limit (or the LDT is unusable) — without
+// a fault, as LAR, LSL, VERR and VERW need it; a page fault reading it is
+// raised (CpuContext::abort_instruction).
+std::optional<Descriptor> find_descriptor(CpuContext& ctx, std::uint16_t selector);
 // Reads the descriptor `selector` names from the GDT or LDT. On failure
 // (beyond the table limit, or a fault reading it) raises #GP(selector) and
 // returns nothing.
 std::optional<Descriptor> read_descriptor(CpuContext& ctx, std::uint16_t selector);
+// Writes byte 5 (type, S, DPL, P) of descriptor `d` back to its table.
+void write_access_byte(CpuContext& ctx, std::uint16_t selector, const Descriptor& d);
 // Sets the accessed bit of a descriptor in memory.
 void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d);
 

@@ -26,7 +26,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
     const std::uint32_t eip_mask = loc.code32() ? 0xFFFFFFFFu : 0xFFFFu;
 
     std::uint32_t eip = loc.eip;
-    const mmu::TlbSet set = loc.cpl() == 3 ? mmu::TlbSet::User : mmu::TlbSet::Supervisor;
+    const mmu::TlbSet set = mmu::tlb_set_of_cpl(loc.cpl());
     code = TranslatedCode{};
     // The guest code translated so far, as [first, end) EIP ranges.
     std::vector<std::pair<std::uint32_t, std::uint32_t>> pieces;

@@ -48,19 +48,18 @@ bool Mmu::load_pdptes(std::uint32_t cr3, std::array<std::uint64_t, 4>& out) {
     return true;
 }
 
-bool Mmu::configure(const PagingConfig& config) {
-    if (config == paging_) return true;
-    const bool pae_paging = config.enabled && config.pae;
-    if (pae_paging && (config.cr3 != paging_.cr3 || !paging_.enabled || !paging_.pae)) {
+bool Mmu::configure(const PagingConfig& config, bool cr3_load) {
+    if (config == paging_ && !cr3_load) return true;
+    PagingConfig only_cr3 = paging_;
+    only_cr3.cr3 = config.cr3;
+    const bool same_mode = only_cr3 == config;
+    if (config.enabled && config.pae && (cr3_load || !same_mode)) {
         std::array<std::uint64_t, 4> loaded{};
         if (!load_pdptes(config.cr3, loaded)) return false;
         pdptes_ = loaded;
     }
-    PagingConfig only_cr3 = paging_;
-    only_cr3.cr3 = config.cr3;
-    const bool keep_global = only_cr3 == config && config.pge;
     paging_ = config;
-    if (keep_global) {
+    if (same_mode && config.pge) {
         tlb_.flush_non_global();
         ++mapping_epoch_;
     } else {
@@ -185,10 +184,6 @@ bool Mmu::walk(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddress& p
 
 bool Mmu::translate(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddress& phys,
                     PageFault& fault) {
-    if (!paging_.enabled) {
-        phys = PhysicalAddress{linear & a20_mask_};
-        return true;
-    }
     const TlbEntry& e = tlb_.entry(set, linear);
     const std::uint32_t page = linear & kPageMask;
     const std::uint32_t tag = kind == Access::Read    ? e.read_tag
@@ -199,8 +194,12 @@ bool Mmu::translate(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddre
                                (linear & kPageOffsetMask)};
         return true;
     }
-    PageRights rights;
-    if (!walk(linear, kind, set, phys, rights, fault)) return false;
+    PageRights rights;  // (without paging: every right)
+    if (!paging_.enabled) {
+        phys = PhysicalAddress{linear & a20_mask_};
+    } else if (!walk(linear, kind, set, phys, rights, fault)) {
+        return false;
+    }
     refill(linear, phys, set, rights);
     return true;
 }
@@ -241,7 +240,6 @@ std::optional<std::uintptr_t> Mmu::probe(std::uint32_t lo, std::uint32_t hi, Tlb
     PhysicalAddress phys;
     PageFault fault;
     if (!translate(lo, write ? Access::Write : Access::Read, set, phys, fault)) return std::nullopt;
-    if (!paging_.enabled) refill(lo, phys, set, PageRights{});
     const TlbEntry& e = tlb_.entry(set, lo);
     const std::uint32_t page = lo & kPageMask;
     if ((read && e.read_tag != page) || (write && e.write_tag != page)) return std::nullopt;
@@ -254,7 +252,6 @@ AccessStatus Mmu::read(std::uint32_t linear, unsigned size, TlbSet set, std::uin
     if ((linear & kPageMask) == (last & kPageMask)) {
         PhysicalAddress phys;
         if (!translate(linear, Access::Read, set, phys, fault)) return AccessStatus::Fault;
-        if (!paging_.enabled) refill(linear, phys, set, PageRights{});
         value = static_cast<std::uint32_t>(memory_.read(phys, size));
         return AccessStatus::Ok;
     }
@@ -266,14 +263,6 @@ AccessStatus Mmu::read(std::uint32_t linear, unsigned size, TlbSet set, std::uin
     const std::uint64_t a = memory_.read(lo, first);
     const std::uint64_t b = memory_.read(hi, size - first);
     value = static_cast<std::uint32_t>(a | (b << (8 * first)));
-    return AccessStatus::Ok;
-}
-
-AccessStatus Mmu::write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size, TlbSet set,
-                             std::uint32_t value) {
-    // (Paging refilled the entry in translate().)
-    if (!paging_.enabled) refill(linear, phys, set, PageRights{});
-    memory_.write(phys, size, value);
     return AccessStatus::Ok;
 }
 
@@ -299,7 +288,10 @@ AccessStatus Mmu::write(std::uint32_t linear, unsigned size, TlbSet set, std::ui
     }
     note_write(lo, first);
     if (crossing) note_write(hi, size - first);
-    if (!crossing) return write_page(linear, lo, size, set, value);
+    if (!crossing) {
+        memory_.write(lo, size, value);
+        return AccessStatus::Ok;
+    }
     memory_.write(lo, first, value);
     memory_.write(hi, size - first, value >> (8 * first));
     return AccessStatus::Ok;

@@ -85,13 +85,14 @@ class Mmu {
     void set_a20(bool enabled);
     bool a20() const { return a20_mask_ == ~std::uint64_t{0}; }
 
-    // New paging settings (after a write to CR0, CR3, CR4 or EFER). A new
-    // CR3 with everything else as before drops the TLB's entries but the
-    // global ones; any other change drops them all. With PAE paging the four
-    // PDPTEs are loaded from CR3 when paging, PAE or CR3 changed (SDM Vol.
-    // 3A, 4.4.1): false when a present one has reserved bits set, and then
-    // nothing changed (the caller raises #GP(0)).
-    bool configure(const PagingConfig& config);
+    // New paging settings after a write to CR0, CR4 or EFER, or a load of
+    // CR3 (`cr3_load`, even of the value it had). A CR3 load with everything
+    // else as before drops the TLB's entries but the global ones; any other
+    // change drops them all. With PAE paging the four PDPTEs are loaded from
+    // CR3 by a CR3 load and when paging or PAE changes (SDM Vol. 3A, 4.4.1):
+    // false when a present one has reserved bits set, and then nothing
+    // changed (the caller raises #GP(0)).
+    bool configure(const PagingConfig& config, bool cr3_load);
     const PagingConfig& paging() const { return paging_; }
     bool paging_enabled() const { return paging_.enabled; }
     // INVLPG: drops what the TLB holds for the page of `linear` (a large
@@ -101,7 +102,7 @@ class Mmu {
     // Linear to physical for an access of `kind` with the privilege of
     // `set` (user: a CPL 3 access other than the CPU's own accesses to
     // descriptor tables and the TSS); false with `fault` set on a page fault.
-    // Paging refills the set's TLB entry for the page.
+    // Refills the set's TLB entry for the page (a hit there skips the walk).
     bool translate(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddress& phys,
                    PageFault& fault);
 
@@ -163,8 +164,6 @@ class Mmu {
     std::uint64_t read_entry(std::uint64_t phys, unsigned size);
     void write_entry(std::uint64_t phys, std::uint32_t low);
     void refill(std::uint32_t linear, PhysicalAddress phys, TlbSet set, const PageRights& rights);
-    AccessStatus write_page(std::uint32_t linear, PhysicalAddress phys, unsigned size, TlbSet set,
-                            std::uint32_t value);
 
     PhysicalMemory& memory_;
     Tlb& tlb_;

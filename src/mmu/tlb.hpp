@@ -41,6 +41,9 @@ static_assert(sizeof(TlbEntry) == 32);
 
 // The set of a privilege class.
 enum class TlbSet : std::uint8_t { Supervisor = 0, User = 1 };
+constexpr TlbSet tlb_set_of_cpl(unsigned cpl) {
+    return cpl == 3 ? TlbSet::User : TlbSet::Supervisor;
+}
 
 class Tlb {
   public:

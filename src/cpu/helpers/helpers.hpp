@@ -19,9 +19,10 @@ namespace jitterbug::cpu {
 // (SDM Vol. 1, 18.5). Raises #GP(0) and returns false otherwise.
 bool check_io_permission(CpuContext& ctx, std::uint16_t port, unsigned size);
 
-// Hands the paging settings of `st` (CR0, CR3, CR4, EFER) to the MMU; false
-// when PAE's PDPTEs have reserved bits set (nothing changed then).
-bool configure_paging(CpuContext& ctx, const CpuState& st);
+// Hands the paging settings of `st` (CR0, CR3, CR4, EFER) to the MMU, with
+// `cr3_load` for a load of CR3 (mmu::Mmu::configure); false when PAE's
+// PDPTEs have reserved bits set (nothing changed then).
+bool configure_paging(CpuContext& ctx, const CpuState& st, bool cr3_load);
 
 // Stack helpers for far transfers: push/pop through SS with the current
 // stack width; they raise on a fault and return false.

@@ -21,9 +21,7 @@ void set_zf(CpuState& st, bool zf) {
 
 }  // namespace
 
-// Hands the paging settings of `st` to the MMU; false when PAE's PDPTEs
-// are invalid (nothing changed then).
-bool configure_paging(CpuContext& ctx, const CpuState& st) {
+bool configure_paging(CpuContext& ctx, const CpuState& st, bool cr3_load) {
     mmu::PagingConfig config;
     config.enabled = (st.cr0 & cr0::PG) && (st.cr0 & cr0::PE);
     config.pae = (st.cr4 & cr4::PAE) != 0;
@@ -32,7 +30,7 @@ bool configure_paging(CpuContext& ctx, const CpuState& st) {
     config.wp = (st.cr0 & cr0::WP) != 0;
     config.nxe = (st.msr.efer & efer::NXE) != 0;
     config.cr3 = st.cr3;
-    return ctx.cpu->mmu().configure(config);
+    return ctx.cpu->mmu().configure(config, cr3_load);
 }
 
 // MOV CRn, r32 (SDM Vol. 3A, 2.5; Vol. 2B, MOV—Move to/from Control Registers).
@@ -66,7 +64,7 @@ std::uint64_t helper_write_cr(CpuContext& ctx, std::uint32_t n, std::uint32_t va
             runtime::raise_fault(ctx, vector::UD);
             return 0;
     }
-    if (!configure_paging(ctx, next)) {
+    if (!configure_paging(ctx, next, n == 3)) {
         runtime::raise_fault(ctx, vector::GP, 0);  // a PDPTE with reserved bits
         return 0;
     }
@@ -214,7 +212,7 @@ std::uint64_t helper_ltr(CpuContext& ctx, std::uint32_t selector, std::uint32_t,
         return 0;
     }
     d->high |= 2u << 8;  // busy
-    runtime::write_system(ctx, st.gdtr.base + (sel & 0xFFF8u) + 5, 1, (d->high >> 8) & 0xFF);
+    write_access_byte(ctx, sel, *d);
     if (ctx.abort_instruction) return 0;
     st.tr = d->to_cache(sel);
     return 0;
@@ -239,24 +237,6 @@ std::uint64_t helper_invlpg(CpuContext& ctx, std::uint32_t linear, std::uint32_t
 
 namespace {
 
-// The descriptor a query instruction names, or nothing (null, beyond the
-// table's limit) without a fault; a page fault reading it is raised.
-std::optional<Descriptor> query_descriptor(CpuContext& ctx, std::uint16_t sel) {
-    const CpuState& st = ctx.state;
-    if ((sel & 0xFFFC) == 0) return std::nullopt;
-    const bool local = (sel & 4) != 0;
-    if (local && !(st.ldtr.attributes & seg_attr::P)) return std::nullopt;
-    const std::uint32_t base = local ? st.ldtr.base : st.gdtr.base;
-    const std::uint32_t limit = local ? st.ldtr.limit : st.gdtr.limit;
-    if ((sel & 0xFFF8u) + 7 > limit) return std::nullopt;
-    Descriptor d;
-    d.low = runtime::read_system(ctx, base + (sel & 0xFFF8u), 4);
-    if (ctx.abort_instruction) return std::nullopt;
-    d.high = runtime::read_system(ctx, base + (sel & 0xFFF8u) + 4, 4);
-    if (ctx.abort_instruction) return std::nullopt;
-    return d;
-}
-
 // DPL >= CPL and DPL >= RPL, except for conforming code segments.
 bool visible(const CpuState& st, const Descriptor& d, std::uint16_t sel) {
     if (d.is_code() && (d.type() & 4)) return true;
@@ -271,7 +251,8 @@ std::uint64_t helper_access_rights(CpuContext& ctx, std::uint32_t selector, std:
                                    std::uint32_t reg) {
     CpuState& st = ctx.state;
     const auto sel = static_cast<std::uint16_t>(selector);
-    const std::optional<Descriptor> d = query_descriptor(ctx, sel);
+    const std::optional<Descriptor> d =
+        (sel & 0xFFFC) == 0 ? std::nullopt : find_descriptor(ctx, sel);
     if (ctx.abort_instruction) return 0;
     const bool lsl = (kind & 0xFF) == 1;
     const unsigned bits = kind >> 8;
@@ -296,7 +277,8 @@ std::uint64_t helper_verify_segment(CpuContext& ctx, std::uint32_t selector, std
                                     std::uint32_t) {
     CpuState& st = ctx.state;
     const auto sel = static_cast<std::uint16_t>(selector);
-    const std::optional<Descriptor> d = query_descriptor(ctx, sel);
+    const std::optional<Descriptor> d =
+        (sel & 0xFFFC) == 0 ? std::nullopt : find_descriptor(ctx, sel);
     if (ctx.abort_instruction) return 0;
     bool ok = d.has_value() && !d->is_system() && visible(st, *d, sel);
     if (ok) {
@@ -438,7 +420,7 @@ std::uint64_t helper_wrmsr(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
             if (value & ~efer::NXE) return fail();
             CpuState next = st;
             next.msr.efer = value;
-            if (!configure_paging(ctx, next)) return fail();
+            if (!configure_paging(ctx, next, false)) return fail();
             st.msr.efer = value;
             return 0;
         }
@@ -459,6 +441,8 @@ std::uint64_t helper_wrmsr(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
         default:
             break;
     }
+    std::uint64_t* slot = msr_slot(st.msr, index);
+    if (!slot) return fail();
     if (index >= kMsrMtrrVariable && index < kMsrMtrrVariable + 16) {
         // Base: type in 7:0, 11:8 reserved; mask: valid in bit 11, 10:0 reserved.
         const bool mask = (index & 1) != 0;
@@ -466,14 +450,9 @@ std::uint64_t helper_wrmsr(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
             (!mask && !valid_memory_types(value & 0xFF, false))) {
             return fail();
         }
-    } else if (index == kMsrMiscEnable) {
-        // (Kept as written.)
-    } else if (std::uint64_t* slot = msr_slot(st.msr, index);
-               slot && !valid_memory_types(value, false)) {
-        return fail();  // a fixed-range MTRR
+    } else if (index != kMsrMiscEnable && !valid_memory_types(value, false)) {
+        return fail();  // a fixed-range MTRR: a memory type in each byte
     }
-    std::uint64_t* slot = msr_slot(st.msr, index);
-    if (!slot) return fail();
     *slot = value;
     return 0;
 }

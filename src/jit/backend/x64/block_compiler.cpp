@@ -99,9 +99,8 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       forwarded_from_(block.insts().size(), ir::kNoInst),
       forwards_(block.insts().size(), 0) {
     fastmem_ = options_.fastmem && block.location().fastmem() && shared_.direct_memory;
-    tlb_base_ = ctx_offset::kTlb + mmu::Tlb::set_offset(block.location().cpl() == 3
-                                                            ? mmu::TlbSet::User
-                                                            : mmu::TlbSet::Supervisor);
+    tlb_base_ =
+        ctx_offset::kTlb + mmu::Tlb::set_offset(mmu::tlb_set_of_cpl(block.location().cpl()));
     find_flag_producers();
     find_fused_checks();
     if (options_.in_place_alu) find_in_place_targets();
