@@ -18,11 +18,14 @@ endfunction()
 
 set(JITTERBUG_GUEST_RUNTIME_DIR ${CMAKE_SOURCE_DIR}/tests/guests/runtime)
 
-# jitterbug_guest_kernel(<name> SOURCES c-files...)
+# jitterbug_guest_kernel(<name> SOURCES c-files... [ASM_SOURCES asm-files...]
+#                        [DEPENDS headers...])
 # Builds build/guests/<name>.elf: freestanding 32-bit C plus the guest runtime
 # (multiboot header, start code, serial and exit-port helpers), linked at 1 MiB.
+# ASM_SOURCES are nasm (elf32) files, assembled with their own folder on the
+# include path; DEPENDS are headers or include files the sources use.
 function(jitterbug_guest_kernel name)
-    cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "SOURCES;ASM_SOURCES;DEPENDS" ${ARGN})
     set(out_dir ${CMAKE_BINARY_DIR}/guests)
     set(obj_dir ${out_dir}/${name}.obj)
     set(cflags -m32 -march=i686 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
@@ -38,8 +41,22 @@ function(jitterbug_guest_kernel name)
             OUTPUT ${obj}
             COMMAND ${CMAKE_COMMAND} -E make_directory ${obj_dir}
             COMMAND ${JITTERBUG_GUEST_CC} ${cflags} -c ${src} -o ${obj}
-            DEPENDS ${src} ${JITTERBUG_GUEST_RUNTIME_DIR}/runtime.h
+            DEPENDS ${src} ${JITTERBUG_GUEST_RUNTIME_DIR}/runtime.h ${ARG_DEPENDS}
             COMMENT "guest cc ${src}"
+            VERBATIM)
+        list(APPEND objects ${obj})
+    endforeach()
+    # (.asm.o: an assembly file may share its base name with a C file.)
+    foreach(src IN LISTS ARG_ASM_SOURCES)
+        get_filename_component(base ${src} NAME_WE)
+        get_filename_component(src_dir ${src} DIRECTORY)
+        set(obj ${obj_dir}/${base}.asm.o)
+        add_custom_command(
+            OUTPUT ${obj}
+            COMMAND ${CMAKE_COMMAND} -E make_directory ${obj_dir}
+            COMMAND ${NASM_EXECUTABLE} -f elf32 -w+all -I ${src_dir}/ -o ${obj} ${src}
+            DEPENDS ${src} ${ARG_DEPENDS}
+            COMMENT "guest nasm ${src}"
             VERBATIM)
         list(APPEND objects ${obj})
     endforeach()

@@ -154,9 +154,13 @@ LocationDescriptor Cpu::current_location() const {
     // every write.)
     if (mmu_.paging_enabled()) {
         m |= mode::kPaging;
-    } else if (fastmem_ && options_.backend.fastmem && mmu_.a20() && !mmu_.logs_writes()) {
+    } else if (fastmem_ && options_.backend.fastmem && mmu_.a20() && !mmu_.logs_writes() &&
+               !ctx_->breakpoints.data()) {
         m |= mode::kFastmem;
     }
+    // Breakpoints are checked between instructions (Cpu::instruction_breakpoint,
+    // Cpu::debug_trap_after).
+    if (ctx_->breakpoints.any()) m |= mode::kSingleStep;
     return LocationDescriptor{s.eip, s.segment(SegReg::Cs).base, m};
 }
 
@@ -181,6 +185,14 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 event_stop_ = false;
                 return CpuExit::Event;
             }
+            if (ctx.pending_event.pending()) {
+                // (An event of the instruction that just completed.)
+                const Event e = ctx.pending_event;
+                ctx.pending_event = {};
+                link_slot = 0;
+                take_event(e);
+                continue;
+            }
             if (!window_tried_ && ctx.instructions >= options_.direct_memory_after) {
                 make_window();
                 link_slot = 0;  // (its code may be gone)
@@ -197,7 +209,16 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                     jump_cache_used_ = false;
                 }
             }
+            sync_breakpoints();
+            if (instruction_breakpoint()) {
+                link_slot = 0;
+                continue;
+            }
             LocationDescriptor loc = current_location();
+            // EFLAGS.TF: a debug trap after each instruction that completes
+            // (SDM Vol. 3A, 17.3.1.4); INT n and faults do not complete.
+            const bool single_step = (ctx.state.eflags() & eflags::TF) != 0;
+            if (single_step) loc.mode |= mode::kSingleStep;
             if (ctx.interrupt_shadow) {
                 // Step the shadowed instruction alone; interrupts wait until after it.
                 loc.mode |= mode::kSingleStep;
@@ -237,9 +258,11 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             if (ctx.entry_limit.load(std::memory_order_relaxed) != entry_limit) {
                 arm_entry_limit(entry_limit);
             }
+            ctx.breakpoint_hits = 0;
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
             ctx.current_block = nullptr;
             cache_.collect_garbage();
+            if (exit.reason != jit::ExitReason::Abort) debug_trap_after(single_step);
             if (exit.reason == jit::ExitReason::Halt) {
                 halted_ = true;
             } else if (exit.reason == jit::ExitReason::Abort) {
@@ -255,6 +278,52 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                          ctx.state.segment(SegReg::Cs).selector, ctx.state.eip, error_);
         return CpuExit::InternalError;
     }
+}
+
+void Cpu::sync_breakpoints() {
+    CpuContext& ctx = *ctx_;
+    if (!(ctx.state.dr[7] & kDr7Enables) && !ctx.breakpoints.any()) return;
+    const Breakpoints b = breakpoints_of(ctx.state);
+    if (b == ctx.breakpoints) return;
+    ctx.breakpoints = b;
+    std::array<mmu::Mmu::Watchpoint, 4> watched{};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        if (!((b.write >> i) & 1)) continue;
+        watched[n++] =
+            mmu::Mmu::Watchpoint{b.range[i].first, b.range[i].last, ((b.read >> i) & 1) != 0};
+    }
+    mmu_.set_watchpoints(std::span(watched.data(), n));
+}
+
+bool Cpu::instruction_breakpoint() {
+    CpuContext& ctx = *ctx_;
+    CpuState& st = ctx.state;
+    // RF lets one instruction past its instruction breakpoints (SDM Vol.
+    // 3A, 17.3.1.1). It is cleared as that instruction begins rather than
+    // when it completes: a fault pushes RF set all the same (frame_flags),
+    // and nothing else of the instruction sees it.
+    if (st.eflags() & eflags::RF) {
+        st.set_eflags(st.eflags() & ~eflags::RF);
+        return false;
+    }
+    const std::uint32_t linear_eip = st.segment(SegReg::Cs).base + st.eip;
+    const std::uint32_t hits = instruction_breakpoint_hits(ctx.breakpoints, linear_eip);
+    if (!hits) return false;
+    st.dr[6] |= hits;
+    take_event(Event{EventKind::Fault, vector::DB, false, 0, st.eip});
+    return true;
+}
+
+void Cpu::debug_trap_after(bool stepped) {
+    CpuContext& ctx = *ctx_;
+    const std::uint32_t dr6 = ctx.breakpoint_hits | (stepped ? kDr6SingleStep : 0);
+    ctx.breakpoint_hits = 0;
+    if (!dr6) return;
+    ctx.state.dr[6] |= dr6;
+    // (A trap of the same instruction, a task's T bit, is the same #DB.)
+    if (ctx.pending_event.pending() && ctx.pending_event.vector == vector::DB) return;
+    ctx.pending_event = Event{EventKind::Trap, vector::DB, false, 0, ctx.state.eip};
 }
 
 void Cpu::handle_abort() {
@@ -281,14 +350,18 @@ void Cpu::handle_abort() {
     if (ctx.event.pending()) {
         const Event e = ctx.event;
         ctx.event = {};
-        if (stop_on_events_) {
-            last_event_ = e;
-            if (e.vector == vector::PF) ctx.state.cr2 = e.fault_address;
-            event_stop_ = true;
-            return;
-        }
-        deliver(e);
+        take_event(e);
     }
+}
+
+void Cpu::take_event(const Event& e) {
+    if (stop_on_events_) {
+        last_event_ = e;
+        if (e.vector == vector::PF) ctx_->state.cr2 = e.fault_address;
+        event_stop_ = true;
+        return;
+    }
+    deliver(e);
 }
 
 // The instruction whose store hit its own block runs again as a block of
@@ -297,6 +370,7 @@ void Cpu::run_uncached_instruction() {
     CpuContext& ctx = *ctx_;
     LocationDescriptor loc = current_location();
     loc.mode |= mode::kSingleStep;
+    const bool stepped = (ctx.state.eflags() & eflags::TF) != 0;
     jit::TranslationBlock* probe = find_or_translate(loc, false);
     if (!probe) {
         handle_abort();
@@ -309,10 +383,12 @@ void Cpu::run_uncached_instruction() {
     const std::uint64_t limit = ctx.instruction_limit;
     ctx.instruction_limit = ~std::uint64_t{0};
     arm_entry_limit(~std::uint64_t{0});
+    ctx.breakpoint_hits = 0;
     const jit::BlockExit exit = backend_->execute(ctx, *tb);
     ctx.instruction_limit = limit;  // entry_limit follows before the next block
     ctx.current_block = nullptr;
     ctx.exit_slot = 0;  // this block is never linked
+    if (exit.reason != jit::ExitReason::Abort) debug_trap_after(stepped);
     if (exit.reason == jit::ExitReason::Halt) {
         halted_ = true;
     } else if (exit.reason == jit::ExitReason::Abort) {

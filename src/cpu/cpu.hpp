@@ -141,6 +141,19 @@ class Cpu final : public mmu::CodeWriteObserver {
     void flush_code();
     // Empties the jump-cache entry of one block.
     void forget_in_jump_cache(const jit::TranslationBlock& tb);
+    // Brings CpuContext::breakpoints and the MMU's watchpoints in line with
+    // DR0-DR3 and DR7 (a cheap test while none is enabled).
+    void sync_breakpoints();
+    // Before an instruction: raises the #DB fault of an instruction
+    // breakpoint at CS:EIP, unless EFLAGS.RF (which it clears) lets the
+    // instruction past. True when it raised one.
+    bool instruction_breakpoint();
+    // After an instruction that completed: raises its #DB trap before the
+    // next one, for single-stepping when it began with EFLAGS.TF (`stepped`,
+    // DR6.BS) and for the data and I/O breakpoints it met (DR6.B0-B3).
+    void debug_trap_after(bool stepped);
+    // Delivers `e`, or stops the run with it when events stop runs.
+    void take_event(const Event& e);
     void handle_abort();
 
     std::unique_ptr<CpuContext> ctx_;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu/breakpoints.hpp"
 #include "cpu/cpu_state.hpp"
 #include "cpu/event.hpp"
 #include "mmu/tlb.hpp"
@@ -99,6 +100,15 @@ struct CpuContext {
     // Interrupts are held off until after the next instruction (MOV SS, POP SS,
     // STI; SDM Vol. 3A, 6.8.3).
     bool interrupt_shadow = false;
+    // An event to deliver before the next instruction, raised by one that
+    // completed: a fault in the new task after a task switch's commit point
+    // (SDM Vol. 3A, 7.3), the debug trap of a task's T bit or of single-step.
+    Event pending_event;
+    // The breakpoints DR7 enables (kept by the run loop, Cpu::sync_breakpoints),
+    // and the DR6 B0-B3 bits of the data and I/O breakpoints the running
+    // instruction's accesses met: its #DB trap follows it.
+    Breakpoints breakpoints;
+    std::uint32_t breakpoint_hits = 0;
 
     // The block being executed (for self-modifying-code detection).
     const jit::TranslationBlock* current_block = nullptr;

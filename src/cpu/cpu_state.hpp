@@ -69,6 +69,10 @@ constexpr std::uint32_t PGE = 1u << 7;
 constexpr std::uint32_t PCE = 1u << 8;
 }  // namespace cr4
 
+// DR6 status bits (SDM Vol. 3A, 17.2.3).
+constexpr std::uint32_t kDr6SingleStep = 1u << 14;  // BS
+constexpr std::uint32_t kDr6TaskSwitch = 1u << 15;  // BT
+
 namespace efer {
 constexpr std::uint64_t NXE = 1u << 11;
 }  // namespace efer

@@ -41,6 +41,8 @@ std::uint32_t read_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, 
         raise_page_fault(ctx, fault);
         return 0;
     }
+    // (Pages a data breakpoint watches never take the fast path.)
+    ctx.breakpoint_hits |= data_breakpoint_hits(ctx.breakpoints, linear, size, false);
     return value;
 }
 
@@ -49,6 +51,7 @@ void write_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned
     mmu::PageFault fault;
     switch (ctx.cpu->mmu().write(linear, size, set, value, fault)) {
         case mmu::AccessStatus::Ok:
+            ctx.breakpoint_hits |= data_breakpoint_hits(ctx.breakpoints, linear, size, true);
             return;
         case mmu::AccessStatus::Fault:
             raise_page_fault(ctx, fault);

@@ -38,35 +38,47 @@ void sync_segment_checks(CpuContext& ctx) {
     ctx.tlb_set = mmu::tlb_set_of_cpl(st.cpl());
 }
 
+bool segment_allows(const SegmentRegister& seg, bool real, std::uint32_t offset, unsigned size,
+                    bool write) {
+    const std::uint64_t first = offset;
+    const std::uint64_t last = first + size - 1;
+    if (real) return last <= seg.limit;
+    if (!usable(seg) || !(seg.attributes & seg_attr::S)) return false;
+    if (seg.attributes & seg_attr::kCode) {
+        return !write && (seg.attributes & seg_attr::kReadable) && last <= seg.limit;
+    }
+    if (write && !(seg.attributes & seg_attr::kWritable)) return false;
+    if (seg.attributes & seg_attr::kExpandDown) {
+        // Valid offsets lie above the limit, up to 64 KiB or 4 GiB (SDM Vol. 3A, 5.3).
+        const std::uint64_t upper = seg.big() ? 0xFFFFFFFFull : 0xFFFFull;
+        return first > seg.limit && last <= upper;
+    }
+    return last <= seg.limit;
+}
+
 bool check_segment_access(CpuContext& ctx, SegReg s, std::uint32_t offset, unsigned size,
                           bool write) {
     const CpuState& st = ctx.state;
-    const SegmentRegister& seg = st.segment(s);
-    const std::uint64_t first = offset;
-    const std::uint64_t last = first + size - 1;
     const bool real = !st.protected_mode() || st.v86_mode();
-    bool ok = true;
-    if (real) {
-        ok = last <= seg.limit;
-    } else if (!usable(seg) || !(seg.attributes & seg_attr::S)) {
-        ok = false;
-    } else {
-        const bool code = (seg.attributes & seg_attr::kCode) != 0;
-        if (code) {
-            ok = !write && (seg.attributes & seg_attr::kReadable) && last <= seg.limit;
-        } else {
-            if (write && !(seg.attributes & seg_attr::kWritable)) ok = false;
-            if (seg.attributes & seg_attr::kExpandDown) {
-                // Valid offsets lie above the limit, up to 64 KiB or 4 GiB (SDM Vol. 3A, 5.3).
-                const std::uint64_t upper = seg.big() ? 0xFFFFFFFFull : 0xFFFFull;
-                if (first <= seg.limit || last > upper) ok = false;
-            } else if (last > seg.limit) {
-                ok = false;
-            }
-        }
-    }
+    const bool ok = segment_allows(st.segment(s), real, offset, size, write);
     if (!ok) runtime::raise_fault(ctx, limit_fault_vector(s), 0);
     return ok;
+}
+
+bool stack_fits(const StackPointer& stack, bool real, unsigned slots, unsigned bytes) {
+    for (unsigned k = 1; k <= slots; ++k) {
+        const std::uint32_t slot = (stack.esp - k * bytes) & stack.mask();
+        if (!segment_allows(stack.ss, real, slot, bytes, true)) return false;
+    }
+    return true;
+}
+
+bool push_to(CpuContext& ctx, StackPointer& stack, std::uint32_t value, unsigned bytes) {
+    const std::uint32_t sp = (stack.esp - bytes) & stack.mask();
+    runtime::write_in(ctx, stack.set, stack.ss.base + sp, bytes, value);
+    if (ctx.abort_instruction) return false;
+    stack.esp = (stack.esp & ~stack.mask()) | sp;
+    return true;
 }
 
 bool check_stack_room(CpuContext& ctx, unsigned slots, unsigned bytes) {
@@ -113,48 +125,83 @@ void mark_accessed(CpuContext& ctx, std::uint16_t selector, Descriptor& d) {
     write_access_byte(ctx, selector, d);
 }
 
+void load_null_segment(CpuContext& ctx, SegReg s, std::uint16_t selector) {
+    ctx.state.segment(s) = SegmentRegister{0, 0, selector, 0};
+    sync_segment_checks(ctx);
+}
+
+std::optional<Descriptor> check_stack_segment(CpuContext& ctx, std::uint16_t selector, unsigned cpl,
+                                              std::uint8_t type_fault, std::uint32_t ext) {
+    const std::uint32_t error = (selector & 0xFFFCu) | ext;
+    if ((selector & 0xFFFC) == 0) {
+        runtime::raise_fault(ctx, type_fault, ext);
+        return std::nullopt;
+    }
+    std::optional<Descriptor> d = find_descriptor(ctx, selector);
+    if (!d) {
+        if (!ctx.abort_instruction) runtime::raise_fault(ctx, type_fault, error);
+        return std::nullopt;
+    }
+    if ((selector & 3) != cpl || d->dpl() != cpl || !d->writable_data()) {
+        runtime::raise_fault(ctx, type_fault, error);
+        return std::nullopt;
+    }
+    if (!d->present()) {
+        runtime::raise_fault(ctx, vector::SS, error);
+        return std::nullopt;
+    }
+    return d;
+}
+
+void drop_inner_segments(CpuContext& ctx) {
+    CpuState& st = ctx.state;
+    for (SegReg r : {SegReg::Es, SegReg::Ds, SegReg::Fs, SegReg::Gs}) {
+        const SegmentRegister& s = st.segment(r);
+        const bool conforming_code =
+            (s.attributes & seg_attr::kCode) && (s.attributes & seg_attr::kConforming);
+        if ((s.selector & 0xFFFC) != 0 && !conforming_code && s.dpl() < st.cpl()) {
+            st.segment(r) = SegmentRegister{0, 0, 0, 0};
+        }
+    }
+    sync_segment_checks(ctx);
+}
+
+bool data_segment_allowed(const Descriptor& d, unsigned cpl, unsigned rpl) {
+    const bool readable = !d.is_system() && (!d.is_code() || (d.type() & 2));
+    return readable && (d.conforming() || (d.dpl() >= cpl && d.dpl() >= rpl));
+}
+
+bool load_present_segment(CpuContext& ctx, SegReg r, std::uint16_t selector, Descriptor d,
+                          std::uint32_t error) {
+    if (!d.present()) {
+        runtime::raise_fault(ctx, vector::NP, error);
+        return false;
+    }
+    mark_accessed(ctx, selector, d);
+    if (ctx.abort_instruction) return false;
+    ctx.state.segment(r) = d.to_cache(selector);
+    return true;
+}
+
 bool load_data_segment(CpuContext& ctx, SegReg s, std::uint16_t selector) {
     CpuState& st = ctx.state;
-    const unsigned cpl = st.cpl();
-    const std::uint16_t error = selector & 0xFFFC;
-    if ((selector & 0xFFFC) == 0) {
-        if (s == SegReg::Ss) {
-            runtime::raise_fault(ctx, vector::GP, 0);
-            return false;
-        }
-        // A null selector loads an unusable segment (SDM Vol. 3A, 3.4.2).
-        st.segment(s) = SegmentRegister{0, 0, selector, 0};
-        sync_segment_checks(ctx);
-        return true;
-    }
-    std::optional<Descriptor> d = read_descriptor(ctx, selector);
-    if (!d) return false;
-    const unsigned rpl = selector & 3;
+    std::optional<Descriptor> d;
     if (s == SegReg::Ss) {
-        const bool writable_data = !d->is_system() && !d->is_code() && (d->type() & 2);
-        if (rpl != cpl || d->dpl() != cpl || !writable_data) {
-            runtime::raise_fault(ctx, vector::GP, error);
-            return false;
-        }
-        if (!d->present()) {
-            runtime::raise_fault(ctx, vector::SS, error);
-            return false;
-        }
+        d = check_stack_segment(ctx, selector, st.cpl(), vector::GP, 0);
+        if (!d) return false;
     } else {
-        const bool readable = !d->is_system() && (!d->is_code() || (d->type() & 2));
-        const bool conforming_code = d->is_code() && (d->type() & 4);
-        if (!readable || (!conforming_code && (rpl > d->dpl() || cpl > d->dpl()))) {
-            runtime::raise_fault(ctx, vector::GP, error);
-            return false;
+        if ((selector & 0xFFFC) == 0) {
+            load_null_segment(ctx, s, selector);
+            return true;
         }
-        if (!d->present()) {
-            runtime::raise_fault(ctx, vector::NP, error);
+        d = read_descriptor(ctx, selector);
+        if (!d) return false;
+        if (!data_segment_allowed(*d, st.cpl(), selector & 3)) {
+            runtime::raise_fault(ctx, vector::GP, selector & 0xFFFCu);
             return false;
         }
     }
-    mark_accessed(ctx, selector, *d);
-    if (ctx.abort_instruction) return false;
-    st.segment(s) = d->to_cache(selector);
+    if (!load_present_segment(ctx, s, selector, *d, selector & 0xFFFCu)) return false;
     sync_segment_checks(ctx);
     return true;
 }

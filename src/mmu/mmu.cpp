@@ -232,6 +232,19 @@ void Mmu::refill(std::uint32_t linear, PhysicalAddress phys, TlbSet set, const P
     const bool code = observer_ && observer_->is_code_page(phys_page);
     if (may_write && rights.dirty && r->kind == RegionKind::Ram && !code && !write_log_)
         e.write_tag = page_linear;
+    for (unsigned i = 0; i < num_watchpoints_; ++i) {
+        const Watchpoint& w = watchpoints_[i];
+        if (w.first > page_linear + kPageOffsetMask || w.last < page_linear) continue;
+        e.write_tag = kInvalidTag;
+        if (w.reads) e.read_tag = kInvalidTag;
+    }
+}
+
+void Mmu::set_watchpoints(std::span<const Watchpoint> watchpoints) {
+    num_watchpoints_ =
+        static_cast<unsigned>(std::min<std::size_t>(watchpoints.size(), kMaxWatchpoints));
+    std::copy_n(watchpoints.begin(), num_watchpoints_, watchpoints_.begin());
+    flush_tlb();
 }
 
 std::optional<std::uintptr_t> Mmu::probe(std::uint32_t lo, std::uint32_t hi, TlbSet set, bool read,

@@ -142,6 +142,18 @@ class Mmu {
     PhysicalMemory& memory() { return memory_; }
     Tlb& tlb() { return tlb_; }
 
+    // Linear ranges that data breakpoints watch: the TLB never lets writes
+    // to a page holding one take the fast path, nor reads where `reads`,
+    // so that the slow paths see every access to them. Replaces the earlier
+    // set (empty: none) and flushes the TLB.
+    struct Watchpoint {
+        std::uint32_t first = 0;
+        std::uint32_t last = 0;
+        bool reads = false;
+    };
+    static constexpr unsigned kMaxWatchpoints = 4;
+    void set_watchpoints(std::span<const Watchpoint> watchpoints);
+
     // With a log, the TLB never allows writes, so that every guest write
     // passes here (or through note_write()) and its physical page is
     // appended to the log: lockstep compares just those pages. Null: off.
@@ -173,6 +185,8 @@ class Mmu {
     std::array<std::uint64_t, 4> pdptes_{};  // PAE: loaded with CR3
     std::uint64_t mapping_epoch_ = 0;
     std::vector<std::uint32_t>* write_log_ = nullptr;
+    std::array<Watchpoint, kMaxWatchpoints> watchpoints_{};
+    unsigned num_watchpoints_ = 0;
 };
 
 }  // namespace jitterbug::mmu

@@ -38,7 +38,7 @@ TEST_SUITE("cpu") {
         CHECK(mov_ah.op(1).bits == 8);
     }
 
-    TEST_CASE("16-bit memory operands name their base, index and default segment") {
+    TEST_CASE("16-bit memory operands name their base and index and default segment") {
         Decoder d;
         const Instruction insn = decode_ok(d, {0x8B, 0x46, 0x02}, false);  // mov ax, [bp+2]
         CHECK(insn.operand_size == 16);
@@ -70,7 +70,7 @@ TEST_SUITE("cpu") {
         CHECK(m.mem.segment == 3);
     }
 
-    TEST_CASE("relative branches carry their target, wrapped to the operand size") {
+    TEST_CASE("relative branches carry their target wrapped to the operand size") {
         Decoder d;
         const Instruction jz = decode_ok(d, {0x74, 0xFE}, true, 0x2000);
         CHECK(jz.relative);
@@ -79,7 +79,7 @@ TEST_SUITE("cpu") {
         CHECK(call16.branch_target == ((0xFFF0 + 3 + 0x8000) & 0xFFFF));
     }
 
-    TEST_CASE("far pointers, prefixes and string instructions") {
+    TEST_CASE("far pointers and prefixes and string instructions") {
         Decoder d;
         const Instruction far = decode_ok(d, {0xEA, 0x5B, 0xE0, 0x00, 0xF0}, false);
         CHECK(far.mnemonic == ZYDIS_MNEMONIC_JMP);

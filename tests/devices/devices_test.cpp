@@ -26,7 +26,7 @@ TEST_SUITE("devices") {
         CHECK_FALSE(bus.map(0xFFFF, 2, cmos, "past the end").ok());
     }
 
-    TEST_CASE("a claim reaches exactly its ports, across 256-port pages and at the last port") {
+    TEST_CASE("a claim reaches exactly its ports across 256-port pages and at the last port") {
         struct Echo final : PortIoHandler {
             std::vector<std::pair<std::uint16_t, std::uint32_t>> writes;
             std::uint32_t io_read(std::uint16_t port, unsigned) override { return port; }
@@ -73,7 +73,7 @@ TEST_SUITE("devices") {
         CHECK(uart.io_read(0x3FB, 1) == 0x03);
     }
 
-    TEST_CASE("the UART loops back, raises its interrupts by priority, gated by OUT2") {
+    TEST_CASE("the UART loops back and raises its interrupts by priority gated by OUT2") {
         std::vector<bool> irq;
         Uart16550 uart(
             0x3F8, [](std::uint8_t) { FAIL("loopback must not transmit"); },

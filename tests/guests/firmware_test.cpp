@@ -6,7 +6,7 @@
 using namespace jitterbug;
 
 TEST_SUITE("guests") {
-    TEST_CASE("the firmware prints its greeting and the RAM size, then halts") {
+    TEST_CASE("the firmware prints its greeting and the RAM size and then halts") {
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
             const test::GuestRun run = test::run_guest(backend);

@@ -9,7 +9,7 @@
 using namespace jitterbug;
 
 TEST_SUITE("guests") {
-    TEST_CASE("a multiboot kernel sees the magic, its command line and the memory map") {
+    TEST_CASE("a multiboot kernel sees the magic and its command line and the memory map") {
         const std::string expected =
             "magic 0x2badb002\r\n"
             "flags 0x0000024d\r\n"

@@ -229,7 +229,8 @@ TEST_SUITE("jit") {
         }
     }
 
-    TEST_CASE("widening multiplies: the JIT and the interpreter agree on products, CF and OF") {
+    TEST_CASE(
+        "widening multiplies: the JIT and the interpreter agree on products and on CF and OF") {
         for (unsigned bits : {8u, 16u, 32u}) {
             CAPTURE(bits);
             compare("mul", multiply_block(Opcode::Mul8, bits), fl::CF | fl::OF);

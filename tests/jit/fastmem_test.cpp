@@ -107,7 +107,7 @@ Outcome run_devices(cpu::BackendKind backend) {
 }  // namespace
 
 TEST_SUITE("jit") {
-    TEST_CASE("direct accesses: MMIO, ROM and holes go to the slow path, RAM does not") {
+    TEST_CASE("direct accesses: MMIO and ROM and holes go to the slow path and RAM does not") {
         const Outcome ref = run_devices(cpu::BackendKind::Interpreter);
         REQUIRE(ref.exit == cpu::CpuExit::Halted);
         CHECK(ref.state.reg(Gpr::Eax) == 0xA5000010);
@@ -186,7 +186,7 @@ TEST_SUITE("jit") {
     }
 
     TEST_CASE(
-        "direct accesses: pushes whose ESP the access computes wrap, fault and resume exactly") {
+        "direct accesses: pushes whose ESP the access computes wrap and fault and resume exactly") {
         // ESP = 8: push ebx; push ecx; push edx (to 0xFFFFFFFC: no RAM
         // there, dropped); pop eax (all ones); pop esi; pop edi; hlt.
         constexpr std::array<std::uint8_t, 7> kWrap = {0x53, 0x51, 0x52, 0x58, 0x5E, 0x5F, 0xF4};

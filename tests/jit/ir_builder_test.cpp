@@ -44,7 +44,7 @@ TEST_SUITE("jit") {
         CHECK(verify(block).empty());
     }
 
-    TEST_CASE("the verifier rejects wrong types, late uses and missing terminals") {
+    TEST_CASE("the verifier rejects wrong types and late uses and missing terminals") {
         {
             Block block(LocationDescriptor{});
             Builder b(block);
@@ -74,7 +74,7 @@ TEST_SUITE("jit") {
         }
     }
 
-    TEST_CASE("the printer names registers, segments, conditions and helpers") {
+    TEST_CASE("the printer names registers and segments and conditions and helpers") {
         Block block(LocationDescriptor{0x7C00, 0, 0});
         Builder b(block);
         const Value ah = b.get_gpr(8, 4);
@@ -93,7 +93,7 @@ TEST_SUITE("jit") {
         CHECK(text.find("halt, resume at 0x7c01") != std::string::npos);
     }
 
-    TEST_CASE("every opcode is described once, with a name and consistent arguments") {
+    TEST_CASE("every opcode is described once with a name and consistent arguments") {
         for (std::size_t i = 0; i < kNumOpcodes; ++i) {
             const OpcodeInfo& oi = info(static_cast<Opcode>(i));
             CAPTURE(oi.name);

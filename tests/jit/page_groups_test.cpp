@@ -107,7 +107,7 @@ StoresRun run_stores(cpu::BackendKind backend, std::uint32_t code_at, std::uint3
 }  // namespace
 
 TEST_SUITE("jit") {
-    TEST_CASE("store forwarding: a read takes what the block stored there, unless overwritten") {
+    TEST_CASE("store forwarding: a read takes what the block stored there unless overwritten") {
         struct Place {
             const char* what;
             std::uint32_t code_at;
@@ -150,7 +150,7 @@ TEST_SUITE("jit") {
         CHECK(alias.state.reg(Gpr::Ecx) == 0x55667788);  // EBX, through EDI
     }
 
-    TEST_CASE("stack accesses off one ESP: same results inside, across and on a code page") {
+    TEST_CASE("stack accesses off one ESP: same results inside and across and on a code page") {
         struct Place {
             const char* what;
             std::uint32_t code_at;
@@ -193,7 +193,7 @@ TEST_SUITE("jit") {
         }
     }
 
-    TEST_CASE("stack accesses off one ESP: a helper between them, then the rest of the frame") {
+    TEST_CASE("stack accesses off one ESP: a helper between them and then the rest of the frame") {
         // push eax; bound eax, [0x3000] (a helper; EAX is within); push ebx;
         // push ecx; push edx; mov esi, [esp+12]; hlt — the accesses after the helper check
         // their page again, from an access other than the group's first;

@@ -53,7 +53,7 @@ TEST_SUITE("jit") {
         CHECK(count(block, Opcode::GetGpr32) == 1);  // CPUID wrote EAX: read again
     }
 
-    TEST_CASE("folding: operations on constants become constants, flags and branches too") {
+    TEST_CASE("folding: operations on constants become constants and so do flags and branches") {
         Block block(LocationDescriptor{0x100, 0, mode::kCode32});
         Builder b(block);
         const Value sum = b.add(imm32(0xFFFFFFFF), imm32(1));
@@ -98,7 +98,7 @@ TEST_SUITE("jit") {
         CHECK(block.insts().empty());
     }
 
-    TEST_CASE("dead stores: an overwritten register write goes, unless a fault could see it") {
+    TEST_CASE("dead stores: an overwritten register write goes unless a fault could see it") {
         {
             Block block(LocationDescriptor{0x100, 0, mode::kCode32});
             Builder b(block);
@@ -170,7 +170,7 @@ TEST_SUITE("jit") {
         CHECK(block.insts()[2].args[1].imm() == cpu::eflags::CF);
     }
 
-    TEST_CASE("dead code: unused pure chains go, anything that may fault stays") {
+    TEST_CASE("dead code: unused pure chains go and anything that may fault stays") {
         Block block(LocationDescriptor{0x100, 0, mode::kCode32});
         Builder b(block);
         const Value x = b.get_reg32(cpu::Gpr::Ecx);

@@ -86,7 +86,7 @@ constexpr std::array<std::uint8_t, 86> kCalls = {
 }  // namespace
 
 TEST_SUITE("jit") {
-    TEST_CASE("calls and returns: deep, unmatched and redirected returns") {
+    TEST_CASE("calls and returns: deep and unmatched and redirected returns") {
         for (auto backend : cpu_backends()) {
             for (bool follow : {false, true}) {
                 CAPTURE(static_cast<int>(backend));
@@ -153,7 +153,7 @@ TEST_SUITE("jit") {
         }
     }
 
-    TEST_CASE("superblocks: side exits taken or not, the same results and instruction counts") {
+    TEST_CASE("superblocks: side exits taken or not give the same results and instruction counts") {
         for (auto backend : cpu_backends()) {
             for (bool superblocks : {false, true}) {
                 BareCpu m(backend, 1 << 16);

@@ -91,7 +91,7 @@ TEST_SUITE("mmu") {
         CHECK(m.tlb->lookup_write(TlbSet::Supervisor, 0x400010, 4) == nullptr);
     }
 
-    TEST_CASE("4 MiB pages map with CR4.PSE, and their reserved bits fault") {
+    TEST_CASE("4 MiB pages map with CR4.PSE and their reserved bits fault") {
         Paged m;
         m.two_level(PagingConfig{.pse = true});
         CHECK(m.access(0x812345, Access::Write, TlbSet::Supervisor) == 0x012345);
@@ -100,7 +100,7 @@ TEST_SUITE("mmu") {
         CHECK(m.access(0xC00000, Access::Read, TlbSet::Supervisor) == fault(kP | kRsvd));
     }
 
-    TEST_CASE("the TLB keeps translations until INVLPG or a CR3 load, global ones past CR3") {
+    TEST_CASE("the TLB keeps translations until INVLPG or a CR3 load and global ones past CR3") {
         Paged m;
         PagingConfig config{.pge = true};
         m.two_level(config);
@@ -130,7 +130,7 @@ TEST_SUITE("mmu") {
         CHECK(m.access(0x9FF000, Access::Read, TlbSet::Supervisor) == 0x5FF000);
     }
 
-    TEST_CASE("PAE walks three levels, with NX under EFER.NXE and reserved bits otherwise") {
+    TEST_CASE("PAE walks three levels with NX under EFER.NXE and reserved bits otherwise") {
         constexpr std::uint32_t kPdpt = 0x3000, kPd = 0x4000, kPt = 0x8000;
         constexpr std::uint64_t XD = std::uint64_t{1} << 63;
         Paged m;

@@ -29,7 +29,7 @@ class RecordingMmio final : public MmioHandler {
 }  // namespace
 
 TEST_SUITE("mmu") {
-    TEST_CASE("RAM reads back what was written, little-endian") {
+    TEST_CASE("RAM reads back what was written in little-endian order") {
         std::vector<std::uint8_t> host(8192);
         PhysicalMemory mem;
         REQUIRE(mem.map_ram(PhysicalAddress{0x10000}, host, "ram").ok());

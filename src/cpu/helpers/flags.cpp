@@ -65,6 +65,13 @@ std::uint64_t helper_inhibit_interrupts(CpuContext& ctx, std::uint32_t, std::uin
     return 0;
 }
 
+// PUSHF and INT n in virtual-8086 mode need IOPL 3 (SDM Vol. 3A, 20.2.7);
+// the monitor emulates them otherwise.
+std::uint64_t helper_v86_sensitive(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
+    if (ctx.state.v86_mode() && iopl(ctx.state) < 3) runtime::raise_fault(ctx, vector::GP, 0);
+    return 0;
+}
+
 std::uint64_t helper_into(CpuContext& ctx, std::uint32_t next_eip, std::uint32_t, std::uint32_t) {
     if (ctx.state.eflags() & eflags::OF) {
         runtime::raise(ctx, Event{EventKind::SoftwareInterrupt, vector::OF, false, 0, next_eip});

@@ -16,7 +16,9 @@ namespace jitterbug::cpu {
 
 // True when the current privilege may access ports [port, port + size):
 // CPL <= IOPL outside virtual-8086 mode, else the TSS I/O permission bitmap
-// (SDM Vol. 1, 18.5). Raises #GP(0) and returns false otherwise.
+// (SDM Vol. 1, 18.5). Raises #GP(0) and returns false otherwise. An
+// allowed access notes the I/O breakpoints it meets (CR4.DE, SDM Vol. 3A,
+// 17.2.4).
 bool check_io_permission(CpuContext& ctx, std::uint16_t port, unsigned size);
 
 // Hands the paging settings of `st` (CR0, CR3, CR4, EFER) to the MMU, with

@@ -12,6 +12,7 @@ namespace {
 // implemented: 4 MiB pages, the time-stamp counter, RDMSR/WRMSR, PAE,
 // CMPXCHG8B, SYSENTER/SYSEXIT, MTRRs, global pages, CMOVcc, PAT and
 // PSE-36. No x87 yet, no local APIC.
+constexpr std::uint32_t kFeatureDe = 1u << 2;
 constexpr std::uint32_t kFeaturePse = 1u << 3;
 constexpr std::uint32_t kFeatureTsc = 1u << 4;
 constexpr std::uint32_t kFeatureMsr = 1u << 5;
@@ -23,9 +24,9 @@ constexpr std::uint32_t kFeaturePge = 1u << 13;
 constexpr std::uint32_t kFeatureCmov = 1u << 15;
 constexpr std::uint32_t kFeaturePat = 1u << 16;
 constexpr std::uint32_t kFeaturePse36 = 1u << 17;
-constexpr std::uint32_t kFeatures = kFeaturePse | kFeatureTsc | kFeatureMsr | kFeaturePae |
-                                    kFeatureCx8 | kFeatureSep | kFeatureMtrr | kFeaturePge |
-                                    kFeatureCmov | kFeaturePat | kFeaturePse36;
+constexpr std::uint32_t kFeatures = kFeatureDe | kFeaturePse | kFeatureTsc | kFeatureMsr |
+                                    kFeaturePae | kFeatureCx8 | kFeatureSep | kFeatureMtrr |
+                                    kFeaturePge | kFeatureCmov | kFeaturePat | kFeaturePse36;
 // CPUID.80000001h:EDX: the execute-disable bit.
 constexpr std::uint32_t kExtendedFeatureNx = 1u << 20;
 

@@ -6,6 +6,8 @@ namespace jitterbug::cpu {
 
 bool check_io_permission(CpuContext& ctx, std::uint16_t port, unsigned size) {
     const CpuState& st = ctx.state;
+    // (Noted before the checks: a fault discards what its instruction noted.)
+    ctx.breakpoint_hits |= io_breakpoint_hits(ctx.breakpoints, port, size);
     if (!st.protected_mode()) return true;
     const unsigned iopl = (st.eflags() & eflags::IOPL) >> 12;
     if (!st.v86_mode() && st.cpl() <= iopl) return true;

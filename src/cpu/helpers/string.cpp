@@ -241,13 +241,23 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
     const bool compares = op.kind == StringOpKind::Cmps || op.kind == StringOpKind::Scas;
     const bool bulk_kind = (op.kind == StringOpKind::Movs || op.kind == StringOpKind::Stos) &&
                            (ctx.cpu == nullptr || ctx.cpu->options().bulk_strings);
+    // Single-stepping traps after each iteration, and a data breakpoint
+    // after the iteration that met it, with EIP at the instruction until
+    // its count runs out; RF is set then, so that its instruction
+    // breakpoint does not fault again (SDM Vol. 3A, 17.3.1.1 and 17.3.1.4).
+    const bool by_iteration = (st.eflags() & eflags::TF) || ctx.breakpoints.any();
     // At most this much work per call: the block then re-enters the
     // instruction, and a pending interrupt or stop request is noticed.
     std::uint32_t budget = kBytesPerCall;
     while (budget >= op.size) {
         const std::uint32_t count = st.reg(Gpr::Ecx) & c.mask;
         if (count == 0) return 1;
-        if (bulk_kind) {
+        if (by_iteration && budget < kBytesPerCall &&
+            ((st.eflags() & eflags::TF) || ctx.breakpoint_hits)) {
+            st.set_eflags(st.eflags() | eflags::RF);
+            return 0;
+        }
+        if (bulk_kind && !by_iteration) {
             if (const std::uint32_t n = bulk(ctx, op, c, std::min(count, budget / op.size))) {
                 advance_by(st, Gpr::Edi, c, n);
                 if (op.kind == StringOpKind::Movs) advance_by(st, Gpr::Esi, c, n);

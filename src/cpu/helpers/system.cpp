@@ -13,7 +13,8 @@ namespace {
 constexpr std::uint32_t kCr0Writable = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::NE | cr0::WP |
                                        cr0::AM | cr0::NW | cr0::CD | cr0::PG;
 // CR4 bits of the features CPUID reports (anything else is #GP(0)).
-constexpr std::uint32_t kCr4Writable = cr4::TSD | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE;
+constexpr std::uint32_t kCr4Writable =
+    cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE;
 
 void set_zf(CpuState& st, bool zf) {
     st.flags_status = zf ? (st.flags_status | eflags::ZF) : (st.flags_status & ~eflags::ZF);
@@ -93,10 +94,15 @@ std::uint64_t helper_read_cr(CpuContext& ctx, std::uint32_t n, std::uint32_t, st
 }
 
 namespace {
-// DR4 and DR5 name DR6 and DR7 unless CR4.DE (which is never set here).
-// MOV DR with DR7.GD raises #DB with DR6.BD first (SDM Vol. 3A, 17.2.4).
+// DR4 and DR5 name DR6 and DR7 unless CR4.DE, which makes them #UD (SDM
+// Vol. 3A, 17.2.2); MOV DR with DR7.GD raises #DB with DR6.BD first
+// (17.2.4).
 bool debug_register_access(CpuContext& ctx, std::uint32_t& n) {
     CpuState& st = ctx.state;
+    if ((n == 4 || n == 5) && (st.cr4 & cr4::DE)) {
+        runtime::raise_fault(ctx, vector::UD);
+        return false;
+    }
     if (st.dr[7] & (1u << 13)) {
         st.dr[7] &= ~(1u << 13);
         st.dr[6] |= 1u << 13;

@@ -27,6 +27,14 @@ std::pair<Value, Value> far_target(Emitter& e) {
     return {selector, offset};
 }
 
+// The first argument of far JMP and CALL: the selector, with the operand
+// size in bit 16.
+Value selector_with_operand_size(Emitter& e, Value selector) {
+    if (e.operand_size() != 32) return selector;
+    if (selector.is_immediate()) return ir::imm32(selector.imm() | 0x10000u);
+    return e.ir.or_(selector, ir::imm32(0x10000u));
+}
+
 // Operand size in bit 31 of the far-transfer helpers' last argument.
 Value with_operand_size(Emitter& e, std::uint32_t v) {
     return ir::imm32(v | (e.operand_size() == 32 ? 0x80000000u : 0));
@@ -39,7 +47,8 @@ void jmp(Emitter& e) {
     }
     if (is_far(e)) {
         const auto [sel, off] = far_target(e);
-        e.ir.call(HelperId::far_jump, sel, off, with_operand_size(e, 0));
+        e.ir.call(HelperId::far_jump, selector_with_operand_size(e, sel), off,
+                  ir::imm32(e.next_eip()));
         e.dispatch();
         return;
     }
@@ -75,7 +84,8 @@ void call(Emitter& e) {
     }
     if (is_far(e)) {
         const auto [sel, off] = far_target(e);
-        e.ir.call(HelperId::far_call, sel, off, with_operand_size(e, e.next_eip()));
+        e.ir.call(HelperId::far_call, selector_with_operand_size(e, sel), off,
+                  ir::imm32(e.next_eip()));
         e.dispatch();
         return;
     }
@@ -101,11 +111,14 @@ void ret(Emitter& e) {
 }
 
 void iret(Emitter& e) {
-    e.ir.call(HelperId::iret, with_operand_size(e, 0));
+    e.ir.call(HelperId::iret, with_operand_size(e, 0), ir::imm32(e.next_eip()));
     e.dispatch();
 }
 
-void int_n(Emitter& e) { e.software_interrupt(static_cast<std::uint8_t>(e.insn.op(0).imm)); }
+void int_n(Emitter& e) {
+    if (e.location().v86()) e.ir.call(HelperId::v86_sensitive);
+    e.software_interrupt(static_cast<std::uint8_t>(e.insn.op(0).imm));
+}
 void int3(Emitter& e) { e.software_interrupt(vector::BP); }
 
 void into(Emitter& e) {

@@ -87,6 +87,7 @@ void popa(Emitter& e) {
 
 void pushf(Emitter& e) {
     const unsigned bits = e.operand_size();
+    if (e.location().v86()) e.ir.call(HelperId::v86_sensitive);
     // VM and RF are cleared in the pushed image (SDM Vol. 2B, PUSHF).
     Value f = e.ir.and_(e.ir.get_eflags(), ir::imm32(~(eflags::VM | eflags::RF)));
     e.push(e.ir.truncate(f, bits));
