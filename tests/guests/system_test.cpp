@@ -241,6 +241,16 @@ TEST_SUITE("system") {
             "call-gate-16-frame-param: 0x5a5a ok\r\n"
             "call-gate-16-pushed-bytes: 0x06 ok\r\n"
             "call-gate-16-retf-2-restores-esp: 1 ok\r\n"
+            "int-gate-16: no fault ok\r\n"
+            "int-gate-16-frame-ip: 0x00b9 ok\r\n"
+            "int-gate-16-frame-cs: 0x00a0 ok\r\n"
+            "int-gate-16-frame-flags: 0x0202 ok\r\n"
+            "int-gate-16-handler-eflags: 0x00000002 ok\r\n"
+            "int-gate-16-pushed-bytes: 0x06 ok\r\n"
+            "trap-gate-16-frame-ip: 0x00bb ok\r\n"
+            "trap-gate-16-handler-eflags: 0x00000202 ok\r\n"
+            "trap-gate-16-pushed-bytes: 0x06 ok\r\n"
+            "gate-16-iret-restores-esp: 1 ok\r\n"
             "jmp-call-gate-ring0: no fault ok\r\n"
             "jmp-call-gate-ring0-cs: 0x0008 ok\r\n"
             "jmp-call-gate-ring3-to-ring0: #GP err=0x0008 ok\r\n"
@@ -292,6 +302,9 @@ TEST_SUITE("system") {
     }
 
     TEST_CASE("hardware task switches behave in a guest as on a P6 processor") {
+        // QEMU 7.2 (TCG) differs on two lines, where the SDM is followed: it
+        // ignores the T bit of a TSS (no #DB with DR6.BT on the switch to
+        // it, 17.3.1.5).
         const std::string_view expected =
             "ltr-tr: 0x0028 ok\r\n"
             "ltr-sets-busy: 0x8b ok\r\n"
@@ -363,6 +376,16 @@ TEST_SUITE("system") {
             "int-task-esp-nothing-pushed: 1 ok\r\n"
             "int-task-back-link: 0x0028 ok\r\n"
             "int-task-a-tr: 0x0028 ok\r\n"
+            "single-step-call-task: no fault ok\r\n"
+            "single-step-in-new-task: #DB eip=site dr6=0xffff4ff0 tr=0x0070 ok\r\n"
+            "single-step-back-in-caller-0: #DB eip=site dr6=0xffff4ff0 tr=0x0028 ok\r\n"
+            "single-step-back-in-caller-1: #DB eip=site dr6=0xffff4ff0 tr=0x0028 ok\r\n"
+            "single-step-back-in-caller-2: #DB eip=site dr6=0xffff4ff0 tr=0x0028 ok\r\n"
+            "single-step-task-count: 0x04 ok\r\n"
+            "t-bit-call-task: no fault ok\r\n"
+            "t-bit-in-new-task: #DB eip=site dr6=0xffff8ff0 tr=0x0070 ok\r\n"
+            "t-bit-count: 0x01 ok\r\n"
+            "t-bit-task-ran: 0x01 ok\r\n"
             "system_tasks: done, 0 bad\r\n";
         expect_guest_output("system_tasks", expected);
     }
@@ -420,6 +443,16 @@ TEST_SUITE("system") {
             "v86-iopl3-trap-0: int 0x41 #GP err=0x020a ip=0x0047 ok\r\n"
             "v86-iopl3-trap-1: in 0x82 #GP err=0x0000 ip=0x0049 ok\r\n"
             "v86-iopl3-trap-count: 0x02 ok\r\n"
+            "v86-task-ran-cs: 0x2000 ok\r\n"
+            "v86-task-ran-mark: 0x7a7a ok\r\n"
+            "v86-task-gp-in-task: 0x0030 ok\r\n"
+            "v86-task-gp-frame-ip: 0x00000059 ok\r\n"
+            "v86-task-gp-frame-cs: 0x2000 ok\r\n"
+            "v86-task-gp-frame-eflags: 0x00030002 ok\r\n"
+            "v86-task-gp-frame-ss: 0x3000 ok\r\n"
+            "v86-task-gp-frame-ds: 0x2100 ok\r\n"
+            "v86-task-back-tr: 0x0028 ok\r\n"
+            "v86-task-not-busy: 0x89 ok\r\n"
             "system_v86: done, 0 bad\r\n";
         expect_guest_output("system_v86", expected);
     }

@@ -8,7 +8,7 @@ bits 32
 section .bss
 global r3_seen, r3_segs, int80_frame, int80_esp, int80_ss
 global cg_frame, cg_esp, cg_ss, r3_esp_before, r3_esp_after, r3_es_after
-global g16_frame, g16_esp_entry, g16_esp_handler, g16_esp_after
+global g16_frame, g16_esp_entry, g16_esp_handler, g16_esp_after, gi16_seen
 global jmpgate_cs, conf_target_cs, r3_flags, r3_sel, r3_result, r3_zf, down3_esp
 global saved_cr0, saved_gdtr, saved_idtr, r3_scratch
 r3_seen:        resd 3                  ; CS, SS, ESP at ring 3
@@ -26,6 +26,7 @@ g16_frame:      resd 3                  ; IP, CS, param (each a word)
 g16_esp_entry:  resd 1
 g16_esp_handler: resd 1
 g16_esp_after:  resd 1
+gi16_seen:      resd 10                 ; per 16-bit gate: IP, CS, FLAGS, EFLAGS inside, bytes pushed
 jmpgate_cs:     resd 1
 conf_target_cs: resd 1
 r3_flags:       resd 1
@@ -114,10 +115,13 @@ callgate32_handler:
         retf 8
 
 ; ---- a 16-bit call gate at ring 0: IP and CS pushed as words ----
-global gate16_enter
+global gate16_enter, gate16_int_enter
 gate16_enter:
         mov [g16_esp_entry], esp
         jmp SEL_BASED_CODE0:(g16_caller - gate16_blob)
+gate16_int_enter:
+        mov [g16_esp_entry], esp
+        jmp SEL_BASED_CODE0:(gi16_caller - gate16_blob)
 gate16_back:
         ret
 
@@ -142,6 +146,42 @@ g16_handler:
         mov [g16_frame + 8], eax
         pop eax
         o16 retf 2
+
+; 16-bit interrupt and trap gates of the IDT (vectors 0x43, 0x44): FLAGS,
+; CS, IP pushed as words, IF cleared by the interrupt gate only; the
+; handlers return by a 16-bit IRET.
+%macro GATE16_HANDLER 2                 ; name, slot in gi16_seen
+%1:
+        push eax
+        movzx eax, word [esp + 4]
+        mov [gi16_seen + %2 + 0], eax
+        movzx eax, word [esp + 6]
+        mov [gi16_seen + %2 + 4], eax
+        movzx eax, word [esp + 8]
+        mov [gi16_seen + %2 + 8], eax
+        pushfd
+        pop eax
+        mov [gi16_seen + %2 + 12], eax
+        lea eax, [esp + 4]
+        neg eax
+        add eax, [g16_esp_entry]
+        mov [gi16_seen + %2 + 16], eax
+        pop eax
+        o16 iret
+%endmacro
+GATE16_HANDLER g16_int_handler, 0
+GATE16_HANDLER g16_trap_handler, 20
+global g16_int_handler, g16_trap_handler, gi16_int_return, gi16_trap_return
+
+gi16_caller:
+        sti
+        int 0x43
+gi16_int_return:
+        int 0x44
+gi16_trap_return:
+        cli
+        mov [g16_esp_after], esp
+        jmp SEL_CODE0:gate16_back
 
 ; ---- far JMP through call gates ----
 global r0_jmpgate, jmpgate_target, r3_jmpgate, r3_jmpgate_conf, conf_target

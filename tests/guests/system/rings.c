@@ -41,9 +41,11 @@ extern volatile uint32_t g16_frame[3], g16_esp_entry, g16_esp_handler, g16_esp_a
 extern volatile uint32_t jmpgate_cs, conf_target_cs, r3_flags, r3_sel, r3_result, r3_zf;
 extern volatile uint32_t down3_esp, saved_cr0, r3_scratch[2];
 extern volatile uint8_t saved_gdtr[8], saved_idtr[8];
-extern uint8_t gate16_blob[], g16_return[], g16_handler[];
+extern uint8_t gate16_blob[], g16_return[], g16_handler[], g16_int_handler[], g16_trap_handler[],
+    gi16_int_return[], gi16_trap_return[];
+extern volatile uint32_t gi16_seen[10];
 routine r3_int80, r3_int80_after, int80_handler, r3_callgate, r3_callgate_after, callgate32_handler,
-    gate16_enter, r0_jmpgate, jmpgate_target, r3_jmpgate, r3_jmpgate_conf, conf_target,
+    gate16_enter, gate16_int_enter, r0_jmpgate, jmpgate_target, r3_jmpgate, r3_jmpgate_conf, conf_target,
     r3_call_gate_dpl0, r3_call_gate_np_target, r3_int_dpl0_gate, r3_int_np_gate, r3_hlt, r3_cli,
     r3_sti, r3_read_cr0, r3_write_cr0, r3_lgdt, r3_lidt, r3_lldt, r3_ltr, r3_lmsw, r3_clts,
     r3_rdmsr, r3_wrmsr, r3_invlpg, r3_wbinvd, r3_invd, r3_read_dr7, r3_write_dr7, r3_sgdt, r3_sidt,
@@ -95,6 +97,10 @@ static void build_gdt(void) {
     gdt_set_gate(G_INTGATE_GDT, SEL_CODE0, (uint32_t)int80_handler, TYPE_INT_GATE32, 0, 0);
     gdt_set_gate(G_JMPGATE_CONF, SEL(G_CONF_CODE), (uint32_t)conf_target, TYPE_CALL_GATE32, 3, 0);
 
+    idt_set_gate(0x43, SEL(G_BASED_CODE0), (uint32_t)(g16_int_handler - gate16_blob),
+                 TYPE_INT_GATE16, 0);
+    idt_set_gate(0x44, SEL(G_BASED_CODE0), (uint32_t)(g16_trap_handler - gate16_blob),
+                 TYPE_TRAP_GATE16, 0);
     idt_set_gate(0x80, SEL_CODE0, (uint32_t)int80_handler, TYPE_TRAP_GATE32, 3);
     idt_set_gate(0x81, SEL_CODE0, (uint32_t)int80_handler, TYPE_INT_GATE32, 0);
     idt_set_gate(0x82, SEL_CODE0, (uint32_t)int80_handler, TYPE_INT_GATE32, 3);
@@ -356,6 +362,20 @@ static void check_transfers(void) {
     check_hex("call-gate-16-frame-param", g16_frame[2], 0x5A5A, 4);
     check_hex("call-gate-16-pushed-bytes", g16_esp_entry - g16_esp_handler, 6, 2);
     check_flag("call-gate-16-retf-2-restores-esp", g16_esp_after == g16_esp_entry, 1);
+
+    /* 16-bit interrupt and trap gates push FLAGS, CS and IP as words; the
+     * interrupt gate clears IF, the trap gate keeps it (SDM 6.12.1). */
+    check_fault("int-gate-16", try_call(gate16_int_enter), NO_FAULT, 0);
+    check_hex("int-gate-16-frame-ip", gi16_seen[0], (uint32_t)(gi16_int_return - gate16_blob), 4);
+    check_hex("int-gate-16-frame-cs", gi16_seen[1], SEL(G_BASED_CODE0), 4);
+    check_hex("int-gate-16-frame-flags", gi16_seen[2], 0x0202, 4);
+    check_hex("int-gate-16-handler-eflags", gi16_seen[3], 0x00000002, 8);
+    check_hex("int-gate-16-pushed-bytes", gi16_seen[4], 6, 2);
+    check_hex("trap-gate-16-frame-ip", gi16_seen[5], (uint32_t)(gi16_trap_return - gate16_blob),
+              4);
+    check_hex("trap-gate-16-handler-eflags", gi16_seen[8], 0x00000202, 8);
+    check_hex("trap-gate-16-pushed-bytes", gi16_seen[9], 6, 2);
+    check_flag("gate-16-iret-restores-esp", g16_esp_after == g16_esp_entry, 1);
 
     /* JMP through a call gate never changes CPL: to nonconforming code its
      * DPL must equal CPL, else #GP(code selector); to conforming code CPL

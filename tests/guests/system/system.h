@@ -40,6 +40,8 @@
 #define TYPE_CALL_GATE32 0xC
 #define TYPE_INT_GATE32 0xE
 #define TYPE_TRAP_GATE32 0xF
+#define TYPE_INT_GATE16 0x6
+#define TYPE_TRAP_GATE16 0x7
 
 /* Exception vectors (SDM Table 6-1). */
 enum {

@@ -12,6 +12,7 @@ SEL_TSS_DF      equ 0x50
 SEL_TSS_INT     equ 0x58
 SEL_TSS_SHORT   equ 0x60
 SEL_TSS_NP      equ 0x68
+SEL_TSS_S       equ 0x70
 SEL_LDT_DATA    equ 0x04                ; LDT index 0, TI = 1
 GUARDED_ESP     equ 0x00401008          ; 8 bytes above a not-present page
 
@@ -177,5 +178,32 @@ task_int_entry:
         mov [int_seen + 8], esp
         iretd
         jmp task_int_entry
+
+; ---- single-stepping across a task switch, and the T bit ----
+global step_call_s, step_back, step_and, step_popf, step_ret, call_s, task_s_entry, task_s_resume
+extern s_runs
+step_call_s:
+        pushfd
+        or dword [esp], EFLAGS_TF
+        popfd
+        call SEL_TSS_S:0                ; the trap comes in task S, before its first instruction
+step_back:
+        pushfd                          ; TF is back with task A's EFLAGS: traps again
+step_and:
+        and dword [esp], ~EFLAGS_TF
+step_popf:
+        popfd
+step_ret:
+        ret
+
+call_s:
+        call SEL_TSS_S:0
+        ret
+
+task_s_entry:                           ; runs with its TSS's EFLAGS (TF clear)
+        inc dword [s_runs]
+        iretd                           ; NT: back to the caller
+task_s_resume:
+        jmp task_s_entry                ; (a later switch resumes here)
 
 section .note.GNU-stack noalloc noexec nowrite progbits

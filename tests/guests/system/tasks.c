@@ -5,7 +5,17 @@
  * task gates: the classic double fault on a stack overflow, and INT n. */
 #include "system.h"
 
-enum { G_TSS_B = 6, G_TSS_C, G_GATE_C, G_LDT_B, G_TSS_DF, G_TSS_INT, G_TSS_SHORT, G_TSS_NP };
+enum {
+    G_TSS_B = 6,
+    G_TSS_C,
+    G_GATE_C,
+    G_LDT_B,
+    G_TSS_DF,
+    G_TSS_INT,
+    G_TSS_SHORT,
+    G_TSS_NP,
+    G_TSS_S
+};
 #define SEL(index) ((uint16_t)((index) << 3))
 #define VEC_TASK_INT 0x40
 #define CR0_TS (1u << 3)
@@ -18,7 +28,9 @@ typedef void routine(void);
 extern volatile uint32_t a_regs[7], b_regs[8], b_seen[8], c_seen[5], df_seen[5], int_seen[3];
 routine task_jmp_to_b, task_a_resumed, task_b_entry, task_b_after_jmp, task_call_c, task_c_entry,
     task_iret_nt, jmp_busy_tss, call_busy_tss, jmp_short_tss, jmp_absent_tss, ltr_busy,
-    stack_overflow, task_df_entry, task_int, task_int_entry;
+    stack_overflow, task_df_entry, task_int, task_int_entry, step_call_s, step_back, step_and,
+    step_popf, step_ret, call_s, task_s_entry, task_s_resume;
+volatile uint32_t s_runs;
 
 static struct tss tss_b __attribute__((aligned(128)));
 static struct tss tss_c __attribute__((aligned(128)));
@@ -31,6 +43,8 @@ static uint8_t stack_b[4096] __attribute__((aligned(16)));
 static uint8_t stack_c[4096] __attribute__((aligned(16)));
 static uint8_t stack_df[4096] __attribute__((aligned(16)));
 static uint8_t stack_int[4096] __attribute__((aligned(16)));
+static struct tss tss_s __attribute__((aligned(128)));
+static uint8_t stack_s[4096] __attribute__((aligned(16)));
 
 /* Page directories of tasks A and B: the same 16 MiB of 4 MiB identity
  * pages, except that 4-8 MiB goes through a table with a not-present guard
@@ -220,6 +234,75 @@ static void check_task_gates(void) {
     clear_ts();
 }
 
+/* ---- #DB across task switches (SDM 17.3.1.4 and 17.3.1.5) ---- */
+struct debug_event {
+    uint32_t eip, dr6, tr;
+};
+static struct debug_event events[8];
+static int event_count;
+
+static int debug_hook(struct trap_frame* f) {
+    uint32_t dr6;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+    if (event_count < 8) events[event_count] = (struct debug_event){f->eip, dr6, read_tr()};
+    ++event_count;
+    __asm__ volatile("mov %0, %%dr6" : : "r"(0u));
+    return 1;
+}
+
+static void check_event(const char* name, int i, routine* eip, uint32_t dr6, uint16_t tr) {
+    const struct debug_event* e = &events[i];
+    const int ok = i < event_count && e->eip == (uint32_t)eip && e->dr6 == dr6 && e->tr == tr;
+    if (!ok) ++checks_bad;
+    serial_puts(name);
+    serial_puts(": ");
+    if (i >= event_count) {
+        serial_puts("none BAD\n");
+        return;
+    }
+    serial_puts("#DB eip=");
+    if (e->eip == (uint32_t)eip)
+        serial_puts("site");
+    else
+        put_hex(e->eip, 8);
+    serial_puts(" dr6=");
+    put_hex(e->dr6, 8);
+    serial_puts(" tr=");
+    put_hex(e->tr, 4);
+    serial_puts(ok ? " ok\n" : " BAD\n");
+}
+
+static void check_debug_traps(void) {
+    /* A CALL to a task begun with TF set traps after it, in the new task
+     * before its first instruction (DR6.BS); the new task runs with its own
+     * TF (clear), and the IRET back restores the caller's, which traps
+     * after each instruction again. A TSS with its T bit set raises #DB
+     * with DR6.BT on every switch to it. */
+    const uint32_t fixed = 0xFFFF0FF0u;
+    exception_hooks[VEC_DB] = debug_hook;
+    init_task(&tss_s, task_s_entry, stack_s, (uint32_t)pd_a);
+    gdt_set_system(G_TSS_S, (uint32_t)&tss_s, sizeof tss_s - 1, TYPE_TSS32, 0);
+    event_count = 0;
+    check_fault("single-step-call-task", try_call(step_call_s), NO_FAULT, 0);
+    check_event("single-step-in-new-task", 0, task_s_entry, fixed | (1u << 14), SEL(G_TSS_S));
+    check_event("single-step-back-in-caller-0", 1, step_and, fixed | (1u << 14), SEL_TSS);
+    check_event("single-step-back-in-caller-1", 2, step_popf, fixed | (1u << 14), SEL_TSS);
+    check_event("single-step-back-in-caller-2", 3, step_ret, fixed | (1u << 14), SEL_TSS);
+    check_hex("single-step-task-count", (uint32_t)event_count, 4, 2);
+    clear_ts();
+
+    tss_s.trap = 1;
+    event_count = 0;
+    s_runs = 0;
+    check_fault("t-bit-call-task", try_call(call_s), NO_FAULT, 0);
+    /* (S resumes where its IRET left it.) */
+    check_event("t-bit-in-new-task", 0, task_s_resume, fixed | (1u << 15), SEL(G_TSS_S));
+    check_hex("t-bit-count", (uint32_t)event_count, 1, 2);
+    check_hex("t-bit-task-ran", s_runs, 1, 2);
+    exception_hooks[VEC_DB] = 0;
+    clear_ts();
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info* info) {
     (void)magic;
     (void)info;
@@ -231,5 +314,6 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     check_call_and_iret();
     check_bad_switches();
     check_task_gates();
+    check_debug_traps();
     finish("system_tasks");
 }

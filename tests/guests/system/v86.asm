@@ -37,13 +37,15 @@ D_PUSHF         equ 14                  ; PUSHF, emulated by the monitor
 D_INT21_AX      equ 16
 D_IOPL3_FLAGS   equ 18                  ; three PUSHF images at IOPL 3
 D_DS_AFTER_INT  equ 24
+D_TASK_CS       equ 26                  ; written by the program of the v86 task
+D_TASK_MARK     equ 28
 
 section .text.v86 progbits alloc exec nowrite align=4096
 bits 16
 global v86_blob, v86_phase1, v86_phase2, v86_int21
 global v86_site_cli, v86_site_sti, v86_site_pushf, v86_site_popf, v86_site_int21
 global v86_site_iret, v86_site_in_denied, v86_site_hlt, v86_site_int41, v86_site_in_denied3
-global v86_int40_return
+global v86_int40_return, v86_phase3, v86_site_task_cli
 v86_blob:
 
 ; IOPL = 0: CLI, STI, PUSHF, POPF, INT n, IRET and HLT trap to the monitor;
@@ -101,5 +103,14 @@ v86_site_in_denied3:
         in al, 0x82
         in al, 0x80
         int 0x30
+
+; The program of a task whose TSS has VM set: entered by a JMP to that TSS;
+; its CLI traps to the monitor, which switches back to the kernel's task.
+v86_phase3:
+        mov [D_TASK_CS], cs
+        mov word [D_TASK_MARK], 0x7A7A
+v86_site_task_cli:
+        cli
+        hlt
 
 section .note.GNU-stack noalloc noexec nowrite progbits

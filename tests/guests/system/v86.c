@@ -3,8 +3,8 @@
  * page tables, the IOPL-sensitive instructions trapping to a ring-0 monitor
  * (#GP(0)) that emulates them when IOPL < 3, running directly when IOPL = 3,
  * INT n through the IDT at IOPL 3 (the frame with the data segments, which
- * are null in the handler), and IN governed by the I/O permission bit map
- * whatever IOPL is. */
+ * are null in the handler), IN governed by the I/O permission bit map
+ * whatever IOPL is, and a task whose TSS has VM set. */
 #include "system.h"
 
 #define CR0_PG (1u << 31)
@@ -22,7 +22,7 @@
 extern uint8_t v86_blob[], v86_phase1[], v86_phase2[], v86_int21[];
 extern uint8_t v86_site_cli[], v86_site_sti[], v86_site_pushf[], v86_site_popf[], v86_site_int21[],
     v86_site_iret[], v86_site_in_denied[], v86_site_hlt[], v86_site_int41[], v86_site_in_denied3[],
-    v86_int40_return[];
+    v86_int40_return[], v86_phase3[], v86_site_task_cli[];
 extern volatile uint32_t int40_frame[9], int40_segs[4];
 void v86_int40_handler(void);
 #define IP_OF(label) ((uint32_t)((label)-v86_blob))
@@ -291,6 +291,54 @@ static void check_iopl3(void) {
     check_hex("v86-iopl3-trap-count", (uint32_t)trap_count, 2, 2);
 }
 
+/* ---- a virtual-8086 task: entered by a task switch (SDM 7.3, 20.2.1) ---- */
+#define SEL_TSS_V86 0x30
+static struct tss tss_v86 __attribute__((aligned(128)));
+static uint8_t v86_task_ring0_stack[4096] __attribute__((aligned(16)));
+static struct trap_frame task_frame;
+static uint32_t task_tr;
+
+/* The #GP of the v86 task's CLI: noted, then back to the kernel's task by a
+ * JMP to its TSS (the v86 task's state, this handler's, stays in its TSS). */
+static int v86_task_monitor(struct trap_frame* f) {
+    task_frame = *f;
+    task_tr = read_tr();
+    __asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS) : "memory");
+    return 1; /* (not reached) */
+}
+
+static void check_v86_task(void) {
+    memset(&tss_v86, 0, sizeof tss_v86);
+    tss_v86.eip = IP_OF(v86_phase3);
+    tss_v86.eflags = EFLAGS_VM | 2;
+    tss_v86.cs = V86_CS;
+    tss_v86.ss = V86_SS;
+    tss_v86.esp = V86_SP;
+    tss_v86.ds = V86_DS;
+    tss_v86.es = V86_ES;
+    tss_v86.fs = V86_FS;
+    tss_v86.gs = V86_GS;
+    tss_v86.cr3 = (uint32_t)pd;
+    tss_v86.ss0 = SEL_DATA0;
+    tss_v86.esp0 = (uint32_t)v86_task_ring0_stack + sizeof v86_task_ring0_stack;
+    tss_v86.iomap_base = sizeof(struct tss);
+    gdt_set_system(SEL_TSS_V86 >> 3, (uint32_t)&tss_v86, sizeof tss_v86 - 1, TYPE_TSS32, 0);
+    main_tss.tss.cr3 = (uint32_t)pd; /* loaded on the way back */
+    exception_hooks[VEC_GP] = v86_task_monitor;
+    __asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS_V86) : "memory");
+    exception_hooks[VEC_GP] = 0;
+    check_hex("v86-task-ran-cs", DATA16(26), V86_CS, 4);
+    check_hex("v86-task-ran-mark", DATA16(28), 0x7A7A, 4);
+    check_hex("v86-task-gp-in-task", task_tr, SEL_TSS_V86, 4);
+    check_hex("v86-task-gp-frame-ip", task_frame.eip, IP_OF(v86_site_task_cli), 8);
+    check_hex("v86-task-gp-frame-cs", task_frame.cs & 0xFFFF, V86_CS, 4);
+    check_hex("v86-task-gp-frame-eflags", task_frame.eflags, EFLAGS_VM | EFLAGS_RF | 2, 8);
+    check_hex("v86-task-gp-frame-ss", task_frame.ss & 0xFFFF, V86_SS, 4);
+    check_hex("v86-task-gp-frame-ds", task_frame.v86_ds & 0xFFFF, V86_DS, 4);
+    check_hex("v86-task-back-tr", read_tr(), SEL_TSS, 4);
+    check_hex("v86-task-not-busy", gdt_access(SEL_TSS_V86 >> 3), 0x89, 2);
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info* info) {
     (void)magic;
     (void)info;
@@ -299,5 +347,6 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     build_paging();
     check_iopl0();
     check_iopl3();
+    check_v86_task();
     finish("system_v86");
 }
