@@ -1,8 +1,9 @@
 /* system_paging: 32-bit paging with 4 KiB and 4 MiB pages, CR0.WP, U/S and
  * R/W, #PF error codes and CR2, accessed and dirty bits, INVLPG, CR3 reloads
- * and global pages, PAE with NX and 2 MiB pages (SDM chapter 4); SYSENTER
- * and SYSEXIT, the SYSENTER MSRs and an unknown one, RDTSC under CR4.TSD,
- * and the CPUID feature bits of all of these. */
+ * and global pages, code changed through another linear page onto its
+ * frame (in the block that stores, too), PAE with NX and 2 MiB pages (SDM
+ * chapter 4); SYSENTER and SYSEXIT, the SYSENTER MSRs and an unknown one,
+ * RDTSC under CR4.TSD, and the CPUID feature bits of all of these. */
 #include "system.h"
 
 #define PTE_P 0x001u
@@ -47,6 +48,7 @@ static uint32_t pt_test2[1024] __attribute__((aligned(4096)));
 static uint8_t frame_a[4096] __attribute__((aligned(4096)));
 static uint8_t frame_b[4096] __attribute__((aligned(4096)));
 static uint8_t frame_c[4096] __attribute__((aligned(4096)));
+static uint8_t code_frame_smc[4096] __attribute__((aligned(4096)));
 
 #define LIN(pde, pte) ((uint32_t)(pde) << 22 | (uint32_t)(pte) << 12)
 #define T_NP LIN(2, 0)      /* not present */
@@ -59,6 +61,8 @@ static uint8_t frame_c[4096] __attribute__((aligned(4096)));
 #define T_PDE_RO LIN(4, 0)  /* writable PTE under a read-only PDE */
 #define T_PDE_SUP LIN(5, 0) /* user PTE under a supervisor PDE */
 #define T_RSVD LIN(6, 0)    /* 4 MiB PDE with bit 21 set */
+#define T_CODE LIN(2, 6)    /* onto code_frame_smc */
+#define T_ALIAS LIN(2, 7)   /* the same frame again */
 #define PHYS_4M 0x00400000u
 
 #define PEEK(a) (*(volatile uint32_t*)(a))
@@ -215,10 +219,57 @@ static void build_tables(void) {
     pt_test[4] = (uint32_t)frame_a | PTE_P | PTE_RW | PTE_US;
     pt_test[5] = (uint32_t)frame_a | PTE_P | PTE_RW | PTE_US | PTE_G;
     pt_test2[0] = (uint32_t)frame_c | PTE_P | PTE_RW | PTE_US;
+    pt_test[6] = (uint32_t)code_frame_smc | PTE_P | PTE_RW;
+    pt_test[7] = (uint32_t)code_frame_smc | PTE_P | PTE_RW;
     PEEK(frame_a) = 0xAAAA0000;
     PEEK(frame_b) = 0xBBBB0000;
     PEEK(frame_c) = 0xCCCC0000;
     PEEK(PHYS_4M + 0x1234) = 0x4444AAAA;
+}
+
+/* Code run at T_CODE and changed through T_ALIAS, another linear page onto
+ * the same frame: what runs next is what was stored, whichever page the
+ * store went through, also when it changes the block that stores. */
+typedef uint32_t code_fn(void);
+static void put32(uint8_t* p, uint32_t v) {
+    for (int i = 0; i < 4; ++i)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+/* At `at`: MOV BYTE [target], value; MOV AL, 0; MOVZX EAX, AL; RET, where
+ * the store's target is the MOV AL's immediate through linear page `via`. */
+static void write_patching_block(uint32_t at, uint32_t via, uint8_t value) {
+    uint8_t* p = code_frame_smc + at;
+    p[0] = 0xC6;
+    p[1] = 0x05;
+    put32(p + 2, via + at + 8);
+    p[6] = value;
+    p[7] = 0xB0; /* MOV AL, imm8 (the immediate at at + 8) */
+    p[8] = 0x00;
+    p[9] = 0x0F; /* MOVZX EAX, AL */
+    p[10] = 0xB6;
+    p[11] = 0xC0;
+    p[12] = 0xC3;
+}
+
+static void check_self_modifying_code(void) {
+    uint8_t* p = code_frame_smc;
+    p[0] = 0xB8; /* MOV EAX, imm32; RET */
+    put32(p + 1, 0x11111111);
+    p[5] = 0xC3;
+    code_fn* fn = (code_fn*)T_CODE;
+    check_hex("smc-first-run", fn(), 0x11111111, 8);
+    PEEK(T_ALIAS + 1) = 0x22222222;
+    check_hex("smc-store-through-alias-page", fn(), 0x22222222, 8);
+    PEEK(T_CODE + 1) = 0x33333333;
+    check_hex("smc-store-through-same-page", fn(), 0x33333333, 8);
+
+    write_patching_block(0x100, T_CODE, 0x44);
+    check_hex("smc-same-block", ((code_fn*)(T_CODE + 0x100))(), 0x44, 2);
+    write_patching_block(0x200, T_ALIAS, 0x55);
+    check_hex("smc-same-block-through-alias", ((code_fn*)(T_CODE + 0x200))(), 0x55, 2);
+    /* Run again: the patched immediate is now in memory from the start. */
+    PEEK(T_ALIAS + 0x200 + 6) = 0x66; /* the value the block stores */
+    check_hex("smc-same-block-again", ((code_fn*)(T_CODE + 0x200))(), 0x66, 2);
 }
 
 static void check_32bit_paging(void) {
@@ -308,6 +359,8 @@ static void check_32bit_paging(void) {
     write_cr4(read_cr4() | CR4_PGE);
     check_hex("global-after-pge-toggle", PEEK(T_GLOBAL), 0x0C0C0C0C, 8);
     write_cr4(read_cr4() & ~CR4_PGE);
+
+    check_self_modifying_code();
 
     write_cr0(read_cr0() & ~CR0_PG);
     write_cr4(read_cr4() & ~CR4_PSE);
