@@ -28,6 +28,13 @@
 #define MSR_EFER 0xC0000080
 #define EFER_NXE (1u << 11)
 #define MSR_UNKNOWN 0x12345678
+#define MSR_MTRRCAP 0xFE
+#define MSR_MISC_ENABLE 0x1A0
+#define MSR_MTRR_PHYSBASE0 0x200
+#define MSR_MTRR_PHYSMASK0 0x201
+#define MSR_MTRR_FIX4K_C0000 0x268
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2FF
 
 /* PF error code bits (SDM 4.7). */
 #define PF_P 0x01
@@ -134,6 +141,10 @@ static void rdmsr_unknown(void) {
     msr_hi = (uint32_t)(v >> 32);
 }
 static void wrmsr_unknown(void) { wrmsr(MSR_UNKNOWN, 0); }
+/* Memory type 2 is reserved (SDM Vol. 3A, 11.11 and 11.12.2). */
+static void wrmsr_pat_reserved_type(void) { wrmsr(MSR_PAT, 0x0007040600070402ull); }
+static void wrmsr_mtrr_reserved_type(void) { wrmsr(MSR_MTRR_DEF_TYPE, 0x802); }
+static void wrmsr_mtrr_mask_reserved_bits(void) { wrmsr(MSR_MTRR_PHYSMASK0, 0x1); }
 static void user_rdmsr(void) {
     msr_lo = (uint32_t)rdmsr(MSR_SYSENTER_CS);
     user_return();
@@ -174,6 +185,25 @@ static void check_msrs(void) {
      * reads such an MSR as 0 and ignores writes to it; the SDM wins. */
     check_fault("rdmsr-unknown", try_call(rdmsr_unknown), VEC_GP, 0);
     check_fault("wrmsr-unknown", try_call(wrmsr_unknown), VEC_GP, 0);
+    /* The memory-type MSRs a kernel programs (SDM Vol. 3A, 11.11-11.12):
+     * they keep what is written and refuse reserved types and bits. */
+    const uint64_t cap = rdmsr(MSR_MTRRCAP);
+    check_hex("mtrrcap-variable-ranges-fixed-wc", (uint32_t)cap & 0x5FF, 0x508, 3);
+    wrmsr(MSR_PAT, 0x0007010600070106ull);
+    check_flag("pat-reads-back", rdmsr(MSR_PAT) == 0x0007010600070106ull, 1);
+    check_fault("pat-reserved-type", try_call(wrmsr_pat_reserved_type), VEC_GP, 0);
+    wrmsr(MSR_MTRR_PHYSBASE0, 0x00000006);
+    wrmsr(MSR_MTRR_PHYSMASK0, 0xFF0000800ull);
+    check_flag("mtrr-variable-reads-back",
+               rdmsr(MSR_MTRR_PHYSBASE0) == 6 && rdmsr(MSR_MTRR_PHYSMASK0) == 0xFF0000800ull, 1);
+    wrmsr(MSR_MTRR_FIX4K_C0000, 0x0505050505050505ull);
+    check_flag("mtrr-fixed-reads-back", rdmsr(MSR_MTRR_FIX4K_C0000) == 0x0505050505050505ull, 1);
+    wrmsr(MSR_MTRR_DEF_TYPE, 0xC06);
+    check_hex("mtrr-def-type-reads-back", (uint32_t)rdmsr(MSR_MTRR_DEF_TYPE), 0xC06, 3);
+    check_fault("mtrr-def-type-reserved-type", try_call(wrmsr_mtrr_reserved_type), VEC_GP, 0);
+    check_fault("mtrr-mask-reserved-bits", try_call(wrmsr_mtrr_mask_reserved_bits), VEC_GP, 0);
+    wrmsr(MSR_MISC_ENABLE, rdmsr(MSR_MISC_ENABLE));
+    check_hex("misc-enable-fast-strings", (uint32_t)rdmsr(MSR_MISC_ENABLE) & 1, 1, 1);
     check_fault("rdmsr-ring3", try_user(user_rdmsr, 2), VEC_GP, 0);
     check_fault("wrmsr-ring3", try_user(user_wrmsr, 2), VEC_GP, 0);
 
