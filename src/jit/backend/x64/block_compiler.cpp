@@ -13,12 +13,14 @@ using ir::Opcode;
 namespace {
 // IR operations whose host code never changes the host's flags (plain moves
 // and their loads and stores); any other one ends what host_flags_ tracks.
-bool keeps_host_flags(Opcode op) {
-    switch (op) {
+bool keeps_host_flags(const ir::Inst& inst) {
+    switch (inst.op) {
         case Opcode::GetGpr8:
+        case Opcode::SetGpr8:
+            // AH..BH are shifted out of or into their register.
+            return inst.args[0].imm() < 4;
         case Opcode::GetGpr16:
         case Opcode::GetGpr32:
-        case Opcode::SetGpr8:
         case Opcode::SetGpr16:
         case Opcode::SetGpr32:
         case Opcode::GetSegSelector:
@@ -217,7 +219,7 @@ void BlockCompiler::find_lazy_flags() {
     const auto host_flags_kept = [&](ir::InstRef f, std::size_t u) {
         for (std::size_t k = insts[f].args[0].inst() + 1; k < u; ++k) {
             const ir::Inst& inst = insts[k];
-            if (!keeps_host_flags(inst.op)) return false;
+            if (!keeps_host_flags(inst)) return false;
             if (inst.op == Opcode::SetArithFlags && k != write_of[f]) return false;
         }
         return true;
@@ -562,7 +564,7 @@ void BlockCompiler::compile() {
             if (named(deferred_.a_guest) || named(deferred_.b_guest)) store_record();
         }
         host_flags_before_ = host_flags_;
-        if (!keeps_host_flags(inst.op)) host_flags_ = ir::kNoInst;
+        if (!keeps_host_flags(inst)) host_flags_ = ir::kNoInst;
         if (inst.op == Opcode::CallHelper || inst.op == Opcode::SetEflags) {
             flags_owner_ = ir::kNoInst;  // they may write EFLAGS
         }
