@@ -1,5 +1,6 @@
 #include "cpu/cpu.hpp"
 
+#include <utility>
 #include <stdexcept>
 
 #include "cpu/helpers/helpers.hpp"
@@ -266,7 +267,9 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             if (exit.reason == jit::ExitReason::Halt) {
                 halted_ = true;
             } else if (exit.reason == jit::ExitReason::Abort) {
+                const EventKind raised = ctx.event.kind;
                 handle_abort();
+                if (held_dr6_) held_debug_trap_after(raised);
             } else if (ctx.exit_slot) {
                 link_slot = ctx.exit_slot;
                 link_from = tb;
@@ -317,12 +320,37 @@ bool Cpu::instruction_breakpoint() {
 
 void Cpu::debug_trap_after(bool stepped) {
     CpuContext& ctx = *ctx_;
-    const std::uint32_t dr6 = ctx.breakpoint_hits | (stepped ? kDr6SingleStep : 0);
+    std::uint32_t dr6 = ctx.breakpoint_hits | (stepped ? kDr6SingleStep : 0);
     ctx.breakpoint_hits = 0;
+    if (ctx.debug_shadow) {
+        ctx.debug_shadow = false;
+        held_dr6_ |= dr6;
+        return;
+    }
+    dr6 |= std::exchange(held_dr6_, 0);
     if (!dr6) return;
     ctx.state.dr[6] |= dr6;
     // (A trap of the same instruction, a task's T bit, is the same #DB.)
     if (ctx.pending_event.pending() && ctx.pending_event.vector == vector::DB) return;
+    ctx.pending_event = Event{EventKind::Trap, vector::DB, false, 0, ctx.state.eip};
+}
+
+void Cpu::held_debug_trap_after(EventKind raised) {
+    CpuContext& ctx = *ctx_;
+    // (Re-runs and re-translations raise nothing: the instruction comes
+    // again, and its end takes the held traps.)
+    if (raised == EventKind::None) return;
+    ctx.debug_shadow = false;
+    const std::uint32_t dr6 = std::exchange(held_dr6_, 0);
+    // Held over a MOV SS whose next instruction was INT n: the #DB comes
+    // once the INT is delivered, before the handler's first instruction
+    // (the POP SS/MOV SS case of SDM Vol. 3A, 6.8.3). A fault of that
+    // instruction drops them.
+    if (raised != EventKind::SoftwareInterrupt || ctx.pending_event.pending() || shutdown_ ||
+        event_stop_) {
+        return;
+    }
+    ctx.state.dr[6] |= dr6;
     ctx.pending_event = Event{EventKind::Trap, vector::DB, false, 0, ctx.state.eip};
 }
 

@@ -152,9 +152,17 @@ class Cpu final : public mmu::CodeWriteObserver {
     // next one, for single-stepping when it began with EFLAGS.TF (`stepped`,
     // DR6.BS) and for the data and I/O breakpoints it met (DR6.B0-B3).
     void debug_trap_after(bool stepped);
+    // DR6 bits of debug traps held over an instruction that loaded SS
+    // (CpuContext::debug_shadow): they come after the next instruction, or
+    // before the first instruction of the handler when that one is INT n.
+    std::uint32_t held_dr6_ = 0;
     // Delivers `e`, or stops the run with it when events stop runs.
     void take_event(const Event& e);
     void handle_abort();
+    // After an instruction that did not complete, having raised an event
+    // of kind `raised` (None: it comes again): what becomes of the debug
+    // traps held over it (held_dr6_).
+    void held_debug_trap_after(EventKind raised);
 
     std::unique_ptr<CpuContext> ctx_;
     // The JIT's GuestWindow, made once the guest has run long enough for

@@ -100,6 +100,9 @@ struct CpuContext {
     // Interrupts are held off until after the next instruction (MOV SS, POP SS,
     // STI; SDM Vol. 3A, 6.8.3).
     bool interrupt_shadow = false;
+    // The instruction that just ran loaded SS: its debug traps wait for the
+    // end of the next one (SDM Vol. 3A, 6.8.3).
+    bool debug_shadow = false;
     // An event to deliver before the next instruction, raised by one that
     // completed: a fault in the new task after a task switch's commit point
     // (SDM Vol. 3A, 7.3), the debug trap of a task's T bit or of single-step.

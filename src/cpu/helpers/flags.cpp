@@ -59,9 +59,12 @@ std::uint64_t helper_sti(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uin
     return 0;
 }
 
-std::uint64_t helper_inhibit_interrupts(CpuContext& ctx, std::uint32_t, std::uint32_t,
+// A load of SS holds debug exceptions off too, until after the next
+// instruction (SDM Vol. 3A, 6.8.3); STI does not.
+std::uint64_t helper_inhibit_interrupts(CpuContext& ctx, std::uint32_t ss_load, std::uint32_t,
                                         std::uint32_t) {
     ctx.interrupt_shadow = true;
+    if (ss_load) ctx.debug_shadow = true;
     return 0;
 }
 

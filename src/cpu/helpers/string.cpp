@@ -1,7 +1,8 @@
 // The string instructions, element by element. Registers advance only after
 // an element completes, so a fault leaves the state of the last completed
 // element with EIP at the instruction (SDM Vol. 2B, REP). A REP does at most
-// kBytesPerCall bytes per call so interrupts are noticed in between. REP MOVS
+// kBytesPerCall bytes per call (an element alone counts as kElementCost) so
+// that interrupts are noticed in between. REP MOVS
 // and REP STOS over plain RAM go a page at a time with host memcpy/memset.
 #include <algorithm>
 #include <cstring>
@@ -17,6 +18,11 @@ namespace jitterbug::cpu {
 namespace {
 
 constexpr std::uint32_t kBytesPerCall = 256 * 1024;
+// What an element done one at a time takes of that: a call does at most
+// 1024 of them (a guest's REP LODS over 4 GiB of MMIO or open bus is
+// legitimate, but must not keep interrupts and stop requests waiting), and
+// so many bytes in bulk.
+constexpr std::uint32_t kElementCost = 256;
 
 struct Cursor {
     std::uint32_t mask;  // address-size mask of (E)SI/(E)DI/(E)CX
@@ -249,7 +255,7 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
     // At most this much work per call: the block then re-enters the
     // instruction, and a pending interrupt or stop request is noticed.
     std::uint32_t budget = kBytesPerCall;
-    while (budget >= op.size) {
+    while (budget >= kElementCost) {
         const std::uint32_t count = st.reg(Gpr::Ecx) & c.mask;
         if (count == 0) return 1;
         if (by_iteration && budget < kBytesPerCall &&
@@ -267,7 +273,7 @@ std::uint64_t helper_string_op(CpuContext& ctx, std::uint32_t packed, std::uint3
             }
         }
         if (!element(ctx, op, c)) return 0;
-        budget -= op.size;
+        budget -= kElementCost;
         st.reg(Gpr::Ecx) = (st.reg(Gpr::Ecx) & ~c.mask) | ((count - 1) & c.mask);
         if (compares) {
             // REPE stops when ZF = 0, REPNE when ZF = 1.

@@ -177,7 +177,7 @@ void Emitter::load_segment(SegReg s, Value selector, bool shadow) {
         ir.call(HelperId::load_segment, ir::imm32(static_cast<unsigned>(s)),
                 ir.zero_extend_32(selector));
     }
-    if (shadow) ir.call(HelperId::inhibit_interrupts);
+    if (shadow) ir.call(HelperId::inhibit_interrupts, ir::imm32(1));
     // Blocks of flat mode assume DS, ES and SS stay flat.
     if (location_.flat()) end_after_ = true;
 }

@@ -38,7 +38,7 @@ void sti(Emitter& e) {
         e.ir.call(HelperId::sti);
     } else {
         change_eflags<eflags::IF, true>(e);
-        e.ir.call(HelperId::inhibit_interrupts);
+        e.ir.call(HelperId::inhibit_interrupts, ir::imm32(0));
     }
     e.end_block();
 }

@@ -9,6 +9,9 @@ global watch, watch2
 watch:          dd 0, 0                 ; DR2: writes, 4 bytes
 watch2:         dd 0, 0                 ; DR3: reads and writes, 2 bytes
 
+mss_ss_value:   dd SEL_DATA0
+global mss_int_count
+mss_int_count:  dd 0
 rep_src:        db 1, 2, 3, 0
 rep_dst:        db 0, 0, 0, 0
 
@@ -131,6 +134,39 @@ gd_run:
 gd_mov:
         mov eax, dr0
         ret
+
+; ---- MOV SS holds debug traps over the next instruction ----
+global mss_step_run, mss_site, mss_load, mss_next, mss_after, mss_and, mss_popf, mss_ret
+mss_step_run:
+        pushfd
+        or dword [esp], EFLAGS_TF
+        popfd
+        nop
+mss_site:
+        mov ax, ss
+mss_load:
+        mov ss, ax                      ; no trap after it...
+mss_next:
+        nop                             ; ...but after this one
+mss_after:
+        pushfd
+mss_and:
+        and dword [esp], ~EFLAGS_TF
+mss_popf:
+        popfd
+mss_ret:
+        ret
+
+; A data breakpoint met by MOV SS, then INT n: the #DB arrives before the
+; handler's first instruction, in the handler's context.
+global mss_int_run, mss_int_handler, mss_ss_value
+mss_int_run:
+        mov ss, [mss_ss_value]          ; DR0 watches mss_ss_value (SEL_DATA0)
+        int 0x42
+        ret
+mss_int_handler:
+        inc dword [mss_int_count]
+        iretd
 
 ; ---- INT3 ----
 global int3_run, int3_after

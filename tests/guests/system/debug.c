@@ -10,10 +10,12 @@
 typedef void routine(void);
 routine step_run, step_a, step_b, step_c, step_d, step_e, step_f, step_f1, step_f2, step_g,
     step_int_handler, ibp_run, ibp_target0, ibp_target1, dbp_run, dbp_after_write,
-    dbp_after_partial_write, dbp_after_read, dbp_after_rw_write, int3_run, int3_after,
-    rep_step_run, rep_step_movs, rep_step_after, rep_step_and, rep_step_popf, rep_step_ret,
-    rep_watch_run, rep_watch_stos, rep_watch_after, io_watch_run, io_watch_after_out,
-    io_watch_after_word, gd_run, gd_mov;
+    dbp_after_partial_write, dbp_after_read, dbp_after_rw_write, int3_run, int3_after, rep_step_run,
+    rep_step_movs, rep_step_after, rep_step_and, rep_step_popf, rep_step_ret, rep_watch_run,
+    rep_watch_stos, rep_watch_after, io_watch_run, io_watch_after_out, io_watch_after_word, gd_run,
+    gd_mov, mss_step_run, mss_site, mss_load, mss_next, mss_after, mss_and, mss_popf, mss_ret,
+    mss_int_run, mss_int_handler;
+extern volatile uint32_t mss_ss_value, mss_int_count;
 extern volatile uint32_t watch[2], watch2[2], step_int_count, ibp_count;
 extern volatile uint8_t rep_dst[4];
 void write_dr5(uint32_t v);
@@ -46,7 +48,8 @@ static int event_count;
 
 static int debug_hook(struct trap_frame* f) {
     const uint32_t dr6 = read_dr6();
-    if (event_count < 16) events[event_count] = (struct debug_event){f->eip, dr6, f->eflags, f->ecx};
+    if (event_count < 16)
+        events[event_count] = (struct debug_event){f->eip, dr6, f->eflags, f->ecx};
     ++event_count;
     write_dr6(0);
     /* An instruction breakpoint is a fault: RF lets the instruction run
@@ -209,6 +212,36 @@ static void check_io_breakpoints(void) {
     write_cr4(read_cr4() & ~(1u << 3));
 }
 
+static void check_mov_ss(void) {
+    /* MOV SS holds debug exceptions off until after the next instruction
+     * (SDM 6.8.3): single-stepping gives no trap after it, the next one
+     * traps (DR6.BS once); a data breakpoint met by MOV SS before an INT n
+     * raises #DB once the INT is delivered, at the handler's first
+     * instruction (the case of CVE-2018-8897). */
+    event_count = 0;
+    check_fault("mov-ss-single-step-run", try_call(mss_step_run), NO_FAULT, 0);
+    const uint32_t bs = DR6_FIXED | DR6_BS;
+    check_event("mov-ss-single-step", 0, mss_site, bs);
+    check_event("mov-ss-single-step", 1, mss_load, bs);
+    check_event("mov-ss-single-step", 2, mss_after, bs);
+    check_event("mov-ss-single-step", 3, mss_and, bs);
+    check_event("mov-ss-single-step", 4, mss_popf, bs);
+    check_event("mov-ss-single-step", 5, mss_ret, bs);
+    check_hex("mov-ss-single-step-count", (uint32_t)event_count, 6, 2);
+
+    idt_set_gate(0x42, SEL_CODE0, (uint32_t)mss_int_handler, TYPE_INT_GATE32, 0);
+    clear_breakpoints();
+    write_dr0((uint32_t)&mss_ss_value);
+    write_dr7(0x2u | (0x3u << 16) | (0x1u << 18));
+    event_count = 0;
+    mss_int_count = 0;
+    check_fault("mov-ss-int-run", try_call(mss_int_run), NO_FAULT, 0);
+    clear_breakpoints();
+    check_event("mov-ss-int-db-in-handler", 0, mss_int_handler, DR6_FIXED | 0x1);
+    check_hex("mov-ss-int-db-count", (uint32_t)event_count, 1, 2);
+    check_hex("mov-ss-int-handler-ran", mss_int_count, 1, 2);
+}
+
 static void check_general_detect(void) {
     /* DR7.GD: the next MOV DR is a #DB fault at that instruction, with
      * DR6.BD set and GD cleared for the handler (SDM 17.2.4). */
@@ -252,6 +285,7 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     check_rep_single_step();
     check_rep_data_breakpoint();
     check_io_breakpoints();
+    check_mov_ss();
     check_general_detect();
     check_int3();
     check_dr4_dr5();
