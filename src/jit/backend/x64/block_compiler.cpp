@@ -1159,6 +1159,9 @@ void BlockCompiler::emit_terminal() {
             c.mov(dword[r15 + ctx_offset::kEip], t.target);
             c.lea(rsi, ptr[rip + data]);
             call_runtime(reinterpret_cast<const void*>(&raise_event));
+            // (The epilogue stores the pinned registers: those the call may
+            // have clobbered come back from the context first.)
+            reload_guests(false);
             // Faults do not retire their instruction; traps and INT n do.
             const bool fault = t.event.kind == cpu::EventKind::Fault;
             count_instructions(fault && started_ > 0 ? started_ - 1 : started_);
