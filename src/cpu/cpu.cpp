@@ -262,6 +262,9 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             ctx.breakpoint_hits = 0;
             const jit::BlockExit exit = backend_->execute(ctx, *tb);
             ctx.current_block = nullptr;
+            // (The blocks that ran may be among those freed here: no link
+            // from their exits then.)
+            const bool retired = cache_.has_garbage();
             cache_.collect_garbage();
             if (exit.reason != jit::ExitReason::Abort) debug_trap_after(single_step);
             if (exit.reason == jit::ExitReason::Halt) {
@@ -270,7 +273,7 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 const EventKind raised = ctx.event.kind;
                 handle_abort();
                 if (held_dr6_) held_debug_trap_after(raised);
-            } else if (ctx.exit_slot) {
+            } else if (ctx.exit_slot && !retired) {
                 link_slot = ctx.exit_slot;
                 link_from = tb;
             }

@@ -78,6 +78,8 @@ class BlockCache {
     void invalidate_block(const TranslationBlock* block);
     // Drops every block (e.g. when the code buffer is full).
     void clear();
+    // Whether blocks were invalidated since the last collect_garbage().
+    bool has_garbage() const { return !graveyard_.empty(); }
     // Frees invalidated blocks; call only when no block is executing.
     void collect_garbage() { graveyard_.clear(); }
 
