@@ -24,7 +24,7 @@ static uint32_t integer_mix(uint32_t rounds) {
         a = a * 1664525u + 1013904223u;
         b ^= a >> (i & 15);
         b = (b << 7) | (b >> 25);
-        s = s * -3 + (int32_t)(a >> 16);
+        s = (int32_t)((uint32_t)s * 0xFFFFFFFDu + (a >> 16)); /* s * -3 + ..., wrapping */
         h += (a ^ b) + (uint32_t)(s >> 3);
         h ^= (b % 97u) + (uint32_t)((s / 7) % 13);
         if ((int32_t)h < 0) h = ~h + (i & 0xFF);
