@@ -158,6 +158,18 @@ bool load_task_data(CpuContext& ctx, SegReg r, std::uint16_t selector, std::uint
     return load_present_segment(ctx, r, selector, *d, error);
 }
 
+// The new task's CR3, with the PDPTEs it names under PAE: a present one
+// with reserved bits set is #GP(0) in the new task, with CR3 as it was.
+bool load_task_cr3(CpuContext& ctx, std::uint32_t cr3) {
+    CpuState& st = ctx.state;
+    const std::uint32_t old = st.cr3;
+    st.cr3 = cr3;
+    if (configure_paging(ctx, st, true)) return true;
+    st.cr3 = old;
+    runtime::raise_fault(ctx, vector::GP, 0);
+    return false;
+}
+
 // Everything of the new task that can fault, after the commit point.
 bool load_task_segments(CpuContext& ctx, const TaskImage& t, std::uint32_t ext) {
     CpuState& st = ctx.state;
@@ -283,10 +295,9 @@ bool switch_task(CpuContext& ctx, std::uint16_t selector, Descriptor tss, TaskSw
     // its own.
     st.tr = tss.to_cache(selector);
     st.cr0 |= cr0::TS;
-    if (new32 && st.paging() && next.cr3 != st.cr3) {
-        st.cr3 = next.cr3;
-        configure_paging(ctx, st, true);
-    }
+    // CR3 is loaded with paging on, whatever its value: the TLB keeps only
+    // global entries (SDM Vol. 3A, 7.3 and 4.10.4).
+    bool ok = !(new32 && st.paging()) || load_task_cr3(ctx, next.cr3);
     st.eip = next.eip;
     st.set_eflags((new32 ? next.eflags : (next.eflags & 0xFFFF)) | eflags::Fixed1);
     st.gpr = next.gpr;
@@ -294,8 +305,8 @@ bool switch_task(CpuContext& ctx, std::uint16_t selector, Descriptor tss, TaskSw
     // new task's selectors in place (the CPL follows the new CS).
     for (unsigned i = 0; i < kNumSegRegs; ++i)
         st.seg[i] = SegmentRegister{0, 0, next.seg[i], 0};
-    st.dr[7] &= ~0x155u;  // the local breakpoint enables L0-L3 and LE are per task
-    const bool ok = load_task_segments(ctx, next, ext);
+    st.dr[7] &= ~kDr7LocalEnables;  // the local breakpoints belong to the task left
+    ok = ok && load_task_segments(ctx, next, ext);
     sync_segment_checks(ctx);
     if (ok && next.trap) {
         st.dr[6] |= kDr6TaskSwitch;

@@ -403,6 +403,9 @@ TEST_SUITE("system") {
             "t-bit-in-new-task: #DB eip=site dr6=0xffff8ff0 tr=0x0070 ok\r\n"
             "t-bit-count: 0x01 ok\r\n"
             "t-bit-task-ran: 0x01 ok\r\n"
+            "cr3-same-before: 0x00402000 ok\r\n"
+            "cr3-same-call-task: no fault ok\r\n"
+            "cr3-same-new-task-sees-new-pte: 0x00c05000 ok\r\n"
             "system_tasks: done, 0 bad\r\n";
         expect_guest_output("system_tasks", expected);
     }

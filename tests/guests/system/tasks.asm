@@ -181,7 +181,7 @@ task_int_entry:
 
 ; ---- single-stepping across a task switch, and the T bit ----
 global step_call_s, step_back, step_and, step_popf, step_ret, call_s, task_s_entry, task_s_resume
-extern s_runs
+extern s_runs, s_seen
 step_call_s:
         pushfd
         or dword [esp], EFLAGS_TF
@@ -202,6 +202,8 @@ call_s:
 
 task_s_entry:                           ; runs with its TSS's EFLAGS (TF clear)
         inc dword [s_runs]
+        mov eax, [0x00402000]           ; what its CR3 maps there
+        mov [s_seen], eax
         iretd                           ; NT: back to the caller
 task_s_resume:
         jmp task_s_entry                ; (a later switch resumes here)

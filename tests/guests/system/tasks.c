@@ -30,7 +30,7 @@ routine task_jmp_to_b, task_a_resumed, task_b_entry, task_b_after_jmp, task_call
     task_iret_nt, jmp_busy_tss, call_busy_tss, jmp_short_tss, jmp_absent_tss, ltr_busy,
     stack_overflow, task_df_entry, task_int, task_int_entry, step_call_s, step_back, step_and,
     step_popf, step_ret, call_s, task_s_entry, task_s_resume;
-volatile uint32_t s_runs;
+volatile uint32_t s_runs, s_seen;
 
 static struct tss tss_b __attribute__((aligned(128)));
 static struct tss tss_c __attribute__((aligned(128)));
@@ -303,6 +303,24 @@ static void check_debug_traps(void) {
     clear_ts();
 }
 
+static void check_cr3_reload(void) {
+    /* A task switch loads CR3 even with the value it holds: the TLB keeps
+     * no stale non-global translation (SDM 7.3, 4.10.4.1). Page 0x402000 is
+     * read (and cached) before its PTE changes; task S, with task A's page
+     * directory, reads it after the switch. */
+    init_task(&tss_s, task_s_entry, stack_s, (uint32_t)pd_a);
+    gdt_set_system(G_TSS_S, (uint32_t)&tss_s, sizeof tss_s - 1, TYPE_TSS32, 0);
+    *(volatile uint32_t*)0x00402000 = 0x00402000u;
+    *(volatile uint32_t*)0x00C05000 = 0x00C05000u;
+    check_hex("cr3-same-before", *(volatile uint32_t*)0x00402000, 0x00402000u, 8);
+    pt_guard[2] = 0x00C05000u | 0x3;
+    check_fault("cr3-same-call-task", try_call(call_s), NO_FAULT, 0);
+    check_hex("cr3-same-new-task-sees-new-pte", s_seen, 0x00C05000u, 8);
+    pt_guard[2] = 0x00402000u | 0x3;
+    invlpg((void*)0x00402000);
+    clear_ts();
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info* info) {
     (void)magic;
     (void)info;
@@ -315,5 +333,6 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     check_bad_switches();
     check_task_gates();
     check_debug_traps();
+    check_cr3_reload();
     finish("system_tasks");
 }
