@@ -40,16 +40,13 @@ DEFINE_DR(6)
 DEFINE_DR(7)
 
 /* ---- the #DB hook: records EIP and DR6, clears DR6, goes on ---- */
-struct debug_event {
-    uint32_t eip, dr6, rf, ecx;
-};
 static struct debug_event events[16];
 static int event_count;
 
 static int debug_hook(struct trap_frame* f) {
     const uint32_t dr6 = read_dr6();
     if (event_count < 16)
-        events[event_count] = (struct debug_event){f->eip, dr6, f->eflags, f->ecx};
+        events[event_count] = (struct debug_event){f->eip, dr6, f->eflags, f->ecx, 0};
     ++event_count;
     write_dr6(0);
     /* An instruction breakpoint is a fault: RF lets the instruction run
@@ -62,25 +59,7 @@ static int debug_hook(struct trap_frame* f) {
 }
 
 static void check_event(const char* prefix, int i, routine* eip, uint32_t dr6) {
-    const struct debug_event* e = &events[i];
-    const int ok = i < event_count && e->eip == (uint32_t)eip && e->dr6 == dr6;
-    if (!ok) ++checks_bad;
-    serial_puts(prefix);
-    serial_puts("-");
-    serial_put_dec((uint32_t)i);
-    serial_puts(": ");
-    if (i >= event_count) {
-        serial_puts("none BAD\n");
-        return;
-    }
-    serial_puts("#DB eip=");
-    if (e->eip == (uint32_t)eip)
-        serial_puts("site");
-    else
-        put_hex(e->eip, 8);
-    serial_puts(" dr6=");
-    put_hex(e->dr6, 8);
-    serial_puts(ok ? " ok\n" : " BAD\n");
+    check_debug_event(prefix, i, i < event_count ? &events[i] : 0, (const void*)eip, dr6, 0);
 }
 
 static void clear_breakpoints(void) {
@@ -110,7 +89,7 @@ static void check_single_step(void) {
     check_event("single-step", 6, step_g, bs);
     check_hex("single-step-count", (uint32_t)event_count, 7, 2);
     check_hex("single-step-int-handler-ran", step_int_count, 1, 2);
-    check_hex("single-step-trap-rf", events[0].rf & EFLAGS_RF, 0, 8);
+    check_hex("single-step-trap-rf", events[0].eflags & EFLAGS_RF, 0, 8);
 }
 
 static void check_instruction_breakpoints(void) {
@@ -127,7 +106,7 @@ static void check_instruction_breakpoints(void) {
     check_event("instruction-breakpoint", 0, ibp_target0, DR6_FIXED | 0x1);
     check_event("instruction-breakpoint", 1, ibp_target1, DR6_FIXED | 0x2);
     check_hex("instruction-breakpoint-count", (uint32_t)event_count, 2, 2);
-    check_hex("instruction-breakpoint-rf-pushed", events[0].rf & EFLAGS_RF, 0, 8);
+    check_hex("instruction-breakpoint-rf-pushed", events[0].eflags & EFLAGS_RF, 0, 8);
     check_hex("instruction-breakpoint-each-ran-once", ibp_count, 2, 2);
 }
 
@@ -168,8 +147,8 @@ static void check_rep_single_step(void) {
     check_hex("rep-single-step-count", (uint32_t)event_count, 7, 2);
     check_hex("rep-single-step-ecx", events[1].ecx << 16 | events[2].ecx << 8 | events[3].ecx,
               0x020100, 6);
-    check_hex("rep-single-step-rf", (events[1].rf & EFLAGS_RF) | (events[3].rf & EFLAGS_RF) >> 1,
-              EFLAGS_RF, 8);
+    check_hex("rep-single-step-rf",
+              (events[1].eflags & EFLAGS_RF) | (events[3].eflags & EFLAGS_RF) >> 1, EFLAGS_RF, 8);
     check_hex("rep-single-step-copied",
               rep_dst[0] | rep_dst[1] << 8 | rep_dst[2] << 16 | (uint32_t)rep_dst[3] << 24,
               0x00030201, 8);

@@ -12,8 +12,8 @@
 #define CR0_TS (1u << 3)
 
 typedef void routine(void);
-routine de_run, de_site, ud_run, ud_site, nm_run, nm_site, nm_x87_run, nm_x87_site, br_run,
-    br_site, br_inside_run, of_run, of_after, of_clear_run;
+routine de_run, de_site, ud_run, ud_site, nm_run, nm_site, nm_x87_run, nm_x87_site, br_run, br_site,
+    br_inside_run, of_run, of_after, of_clear_run;
 
 int guest_main(uint32_t magic, const struct multiboot_info* info) {
     (void)magic;

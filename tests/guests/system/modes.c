@@ -11,12 +11,12 @@
 
 typedef void routine(void);
 extern uint8_t rm_start[], rm_end[], rm_gp_handler[], rm_int50_handler[], rm_gp_site[];
-extern uint8_t r_bx[], r_cs[], r_unreal[], r_unreal_reloaded[], r_gp_count[], r_gp_ip[],
-    r_int50[], r_int50_sp[];
+extern uint8_t r_bx[], r_cs[], r_unreal[], r_unreal_reloaded[], r_gp_count[], r_gp_ip[], r_int50[],
+    r_int50_sp[];
 routine mode_round_trip;
 
 /* The copy of a blob symbol at RM_BASE, and its real-mode offset. */
-#define BLOB_OFFSET(sym) ((uint32_t)((sym) - rm_start))
+#define BLOB_OFFSET(sym) ((uint32_t)((sym)-rm_start))
 #define BLOB16(sym) (*(volatile uint16_t*)(RM_BASE + BLOB_OFFSET(sym)))
 #define BLOB32(sym) (*(volatile uint32_t*)(RM_BASE + BLOB_OFFSET(sym)))
 

@@ -45,12 +45,12 @@ extern uint8_t gate16_blob[], g16_return[], g16_handler[], g16_int_handler[], g1
     gi16_int_return[], gi16_trap_return[];
 extern volatile uint32_t gi16_seen[10];
 routine r3_int80, r3_int80_after, int80_handler, r3_callgate, r3_callgate_after, callgate32_handler,
-    gate16_enter, gate16_int_enter, r0_jmpgate, jmpgate_target, r3_jmpgate, r3_jmpgate_conf, conf_target,
-    r3_call_gate_dpl0, r3_call_gate_np_target, r3_int_dpl0_gate, r3_int_np_gate, r3_hlt, r3_cli,
-    r3_sti, r3_read_cr0, r3_write_cr0, r3_lgdt, r3_lidt, r3_lldt, r3_ltr, r3_lmsw, r3_clts,
-    r3_rdmsr, r3_wrmsr, r3_invlpg, r3_wbinvd, r3_invd, r3_read_dr7, r3_write_dr7, r3_sgdt, r3_sidt,
-    r3_smsw, r3_str, r3_sldt, r3_in80, r3_in82, r3_inw80, r3_inw81, r3_ind80, r3_out80, r3_in_dx400,
-    r3_insb82, r3_popf, r3_popf_iopl3, r3_load_ds_data0, r3_load_ds_data0_rpl3,
+    gate16_enter, gate16_int_enter, r0_jmpgate, jmpgate_target, r3_jmpgate, r3_jmpgate_conf,
+    conf_target, r3_call_gate_dpl0, r3_call_gate_np_target, r3_int_dpl0_gate, r3_int_np_gate,
+    r3_hlt, r3_cli, r3_sti, r3_read_cr0, r3_write_cr0, r3_lgdt, r3_lidt, r3_lldt, r3_ltr, r3_lmsw,
+    r3_clts, r3_rdmsr, r3_wrmsr, r3_invlpg, r3_wbinvd, r3_invd, r3_read_dr7, r3_write_dr7, r3_sgdt,
+    r3_sidt, r3_smsw, r3_str, r3_sldt, r3_in80, r3_in82, r3_inw80, r3_inw81, r3_ind80, r3_out80,
+    r3_in_dx400, r3_insb82, r3_popf, r3_popf_iopl3, r3_load_ds_data0, r3_load_ds_data0_rpl3,
     r3_load_ds_conforming, r3_load_ds_code0, r3_load_es_np3, r3_load_ss_data0, r3_load_ss_np3,
     r3_load_ss_null, r3_push_expand_down, r3_lar, r3_lsl, r3_verr, r3_verw, r0_load_ds_null,
     r0_load_es_np, r0_load_ss_np, r0_load_ss_null, r0_load_ss_read_only, r0_load_ss_rpl3,
@@ -371,8 +371,7 @@ static void check_transfers(void) {
     check_hex("int-gate-16-frame-flags", gi16_seen[2], 0x0202, 4);
     check_hex("int-gate-16-handler-eflags", gi16_seen[3], 0x00000002, 8);
     check_hex("int-gate-16-pushed-bytes", gi16_seen[4], 6, 2);
-    check_hex("trap-gate-16-frame-ip", gi16_seen[5], (uint32_t)(gi16_trap_return - gate16_blob),
-              4);
+    check_hex("trap-gate-16-frame-ip", gi16_seen[5], (uint32_t)(gi16_trap_return - gate16_blob), 4);
     check_hex("trap-gate-16-handler-eflags", gi16_seen[8], 0x00000202, 8);
     check_hex("trap-gate-16-pushed-bytes", gi16_seen[9], 6, 2);
     check_flag("gate-16-iret-restores-esp", g16_esp_after == g16_esp_entry, 1);

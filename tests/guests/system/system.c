@@ -208,6 +208,35 @@ int check_hex(const char* name, uint32_t got, uint32_t want, int digits) {
     return ok;
 }
 
+int check_debug_event(const char* prefix, int index, const struct debug_event* seen,
+                      const void* want_eip, uint32_t want_dr6, uint16_t want_tr) {
+    const int ok = verdict(seen && seen->eip == (uint32_t)want_eip && seen->dr6 == want_dr6 &&
+                           (!want_tr || seen->tr == want_tr));
+    serial_puts(prefix);
+    if (index >= 0) {
+        serial_puts("-");
+        serial_put_dec((uint32_t)index);
+    }
+    serial_puts(": ");
+    if (!seen) {
+        serial_puts("none BAD\n");
+        return ok;
+    }
+    serial_puts("#DB eip=");
+    if (seen->eip == (uint32_t)want_eip)
+        serial_puts("site");
+    else
+        put_hex(seen->eip, 8);
+    serial_puts(" dr6=");
+    put_hex(seen->dr6, 8);
+    if (want_tr) {
+        serial_puts(" tr=");
+        put_hex(seen->tr, 4);
+    }
+    serial_puts(ok ? " ok\n" : " BAD\n");
+    return ok;
+}
+
 int check_flag(const char* name, uint32_t got, uint32_t want) {
     const int ok = verdict(!got == !want);
     serial_puts(name);

@@ -157,6 +157,15 @@ int check_fault_at(const char* name, int got, int want_vector, uint32_t want_err
                    const void* want_eip);
 int check_hex(const char* name, uint32_t got, uint32_t want, int digits);
 int check_flag(const char* name, uint32_t got, uint32_t want);
+/* What a #DB hook saw of one debug exception. */
+struct debug_event {
+    uint32_t eip, dr6, eflags, ecx, tr;
+};
+/* "<prefix>[-<index>]: #DB eip=site dr6=<hex>[ tr=<hex>] ok": the event
+ * seen (none: null) against the EIP, DR6 and, unless want_tr is 0, TR
+ * wanted; index < 0 prints none. */
+int check_debug_event(const char* prefix, int index, const struct debug_event* seen,
+                      const void* want_eip, uint32_t want_dr6, uint16_t want_tr);
 /* "name: done, N bad", then the exit port. */
 __attribute__((noreturn)) void finish(const char* kernel);
 

@@ -235,41 +235,21 @@ static void check_task_gates(void) {
 }
 
 /* ---- #DB across task switches (SDM 17.3.1.4 and 17.3.1.5) ---- */
-struct debug_event {
-    uint32_t eip, dr6, tr;
-};
 static struct debug_event events[8];
 static int event_count;
 
 static int debug_hook(struct trap_frame* f) {
     uint32_t dr6;
     __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
-    if (event_count < 8) events[event_count] = (struct debug_event){f->eip, dr6, read_tr()};
+    if (event_count < 8)
+        events[event_count] = (struct debug_event){f->eip, dr6, f->eflags, f->ecx, read_tr()};
     ++event_count;
     __asm__ volatile("mov %0, %%dr6" : : "r"(0u));
     return 1;
 }
 
 static void check_event(const char* name, int i, routine* eip, uint32_t dr6, uint16_t tr) {
-    const struct debug_event* e = &events[i];
-    const int ok = i < event_count && e->eip == (uint32_t)eip && e->dr6 == dr6 && e->tr == tr;
-    if (!ok) ++checks_bad;
-    serial_puts(name);
-    serial_puts(": ");
-    if (i >= event_count) {
-        serial_puts("none BAD\n");
-        return;
-    }
-    serial_puts("#DB eip=");
-    if (e->eip == (uint32_t)eip)
-        serial_puts("site");
-    else
-        put_hex(e->eip, 8);
-    serial_puts(" dr6=");
-    put_hex(e->dr6, 8);
-    serial_puts(" tr=");
-    put_hex(e->tr, 4);
-    serial_puts(ok ? " ok\n" : " BAD\n");
+    check_debug_event(name, -1, i < event_count ? &events[i] : 0, (const void*)eip, dr6, tr);
 }
 
 static void check_debug_traps(void) {
