@@ -110,6 +110,10 @@ void Cpu::set_state(const CpuState& state) {
     ctx.retry_current_instruction = false;
     ctx.deoptimize_block = nullptr;
     ctx.interrupt_shadow = false;
+    ctx.debug_shadow = false;
+    ctx.pending_event = {};
+    ctx.breakpoint_hits = 0;
+    held_dr6_ = 0;
     halted_ = false;
     shutdown_ = false;
     event_stop_ = false;

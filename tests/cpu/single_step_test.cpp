@@ -78,4 +78,27 @@ TEST_SUITE("cpu") {
             CHECK((m.cpu().state().eflags() & cpu::eflags::TF) == 0);
         }
     }
+    TEST_CASE("a new state drops the single-step trap the old one left pending") {
+        for (cpu::BackendKind backend : cpu_backends()) {
+            CAPTURE(static_cast<int>(backend));
+            BareCpu m(backend, 1 << 20);
+            vector_to(m, 1, 0x1000, 0x0100);
+            put(m, 0x10100, {0xF4});              // the #DB handler: hlt
+            put(m, 0x10000, {0x90, 0x90, 0xF4});  // nop; nop; hlt
+            cpu::CpuState s = cpu::reset_state();
+            s.eip = 0;
+            s.segment(SegReg::Cs) = real_mode_segment(0x1000, true);
+            s.segment(SegReg::Ss) = real_mode_segment(0x3000);
+            s.reg(Gpr::Esp) = 0x8000;
+            s.set_eflags(s.eflags() | cpu::eflags::TF);
+            m.cpu().set_state(s);
+            // One instruction: its trap waits for the next run.
+            REQUIRE(m.cpu().run(1) == cpu::CpuExit::InstructionLimit);
+            s.set_eflags(s.eflags() & ~cpu::eflags::TF);
+            m.cpu().set_state(s);
+            CHECK(m.cpu().run(100) == cpu::CpuExit::Halted);
+            CHECK(m.cpu().state().eip == 3);  // past the program's HLT, not the handler's
+            CHECK(m.cpu().state().reg(Gpr::Esp) == 0x8000);
+        }
+    }
 }
