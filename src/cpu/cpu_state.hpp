@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "cpu/x87/float80.hpp"
+
 namespace jitterbug::cpu {
 
 // General registers in their encoding order (SDM Vol. 2A, Table 2-2).
@@ -67,6 +69,7 @@ constexpr std::uint32_t PAE = 1u << 5;
 constexpr std::uint32_t MCE = 1u << 6;
 constexpr std::uint32_t PGE = 1u << 7;
 constexpr std::uint32_t PCE = 1u << 8;
+constexpr std::uint32_t OSFXSR = 1u << 9;  // FXSAVE/FXRSTOR (and SSE) in use
 }  // namespace cr4
 
 // DR6 status bits (SDM Vol. 3A, 17.2.3).
@@ -133,6 +136,28 @@ struct DescriptorTableRegister {
     std::uint16_t limit = 0;
 };
 
+// The x87 FPU (SDM Vol. 1, 8.1): eight physical registers, ST(i) being
+// R((TOP + i) mod 8), TOP in the status word.
+struct X87State {
+    std::array<x87::Float80, 8> regs{};
+    std::uint16_t control = 0x0040;  // FCW at power-up (FNINIT: 037FH)
+    std::uint16_t status = 0;        // FSW, TOP in bits 13-11
+    std::uint8_t valid = 0xFF;       // per physical register: not empty (power-up: all zero)
+    std::uint16_t opcode = 0;        // FOP: the last non-control instruction's, 11 bits
+    std::uint32_t ip = 0;            // FIP, FCS: its address
+    std::uint16_t cs = 0;
+    std::uint32_t dp = 0;  // FDP, FDS: its memory operand's
+    std::uint16_t ds = 0;
+    std::uint32_t mxcsr = 0x1F80;  // (FXSAVE's image; SSE itself is not implemented)
+
+    unsigned top() const { return (status >> 11) & 7; }
+    void set_top(unsigned t) {
+        status = static_cast<std::uint16_t>((status & ~0x3800u) | ((t & 7) << 11));
+    }
+    unsigned physical(unsigned i) const { return (top() + i) & 7; }
+    bool operator==(const X87State&) const = default;
+};
+
 struct CpuState {
     std::array<std::uint32_t, kNumGprs> gpr{};
     std::uint32_t eip = 0;
@@ -154,6 +179,7 @@ struct CpuState {
     std::uint32_t cr4 = 0;
     std::array<std::uint32_t, 8> dr{};
     Msrs msr;
+    X87State x87;
 
     std::uint32_t eflags() const {
         return (flags_control & ~eflags::kArithmetic) | (flags_status & eflags::kArithmetic) |

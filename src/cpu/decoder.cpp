@@ -134,6 +134,8 @@ DecodeStatus Decoder::decode(std::span<const std::uint8_t> bytes, bool code32, s
     out.opcode_map = static_cast<std::uint8_t>(zi.opcode_map);
     out.has_modrm = (zi.attributes & ZYDIS_ATTRIB_HAS_MODRM) != 0;
     out.modrm_reg = zi.raw.modrm.reg;
+    out.modrm_rm = zi.raw.modrm.rm;
+    out.modrm_mod = zi.raw.modrm.mod;
     out.lock = (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK) != 0;
     if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE)) out.rep = RepPrefix::Rep;
     if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE) out.rep = RepPrefix::Repne;

@@ -52,6 +52,8 @@ struct Instruction {
     std::uint8_t opcode = 0;         // the last opcode byte
     std::uint8_t opcode_map = 0;     // 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A
     std::uint8_t modrm_reg = 0;
+    std::uint8_t modrm_rm = 0;
+    std::uint8_t modrm_mod = 0;  // 3: a register operand
     bool has_modrm = false;
     bool lock = false;
     RepPrefix rep = RepPrefix::None;

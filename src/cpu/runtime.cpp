@@ -63,6 +63,20 @@ void write_slow(CpuContext& ctx, mmu::TlbSet set, std::uint32_t linear, unsigned
     }
 }
 
+bool probe_write(CpuContext& ctx, std::uint32_t linear, unsigned size) {
+    mmu::Mmu& mmu = ctx.cpu->mmu();
+    const std::uint32_t last = linear + size - 1;
+    PhysicalAddress phys;
+    mmu::PageFault fault;
+    if (!mmu.translate(linear, mmu::Access::Write, ctx.tlb_set, phys, fault) ||
+        ((last ^ linear) & kPageMask &&
+         !mmu.translate(last & kPageMask, mmu::Access::Write, ctx.tlb_set, phys, fault))) {
+        raise_page_fault(ctx, fault);
+        return false;
+    }
+    return true;
+}
+
 namespace {
 void check_mappings_kept(CpuContext& ctx, std::uint64_t epoch) {
     if (ctx.cpu->mmu().mapping_epoch() == epoch) return;

@@ -32,6 +32,12 @@ std::uint64_t probe_page_group(CpuContext& ctx, std::uint32_t first, std::uint32
 // The full segment check of an access; info = (size - 1) | kind << 8.
 void check_segment_slow(CpuContext& ctx, unsigned seg, std::uint32_t offset, std::uint32_t info);
 
+// Whether `size` bytes at `linear` may be written with the privilege of the
+// CPL (both pages of a crossing access are translated); raises the #PF
+// when not. For instructions that write several pieces: nothing is written
+// unless every piece can be.
+bool probe_write(CpuContext& ctx, std::uint32_t linear, unsigned size);
+
 // Raises `event` for the running instruction.
 void raise(CpuContext& ctx, const Event& event);
 // Raises a fault with or without an error code.

@@ -45,6 +45,22 @@ std::string describe_differences(const CpuState& a, const CpuState& b, const cha
     compare(out, "CR4", a.cr4, b.cr4, a_name, b_name);
     for (unsigned d = 0; d < a.dr.size(); ++d)
         compare(out, fmt::format("DR{}", d), a.dr[d], b.dr[d], a_name, b_name);
+    const X87State& x = a.x87;
+    const X87State& y = b.x87;
+    for (unsigned r = 0; r < 8; ++r) {
+        compare(out, fmt::format("R{}.significand", r), x.regs[r].significand,
+                y.regs[r].significand, a_name, b_name);
+        compare(out, fmt::format("R{}.sign_exponent", r), x.regs[r].sign_exponent,
+                y.regs[r].sign_exponent, a_name, b_name);
+    }
+    compare(out, "FCW", x.control, y.control, a_name, b_name);
+    compare(out, "FSW", x.status, y.status, a_name, b_name);
+    compare(out, "FTW (valid)", x.valid, y.valid, a_name, b_name);
+    compare(out, "FOP", x.opcode, y.opcode, a_name, b_name);
+    compare(out, "FIP", x.ip, y.ip, a_name, b_name);
+    compare(out, "FCS", x.cs, y.cs, a_name, b_name);
+    compare(out, "FDP", x.dp, y.dp, a_name, b_name);
+    compare(out, "FDS", x.ds, y.ds, a_name, b_name);
     return out;
 }
 

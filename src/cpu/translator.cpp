@@ -118,9 +118,7 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
         } else if (const semantics::SemanticFn fn = table.find(insn.mnemonic)) {
             fn(e);
         } else if (insn.opcode_map == 0 && insn.opcode >= 0xD8 && insn.opcode <= 0xDF) {
-            // x87 escape. Until the x87 unit exists (issue 6) the CPU behaves as
-            // with CR0.EM = 1: device not available (SDM Vol. 3A, 2.5).
-            e.raise(vector::NM);
+            semantics::x87_escape(e);
         } else {
             JB_TRACE(log::cpu(), "no semantics for {} at {:#x}", mnemonic_name(insn.mnemonic), eip);
             e.raise(vector::UD);

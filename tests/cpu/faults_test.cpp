@@ -304,8 +304,9 @@ TEST_SUITE("isa") {
         const auto leaf1 = query(1);
         CHECK(((leaf1[0] >> 8) & 0xF) == 6);  // family 6
         CHECK(leaf1[0] == machine.cpu().state().reg(Gpr::Eax));
-        // DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36: no FPU yet, no APIC.
-        CHECK(leaf1[3] == 0x0003B97Cu);
+        // FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, FXSR; no APIC, no
+        // SSE.
+        CHECK(leaf1[3] == 0x0103B97Du);
         CHECK(query(5) == leaf1);  // beyond the maximum: the highest basic leaf
         const auto brand = query(0x80000002);
         char text[17] = {};

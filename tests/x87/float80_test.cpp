@@ -27,12 +27,29 @@ constexpr bool kHostX87 = true;
 constexpr bool kHostX87 = false;
 #endif
 
-enum class Op { Add, Sub, Mul, Div, Sqrt, Round, Compare, UnorderedCompare, StoreF32, StoreF64,
-                Store16, Store32, Store64, Truncate32, LoadF32, LoadF64 };
+enum class Op {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Sqrt,
+    Round,
+    Compare,
+    UnorderedCompare,
+    StoreF32,
+    StoreF64,
+    Store16,
+    Store32,
+    Store64,
+    Truncate32,
+    LoadF32,
+    LoadF64
+};
 const char* name(Op op) {
-    static const char* const names[] = {"fadd",  "fsub",  "fmul",    "fdiv",     "fsqrt",  "frndint",
-                                        "fcom",  "fucom", "fst m32", "fst m64",  "fist m16", "fist m32",
-                                        "fistp m64", "fisttp m32", "fld m32", "fld m64"};
+    static const char* const names[] = {"fadd",      "fsub",       "fmul",     "fdiv",
+                                        "fsqrt",     "frndint",    "fcom",     "fucom",
+                                        "fst m32",   "fst m64",    "fist m16", "fist m32",
+                                        "fistp m64", "fisttp m32", "fld m32",  "fld m64"};
     return names[static_cast<int>(op)];
 }
 
@@ -40,7 +57,7 @@ struct Outcome {
     Float80 value;        // ST(0) after the operation (or the stored bits, zero-extended)
     std::uint16_t flags;  // exception flags
     bool c1;
-    unsigned condition;   // C3 C2 C0 for comparisons (as bits 2, 1, 0)
+    unsigned condition;  // C3 C2 C0 for comparisons (as bits 2, 1, 0)
 };
 
 struct Image {  // FNSAVE's 32-bit format (108 bytes)
@@ -64,12 +81,12 @@ Outcome host(Op op, Float80 a, Float80 b, std::uint64_t mem, std::uint16_t cw) {
     std::uint64_t out = 0;
     std::uint64_t in = mem;
     switch (op) {
-#define BINARY(insn)                                                                        \
-    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" insn           \
-                     "\n\tfnsave %[img]"                                                    \
-                     : [img] "=m"(image)                                                    \
-                     : [a] "m"(ta), [b] "m"(tb), [cw] "m"(cw)                               \
-                     : "memory");                                                           \
+#define BINARY(insn)                                                            \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" insn \
+                     "\n\tfnsave %[img]"                                        \
+                     : [img] "=m"(image)                                        \
+                     : [a] "m"(ta), [b] "m"(tb), [cw] "m"(cw)                   \
+                     : "memory");                                               \
     break
         case Op::Add:
             BINARY("fadd %%st(1), %%st");
@@ -88,12 +105,13 @@ Outcome host(Op op, Float80 a, Float80 b, std::uint64_t mem, std::uint16_t cw) {
         case Op::UnorderedCompare:
             BINARY("fucom %%st(1)");
 #undef BINARY
-#define STORE(insn)                                                                          \
-    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" insn " %[out]"  \
-                     "\n\tfnsave %[img]"                                                     \
-                     : [img] "=m"(image), [out] "+m"(out)                                    \
-                     : [a] "m"(ta), [b] "m"(tb), [cw] "m"(cw)                                \
-                     : "memory");                                                            \
+#define STORE(insn)                                                             \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[b]\n\tfldt %[a]\n\t" insn \
+                     " %[out]"                                                  \
+                     "\n\tfnsave %[img]"                                        \
+                     : [img] "=m"(image), [out] "+m"(out)                       \
+                     : [a] "m"(ta), [b] "m"(tb), [cw] "m"(cw)                   \
+                     : "memory");                                               \
     break
         case Op::StoreF32:
             STORE("fsts");
@@ -108,11 +126,11 @@ Outcome host(Op op, Float80 a, Float80 b, std::uint64_t mem, std::uint16_t cw) {
         case Op::Truncate32:
             STORE("fisttpl");
 #undef STORE
-#define LOAD(insn)                                                                       \
-    __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn " %[in]\n\tfnsave %[img]"         \
-                     : [img] "=m"(image)                                                 \
-                     : [in] "m"(in), [cw] "m"(cw)                                        \
-                     : "memory");                                                        \
+#define LOAD(insn)                                                              \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\t" insn " %[in]\n\tfnsave %[img]" \
+                     : [img] "=m"(image)                                        \
+                     : [in] "m"(in), [cw] "m"(cw)                               \
+                     : "memory");                                               \
     break
         case Op::LoadF32:
             LOAD("flds");
@@ -167,8 +185,10 @@ Outcome soft(Op op, Float80 a, Float80 b, std::uint64_t mem, std::uint16_t cw) {
         case Op::UnorderedCompare: {
             const Order order = compare(a, b, op == Op::UnorderedCompare, env);
             // C3 C2 C0: 000 greater, 001 less, 100 equal, 111 unordered.
-            o.condition = order == Order::Greater ? 0 : order == Order::Less ? 1
-                          : order == Order::Equal ? 4 : 7;
+            o.condition = order == Order::Greater ? 0
+                          : order == Order::Less  ? 1
+                          : order == Order::Equal ? 4
+                                                  : 7;
             write = false;
             break;
         }
@@ -184,16 +204,19 @@ Outcome soft(Op op, Float80 a, Float80 b, std::uint64_t mem, std::uint16_t cw) {
         case Op::Truncate32: {
             const unsigned bits = op == Op::Store16 ? 16 : op == Op::Store64 ? 64 : 32;
             const std::int64_t v = to_int(a, bits, op == Op::Truncate32, env);
-            o.value = Float80{bits == 64 ? static_cast<std::uint64_t>(v)
-                                         : static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << bits) - 1),
-                              0};
+            o.value = Float80{
+                bits == 64 ? static_cast<std::uint64_t>(v)
+                           : static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << bits) - 1),
+                0};
             break;
         }
         case Op::LoadF32:
             r = from_float32(static_cast<std::uint32_t>(mem), env);
+            if (env.denormal_operand) env.flags |= exc::DE;  // (FLD raises it)
             break;
         case Op::LoadF64:
             r = from_float64(mem, env);
+            if (env.denormal_operand) env.flags |= exc::DE;
             break;
     }
     const bool stored = op >= Op::StoreF32 && op <= Op::Truncate32;
@@ -251,9 +274,9 @@ class Operands {
                 const unsigned cut = kCuts[below(3)];
                 std::uint64_t m = (bits() | kIntegerBit) & ~((std::uint64_t{1} << cut) - 1);
                 const unsigned tail = below(4);
-                if (tail == 1) m |= std::uint64_t{1} << (cut - 1);                 // exactly half
-                if (tail == 2) m |= (std::uint64_t{1} << (cut - 1)) | 1;           // just above
-                if (tail == 3) m |= (std::uint64_t{1} << (cut - 1)) - 1;           // just below
+                if (tail == 1) m |= std::uint64_t{1} << (cut - 1);        // exactly half
+                if (tail == 2) m |= (std::uint64_t{1} << (cut - 1)) | 1;  // just above
+                if (tail == 3) m |= (std::uint64_t{1} << (cut - 1)) - 1;  // just below
                 return make(sign, kBias - 64 + below(128), m);
             }
             case 10: {  // a small integer or half-integer
@@ -300,7 +323,8 @@ void check_op(Op op, unsigned count, Tally& tally) {
         }
         // Precision 24, 53 or 64 bits; each rounding; masked, or some unmasked.
         static constexpr std::uint16_t kPc[] = {0x000, 0x200, 0x300};
-        std::uint16_t cw = static_cast<std::uint16_t>(0x0040 | kPc[gen.below(3)] | gen.below(4) << 10);
+        std::uint16_t cw =
+            static_cast<std::uint16_t>(0x0040 | kPc[gen.below(3)] | gen.below(4) << 10);
         cw |= gen.below(3) == 0 ? static_cast<std::uint16_t>(gen.bits() & exc::kAll) : exc::kAll;
         ++tally.cases;
 #if defined(__x86_64__) || defined(__i386__)
@@ -315,10 +339,10 @@ void check_op(Op op, unsigned count, Tally& tally) {
         if (!same) {
             if (++tally.mismatches <= 12) {
                 MESSAGE(name(op) << " a=" << hex(a) << " b=" << hex(b) << " mem=" << std::hex << mem
-                                 << " cw=" << cw << std::dec << ": host " << hex(want.value) << " flags "
-                                 << want.flags << " c1 " << want.c1 << " cc " << want.condition
-                                 << ", soft " << hex(got.value) << " flags " << got.flags << " c1 "
-                                 << got.c1 << " cc " << got.condition);
+                                 << " cw=" << cw << std::dec << ": host " << hex(want.value)
+                                 << " flags " << want.flags << " c1 " << want.c1 << " cc "
+                                 << want.condition << ", soft " << hex(got.value) << " flags "
+                                 << got.flags << " c1 " << got.c1 << " cc " << got.condition);
             }
         }
 #endif

@@ -9,9 +9,10 @@ namespace jitterbug::cpu {
 namespace {
 
 // CPUID.1:EDX feature bits (SDM Vol. 2A, Table 3-11). Exactly what is
-// implemented: 4 MiB pages, the time-stamp counter, RDMSR/WRMSR, PAE,
-// CMPXCHG8B, SYSENTER/SYSEXIT, MTRRs, global pages, CMOVcc, PAT and
-// PSE-36. No x87 yet, no local APIC.
+// implemented: the x87, debugging extensions, 4 MiB pages, the time-stamp
+// counter, RDMSR/WRMSR, PAE, CMPXCHG8B, SYSENTER/SYSEXIT, MTRRs, global
+// pages, CMOVcc, PAT, PSE-36 and FXSAVE/FXRSTOR. No local APIC, no SSE.
+constexpr std::uint32_t kFeatureFpu = 1u << 0;
 constexpr std::uint32_t kFeatureDe = 1u << 2;
 constexpr std::uint32_t kFeaturePse = 1u << 3;
 constexpr std::uint32_t kFeatureTsc = 1u << 4;
@@ -24,9 +25,11 @@ constexpr std::uint32_t kFeaturePge = 1u << 13;
 constexpr std::uint32_t kFeatureCmov = 1u << 15;
 constexpr std::uint32_t kFeaturePat = 1u << 16;
 constexpr std::uint32_t kFeaturePse36 = 1u << 17;
-constexpr std::uint32_t kFeatures = kFeatureDe | kFeaturePse | kFeatureTsc | kFeatureMsr |
-                                    kFeaturePae | kFeatureCx8 | kFeatureSep | kFeatureMtrr |
-                                    kFeaturePge | kFeatureCmov | kFeaturePat | kFeaturePse36;
+constexpr std::uint32_t kFeatureFxsr = 1u << 24;
+constexpr std::uint32_t kFeatures = kFeatureFpu | kFeatureFxsr | kFeatureDe | kFeaturePse |
+                                    kFeatureTsc | kFeatureMsr | kFeaturePae | kFeatureCx8 |
+                                    kFeatureSep | kFeatureMtrr | kFeaturePge | kFeatureCmov |
+                                    kFeaturePat | kFeaturePse36;
 // CPUID.80000001h:EDX: the execute-disable bit.
 constexpr std::uint32_t kExtendedFeatureNx = 1u << 20;
 
@@ -77,12 +80,6 @@ std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
     st.reg(Gpr::Ebx) = r[1];
     st.reg(Gpr::Ecx) = r[2];
     st.reg(Gpr::Edx) = r[3];
-    return 0;
-}
-
-std::uint64_t helper_fwait(CpuContext& ctx, std::uint32_t, std::uint32_t, std::uint32_t) {
-    const std::uint32_t cr0 = ctx.state.cr0;
-    if ((cr0 & cr0::MP) && (cr0 & cr0::TS)) runtime::raise_fault(ctx, vector::NM);
     return 0;
 }
 

@@ -14,7 +14,7 @@ constexpr std::uint32_t kCr0Writable = cr0::PE | cr0::MP | cr0::EM | cr0::TS | c
                                        cr0::AM | cr0::NW | cr0::CD | cr0::PG;
 // CR4 bits of the features CPUID reports (anything else is #GP(0)).
 constexpr std::uint32_t kCr4Writable =
-    cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE;
+    cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
 
 void set_zf(CpuState& st, bool zf) {
     st.flags_status = zf ? (st.flags_status | eflags::ZF) : (st.flags_status & ~eflags::ZF);

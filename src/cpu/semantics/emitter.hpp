@@ -135,5 +135,9 @@ void register_string(SemanticsTable& t);
 void register_flags(SemanticsTable& t);
 void register_io(SemanticsTable& t);
 void register_system(SemanticsTable& t);
+void register_x87(SemanticsTable& t);
+
+// The x87 escape opcodes D8-DF (x87.cpp).
+void x87_escape(Emitter& e);
 
 }  // namespace jitterbug::cpu::semantics

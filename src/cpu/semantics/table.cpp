@@ -18,6 +18,7 @@ const SemanticsTable& semantics_table() {
         register_flags(t);
         register_io(t);
         register_system(t);
+        register_x87(t);
         return t;
     }();
     return table;

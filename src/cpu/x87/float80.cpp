@@ -13,7 +13,9 @@ using u128 = unsigned __int128;
 // (SDM Vol. 1, 8.5.4 and 8.5.5).
 constexpr int kBiasAdjust = 24576;
 
-unsigned leading_zeros(std::uint64_t x) { return x ? static_cast<unsigned>(__builtin_clzll(x)) : 64; }
+unsigned leading_zeros(std::uint64_t x) {
+    return x ? static_cast<unsigned>(__builtin_clzll(x)) : 64;
+}
 
 u128 shift_right_jam(u128 v, unsigned n) {
     if (n == 0) return v;
@@ -107,9 +109,16 @@ Float80 round_pack(bool sign, std::int32_t exponent, u128 v, unsigned bits, Env&
     bool inexact = false, up = false;
     if (exponent < 1) {
         if (!env.masked(exc::UE)) {
-            // Unmasked: the exponent wraps into range instead.
+            // Unmasked: the exponent wraps into range instead. Where even
+            // that is not enough (only FSCALE gets there), the hardware gives
+            // a zero, inexact.
             exponent += kBiasAdjust;
             env.flags |= exc::UE;
+            if (exponent < 1) {
+                env.flags |= exc::PE;
+                env.rounded_up = false;
+                return zero(sign);
+            }
         } else {
             v = shift_right_jam(v, static_cast<unsigned>(1 - exponent));
             v = round_at(v, pos, sign, rc, inexact, up);
@@ -130,6 +139,11 @@ Float80 round_pack(bool sign, std::int32_t exponent, u128 v, unsigned bits, Env&
         env.flags |= exc::OE;
         if (!env.masked(exc::OE)) {
             exponent -= kBiasAdjust;
+            if (exponent >= static_cast<std::int32_t>(kMaxExponent)) {  // (as above: an infinity)
+                env.flags |= exc::PE;
+                env.rounded_up = true;
+                return infinity(sign);
+            }
         } else {
             env.flags |= exc::PE;
             if (overflow_to_infinity(rc, sign)) {
@@ -148,11 +162,10 @@ Float80 round_pack(const Unpacked& u, Env& env) {
     return round_pack(u.sign, u.exponent, u128{u.significand} << 63, precision_bits(env), env);
 }
 
+}  // namespace
+
 Float80 quieted(Float80 x) { return {x.significand | kQuietBit, x.sign_exponent}; }
 
-// The NaN result of an operation on NaNs (SDM Vol. 1, Table 4-7, x87 FPU
-// column): a signalling one raises IE and is made quiet; of two, a QNaN
-// wins over an SNaN, else the larger significand, else the positive one.
 Float80 propagate_nan(Float80 a, Float80 b, Env& env) {
     const Class ca = classify(a);
     const Class cb = classify(b);
@@ -174,8 +187,6 @@ Float80 invalid(Env& env) {
     return kIndefinite;
 }
 
-// NaNs and unsupported encodings among two operands: the result they give,
-// or false when both are numbers.
 bool special_operands(Float80 a, Float80 b, Env& env, Float80& result) {
     if (classify(a) == Class::Unsupported || classify(b) == Class::Unsupported) {
         result = invalid(env);
@@ -188,14 +199,14 @@ bool special_operands(Float80 a, Float80 b, Env& env, Float80& result) {
     return false;
 }
 
-// DE for a denormal operand, whatever the other (after NaNs and the
-// invalid cases). Unmasked, it stops the operation: true then (the result
-// is not used).
 bool denormal_stops(Float80 a, Float80 b, Env& env) {
-    if (classify(a) != Class::Denormal && classify(b) != Class::Denormal) return false;
+    if (classify(a) != Class::Denormal && classify(b) != Class::Denormal && !env.denormal_operand)
+        return false;
     env.flags |= exc::DE;
     return !env.masked(exc::DE);
 }
+
+namespace {
 
 // The sign of an exact zero sum (SDM Vol. 1, 4.8.3.2... Table 8-?): the
 // operands' when they agree, else + (- when rounding down).
@@ -210,7 +221,8 @@ Float80 add_magnitudes(Float80 a, bool sign_b, Float80 b, Env& env) {
     if (ca == Class::Infinity || cb == Class::Infinity) {
         return infinity(ca == Class::Infinity ? sa : sign_b);
     }
-    if (ca == Class::Zero && cb == Class::Zero) return zero(zero_sum_sign(sa, sign_b, env.rounding()));
+    if (ca == Class::Zero && cb == Class::Zero)
+        return zero(zero_sum_sign(sa, sign_b, env.rounding()));
     if (cb == Class::Zero) return round_pack(unpack(a), env);
     if (ca == Class::Zero) {
         Unpacked u = unpack(b);
@@ -225,8 +237,8 @@ Float80 add_magnitudes(Float80 a, bool sign_b, Float80 b, Env& env) {
     }
     // Integer bits at bit 126 (bit 127 takes a carry).
     const u128 vx = u128{x.significand} << 63;
-    const u128 vy = shift_right_jam(u128{y.significand} << 63,
-                                    static_cast<unsigned>(x.exponent - y.exponent));
+    const u128 vy =
+        shift_right_jam(u128{y.significand} << 63, static_cast<unsigned>(x.exponent - y.exponent));
     std::int32_t exponent = x.exponent;
     u128 v;
     if (x.sign == y.sign) {
@@ -239,7 +251,8 @@ Float80 add_magnitudes(Float80 a, bool sign_b, Float80 b, Env& env) {
         v = vx - vy;
         if (v == 0) return zero(env.rounding() == Rounding::Down);
         unsigned shift = 0;
-        while (!((v << shift) >> 126)) ++shift;  // (cancellation: exact)
+        while (!((v << shift) >> 126))
+            ++shift;  // (cancellation: exact)
         v <<= shift;
         exponent -= static_cast<std::int32_t>(shift);
     }
@@ -423,6 +436,133 @@ Float80 round_to_integer(Float80 a, Env& env) {
     return from_magnitude(x.sign, static_cast<std::uint64_t>(f >> 64));
 }
 
+Float80 scale(Float80 a, Float80 b, Env& env) {
+    Float80 r;
+    if (special_operands(a, b, env, r)) return r;
+    const Class ca = classify(a);
+    const Class cb = classify(b);
+    if (cb == Class::Infinity) {
+        const bool up = !b.sign();
+        if ((ca == Class::Zero && up) || (ca == Class::Infinity && !up)) return invalid(env);
+        if (denormal_stops(a, b, env)) return a;
+        if (ca == Class::Zero || ca == Class::Infinity) return a;
+        return up ? infinity(a.sign()) : zero(a.sign());
+    }
+    if (denormal_stops(a, b, env)) return a;
+    if (ca == Class::Zero || ca == Class::Infinity) return a;
+    // trunc(b), kept within a range that overflows or underflows any a.
+    std::int32_t n = 0;
+    if (cb != Class::Zero) {
+        const Unpacked y = unpack(b);
+        const std::int32_t e = y.exponent - kBias;
+        std::int64_t magnitude = 0;
+        if (e >= 0)
+            magnitude = e >= 20 ? (1 << 20) : static_cast<std::int64_t>(y.significand >> (63 - e));
+        n = static_cast<std::int32_t>(y.sign ? -magnitude : magnitude);
+    }
+    const Unpacked x = unpack(a);
+    return round_pack(x.sign, x.exponent + n, u128{x.significand} << 63, 64, env);
+}
+
+void extract(Float80 a, Env& env, Float80& exponent, Float80& significand) {
+    const Class c = classify(a);
+    switch (c) {
+        case Class::Unsupported:
+            exponent = significand = invalid(env);
+            return;
+        case Class::QuietNaN:
+        case Class::SignalingNaN:
+            exponent = significand = propagate_nan(a, a, env);
+            return;
+        case Class::Zero:
+            env.flags |= exc::ZE;
+            exponent = infinity(true);
+            significand = a;
+            return;
+        case Class::Infinity:
+            exponent = infinity(false);
+            significand = a;
+            return;
+        default:
+            break;
+    }
+    if (denormal_stops(a, a, env)) {
+        exponent = significand = a;
+        return;
+    }
+    const Unpacked x = unpack(a);
+    exponent = from_int64(x.exponent - kBias);
+    significand = make(x.sign, kBias, x.significand);
+}
+
+namespace {
+
+// A nonnegative value v * 2^(exponent - kBias - 63) (v nonzero, below
+// 2^65), normalized and packed exactly (it fits: remainders never round).
+Float80 pack_exact(bool sign, std::int32_t exponent, u128 v, Env& env) {
+    v <<= 62;  // v * 2^-64 in round_pack's form, one exponent up
+    ++exponent;
+    while (!(v >> 126)) {
+        v <<= 1;
+        --exponent;
+    }
+    return round_pack(sign, exponent, v, 64, env);
+}
+
+}  // namespace
+
+Float80 remainder(Float80 a, Float80 b, bool ieee, Env& env, unsigned& quotient, bool& partial) {
+    quotient = 0;
+    partial = false;
+    Float80 r;
+    if (special_operands(a, b, env, r)) return r;
+    const Class ca = classify(a);
+    const Class cb = classify(b);
+    if (ca == Class::Infinity || cb == Class::Zero) return invalid(env);
+    if (denormal_stops(a, b, env)) return a;
+    if (ca == Class::Zero || cb == Class::Infinity) return a;
+    const Unpacked x = unpack(a);
+    const Unpacked y = unpack(b);
+    const std::int32_t d = x.exponent - y.exponent;
+    if (d < 0) {
+        // |a| < |b|: a quotient of 0, or for FPREM1 1 when |a| > |b| / 2,
+        // that is when d = -1 and ma > mb (a tie goes to the even 0).
+        if (!ieee || d < -1 || x.significand <= y.significand)
+            return pack_exact(x.sign, x.exponent, x.significand, env);
+        quotient = 1;
+        return pack_exact(!x.sign, x.exponent, (u128{y.significand} << 1) - x.significand, env);
+    }
+    // The quotient's bits this round: all d of them, or (a partial
+    // remainder) enough to bring the exponent difference below 64.
+    std::int32_t bits = d;
+    if (d >= 64) {
+        partial = true;
+        bits = 32 + ((d - 32) & 31);
+    }
+    const u128 dividend = u128{x.significand} << bits;
+    u128 q = dividend / y.significand;
+    u128 rem = dividend % y.significand;
+    bool sign = x.sign;
+    if (ieee && !partial) {
+        const u128 twice = rem << 1;
+        if (twice > y.significand || (twice == y.significand && (q & 1))) {
+            ++q;
+            rem = y.significand - rem;
+            sign = !sign;
+        }
+    }
+    quotient = static_cast<unsigned>(q & 7);
+    if (rem == 0) return zero(x.sign);
+    // rem is in units of b's last significand bit, scaled by what is left
+    // of the exponent difference.
+    return pack_exact(sign, y.exponent + (d - bits), rem, env);
+}
+
+Float80 round_wide(bool sign, std::int32_t exponent, std::uint64_t hi, std::uint64_t lo, Env& env) {
+    const u128 v = shift_right_jam((u128{hi} << 64) | lo, 1);
+    return round_pack(sign, exponent, v, 64, env);
+}
+
 Order compare(Float80 a, Float80 b, bool quiet, Env& env) {
     const Class ca = classify(a);
     const Class cb = classify(b);
@@ -435,7 +575,8 @@ Order compare(Float80 a, Float80 b, bool quiet, Env& env) {
         return Order::Unordered;
     }
     // (An unmasked DE does not stop a comparison: the condition codes are set.)
-    if (ca == Class::Denormal || cb == Class::Denormal) env.flags |= exc::DE;
+    if (ca == Class::Denormal || cb == Class::Denormal || env.denormal_operand)
+        env.flags |= exc::DE;
     if (ca == Class::Zero && cb == Class::Zero) return Order::Equal;
     if (a.sign() != b.sign()) return a.sign() ? Order::Less : Order::Greater;
     // Same sign: compare magnitudes (infinities and zeros order themselves).
@@ -451,48 +592,53 @@ Order compare(Float80 a, Float80 b, bool quiet, Env& env) {
     return (ma < mb) != a.sign() ? Order::Less : Order::Greater;
 }
 
-Float80 from_float32(std::uint32_t bits, Env& env) {
+Float80 from_float32(std::uint32_t bits, Env& env, bool operand) {
     const bool sign = bits >> 31;
     const unsigned e = (bits >> 23) & 0xFF;
     const std::uint64_t frac = bits & 0x7FFFFF;
     if (e == 0xFF) {
         if (frac == 0) return infinity(sign);
-        Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 40));
+        const Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 40));
+        if (operand) return nan;
         if (!(frac & 0x400000)) env.flags |= exc::IE;
         return quieted(nan);
     }
     if (e == 0) {
         if (frac == 0) return zero(sign);
-        env.flags |= exc::DE;
+        env.denormal_operand = true;
         const unsigned lz = leading_zeros(frac);
         // value = frac * 2^-149 = (frac << lz) * 2^(-149 - lz); bit 63 at 2^(-149-lz+63)
-        return make(sign, static_cast<unsigned>(kBias - 149 + 63 - static_cast<int>(lz)), frac << lz);
+        return make(sign, static_cast<unsigned>(kBias - 149 + 63 - static_cast<int>(lz)),
+                    frac << lz);
     }
     return make(sign, e - 127 + kBias, kIntegerBit | (frac << 40));
 }
 
-Float80 from_float64(std::uint64_t bits, Env& env) {
+Float80 from_float64(std::uint64_t bits, Env& env, bool operand) {
     const bool sign = bits >> 63;
     const unsigned e = (bits >> 52) & 0x7FF;
     const std::uint64_t frac = bits & 0xFFFFFFFFFFFFFull;
     if (e == 0x7FF) {
         if (frac == 0) return infinity(sign);
-        Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 11));
+        const Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 11));
+        if (operand) return nan;
         if (!(frac & (std::uint64_t{1} << 51))) env.flags |= exc::IE;
         return quieted(nan);
     }
     if (e == 0) {
         if (frac == 0) return zero(sign);
-        env.flags |= exc::DE;
+        env.denormal_operand = true;
         const unsigned lz = leading_zeros(frac);
-        return make(sign, static_cast<unsigned>(kBias - 1074 + 63 - static_cast<int>(lz)), frac << lz);
+        return make(sign, static_cast<unsigned>(kBias - 1074 + 63 - static_cast<int>(lz)),
+                    frac << lz);
     }
     return make(sign, e - 1023 + kBias, kIntegerBit | (frac << 11));
 }
 
 Float80 from_int64(std::int64_t v) {
     const bool sign = v < 0;
-    return from_magnitude(sign, sign ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+    return from_magnitude(sign,
+                          sign ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
 }
 
 namespace {
@@ -525,8 +671,9 @@ std::uint64_t to_format(Float80 a, const Format& f, Env& env) {
         case Class::QuietNaN:
         case Class::SignalingNaN:
             if (c == Class::SignalingNaN) env.flags |= exc::IE;
-            return pack_format(f, a.sign(), max_exp,
-                               ((a.significand & ~kIntegerBit) >> (64 - f.significand_bits)) | quiet);
+            return pack_format(
+                f, a.sign(), max_exp,
+                ((a.significand & ~kIntegerBit) >> (64 - f.significand_bits)) | quiet);
         case Class::Zero:
             return pack_format(f, a.sign(), 0, 0);
         case Class::Infinity:
@@ -584,7 +731,9 @@ std::uint64_t to_format(Float80 a, const Format& f, Env& env) {
 
 }  // namespace
 
-std::uint32_t to_float32(Float80 a, Env& env) { return static_cast<std::uint32_t>(to_format(a, kSingle, env)); }
+std::uint32_t to_float32(Float80 a, Env& env) {
+    return static_cast<std::uint32_t>(to_format(a, kSingle, env));
+}
 std::uint64_t to_float64(Float80 a, Env& env) { return to_format(a, kDouble, env); }
 
 std::int64_t to_int(Float80 a, unsigned bits, bool truncate, Env& env) {

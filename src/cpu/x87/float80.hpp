@@ -52,6 +52,9 @@ struct Env {
     std::uint16_t control = 0x037F;  // FNINIT's: all masked, extended, nearest
     std::uint16_t flags = 0;
     bool rounded_up = false;
+    // A float32/float64 load found a denormal: the operation that uses the
+    // value raises DE (only then: not when the other operand is a NaN).
+    bool denormal_operand = false;
 
     Rounding rounding() const { return static_cast<Rounding>((control >> 10) & 3); }
     Precision precision() const { return static_cast<Precision>((control >> 8) & 3); }
@@ -80,8 +83,26 @@ inline bool is_nan(Float80 x) {
 Float80 make(bool sign, unsigned exponent, std::uint64_t significand);
 inline Float80 zero(bool sign) { return make(sign, 0, 0); }
 inline Float80 infinity(bool sign) { return make(sign, kMaxExponent, kIntegerBit); }
-inline Float80 negate(Float80 x) { return {x.significand, static_cast<std::uint16_t>(x.sign_exponent ^ 0x8000)}; }
-inline Float80 absolute(Float80 x) { return {x.significand, static_cast<std::uint16_t>(x.sign_exponent & 0x7FFF)}; }
+inline Float80 negate(Float80 x) {
+    return {x.significand, static_cast<std::uint16_t>(x.sign_exponent ^ 0x8000)};
+}
+inline Float80 absolute(Float80 x) {
+    return {x.significand, static_cast<std::uint16_t>(x.sign_exponent & 0x7FFF)};
+}
+
+// The building blocks of the instructions built on these (transcendental):
+// a NaN made quiet; the NaN result of an operation on NaNs (SDM Vol. 1,
+// Table 4-7, x87 FPU column: a signalling one raises IE and is made quiet;
+// of two, a QNaN wins over an SNaN, else the larger significand, else the
+// positive one); IE and the indefinite; the result NaNs and unsupported
+// encodings among two operands give (false when both are numbers); DE for
+// a denormal operand, whatever the other (after NaNs and the invalid
+// cases), true when unmasked: it stops the operation.
+Float80 quieted(Float80 x);
+Float80 propagate_nan(Float80 a, Float80 b, Env& env);
+Float80 invalid(Env& env);
+bool special_operands(Float80 a, Float80 b, Env& env, Float80& result);
+bool denormal_stops(Float80 a, Float80 b, Env& env);
 
 // Arithmetic, rounded by env's control word (precision control applies).
 Float80 add(Float80 a, Float80 b, Env& env);
@@ -93,15 +114,34 @@ Float80 sqrt(Float80 a, Env& env);
 // not apply).
 Float80 round_to_integer(Float80 a, Env& env);
 
+// sign * (hi:lo / 2^127) * 2^(exponent - kBias), hi's top bit set, rounded
+// to 64 bits by the rounding control alone (no precision control): the
+// constants and results computed wider.
+Float80 round_wide(bool sign, std::int32_t exponent, std::uint64_t hi, std::uint64_t lo, Env& env);
+
+// FSCALE: a * 2^trunc(b), rounded to 64 bits (no precision control).
+Float80 scale(Float80 a, Float80 b, Env& env);
+// FXTRACT: the unbiased exponent of a (as a value) and its significand
+// (the same sign, exponent 0); a zero gives ZE and -infinity.
+void extract(Float80 a, Env& env, Float80& exponent, Float80& significand);
+// FPREM (toward zero) and FPREM1 (`ieee`: to nearest): the partial
+// remainder of a / b. Reduces the exponent difference by at most 63 at a
+// time: `partial` then (C2); otherwise `quotient` holds the quotient's low
+// three bits.
+Float80 remainder(Float80 a, Float80 b, bool ieee, Env& env, unsigned& quotient, bool& partial);
+
 // Comparisons (FCOM, FUCOM): unordered when either is a NaN; `quiet`
 // raises IE only for signalling NaNs (and unsupported encodings).
 enum class Order : std::uint8_t { Less, Equal, Greater, Unordered };
 Order compare(Float80 a, Float80 b, bool quiet, Env& env);
 
 // Conversions. Loads are exact (a signalling NaN becomes quiet with IE, a
-// denormal raises DE); stores round by the rounding control alone.
-Float80 from_float32(std::uint32_t bits, Env& env);
-Float80 from_float64(std::uint64_t bits, Env& env);
+// denormal sets Env::denormal_operand); stores round by the rounding
+// control alone. An arithmetic instruction's memory `operand` keeps a
+// signalling NaN signalling: the operation raises IE, and picks between two
+// NaNs, as it does for registers.
+Float80 from_float32(std::uint32_t bits, Env& env, bool operand = false);
+Float80 from_float64(std::uint64_t bits, Env& env, bool operand = false);
 Float80 from_int64(std::int64_t v);
 std::uint32_t to_float32(Float80 a, Env& env);
 std::uint64_t to_float64(Float80 a, Env& env);

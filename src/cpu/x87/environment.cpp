@@ -1,0 +1,268 @@
+#include "cpu/x87/environment.hpp"
+
+#include <array>
+
+#include "cpu/runtime.hpp"
+#include "cpu/x87/unit.hpp"
+
+namespace jitterbug::cpu::x87 {
+
+namespace {
+
+std::uint32_t get(const std::uint8_t* p, unsigned n) {
+    std::uint32_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void put(std::uint8_t* p, unsigned n, std::uint64_t v) {
+    for (unsigned i = 0; i < n; ++i)
+        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+// A control word as loaded: the masks, PC, RC and IC kept, bit 6 reading
+// as 1, the reserved bits 7 and 13-15 as 0.
+std::uint16_t control_word(std::uint32_t v) {
+    return static_cast<std::uint16_t>((v & 0x1F3F) | 0x40);
+}
+
+// ES and B follow the exception flags the control word leaves unmasked.
+void summarize(X87State& s) {
+    if (s.status & ~s.control & exc::kAll) {
+        s.status |= sw::ES | sw::B;
+    } else {
+        s.status &= static_cast<std::uint16_t>(~(sw::ES | sw::B));
+    }
+}
+
+unsigned env_size(Form f) { return f == Form::Env16 ? 14 : 28; }
+
+// FSTENV's image: control, status, tags, and the last instruction's
+// pointers, laid out by operand size and mode.
+void store_env(const CpuState& st, Form f, std::uint8_t* out) {
+    const X87State& s = st.x87;
+    const bool real = !st.protected_mode() || st.v86_mode();
+    if (f == Form::Env16) {
+        put(out, 2, s.control);
+        put(out + 2, 2, s.status);
+        put(out + 4, 2, tag_word(s));
+        if (real) {
+            put(out + 6, 2, s.ip);
+            put(out + 8, 2, (s.ip >> 16 & 0xF) << 12 | (s.opcode & 0x7FF));
+            put(out + 10, 2, s.dp);
+            put(out + 12, 2, (s.dp >> 16 & 0xF) << 12);
+        } else {
+            put(out + 6, 2, s.ip);
+            put(out + 8, 2, s.cs);
+            put(out + 10, 2, s.dp);
+            put(out + 12, 2, s.ds);
+        }
+        return;
+    }
+    put(out, 4, 0xFFFF0000u | s.control);
+    put(out + 4, 4, 0xFFFF0000u | s.status);
+    put(out + 8, 4, 0xFFFF0000u | tag_word(s));
+    if (real) {
+        put(out + 12, 4, 0xFFFF0000u | (s.ip & 0xFFFF));
+        put(out + 16, 4, (s.ip >> 16) << 12 | (s.opcode & 0x7FF));
+        put(out + 20, 4, 0xFFFF0000u | (s.dp & 0xFFFF));
+        put(out + 24, 4, (s.dp >> 16) << 12);
+    } else {
+        put(out + 12, 4, s.ip);
+        put(out + 16, 4, std::uint32_t{s.opcode & 0x7FFu} << 16 | s.cs);
+        put(out + 20, 4, s.dp);
+        put(out + 24, 4, 0xFFFF0000u | s.ds);
+    }
+}
+
+void load_env(CpuState& st, Form f, const std::uint8_t* in) {
+    X87State& s = st.x87;
+    const bool real = !st.protected_mode() || st.v86_mode();
+    std::uint16_t tags;
+    if (f == Form::Env16) {
+        s.control = control_word(get(in, 2));
+        s.status = static_cast<std::uint16_t>(get(in + 2, 2));
+        tags = static_cast<std::uint16_t>(get(in + 4, 2));
+        if (real) {
+            s.ip = get(in + 6, 2) | (get(in + 8, 2) >> 12) << 16;
+            s.opcode = static_cast<std::uint16_t>(get(in + 8, 2) & 0x7FF);
+            s.dp = get(in + 10, 2) | (get(in + 12, 2) >> 12) << 16;
+        } else {
+            s.ip = get(in + 6, 2);
+            s.cs = static_cast<std::uint16_t>(get(in + 8, 2));
+            s.dp = get(in + 10, 2);
+            s.ds = static_cast<std::uint16_t>(get(in + 12, 2));
+        }
+    } else {
+        s.control = control_word(get(in, 2));
+        s.status = static_cast<std::uint16_t>(get(in + 4, 2));
+        tags = static_cast<std::uint16_t>(get(in + 8, 2));
+        if (real) {
+            s.ip = (get(in + 12, 4) & 0xFFFF) | (get(in + 16, 4) >> 12 & 0xFFFF) << 16;
+            s.opcode = static_cast<std::uint16_t>(get(in + 16, 4) & 0x7FF);
+            s.dp = (get(in + 20, 4) & 0xFFFF) | (get(in + 24, 4) >> 12 & 0xFFFF) << 16;
+        } else {
+            s.ip = get(in + 12, 4);
+            s.cs = static_cast<std::uint16_t>(get(in + 16, 4));
+            s.opcode = static_cast<std::uint16_t>(get(in + 16, 4) >> 16 & 0x7FF);
+            s.dp = get(in + 20, 4);
+            s.ds = static_cast<std::uint16_t>(get(in + 24, 4));
+        }
+    }
+    // Only "empty" counts in the tags loaded (SDM Vol. 1, 8.1.7).
+    s.valid = 0;
+    for (unsigned r = 0; r < 8; ++r) {
+        if (((tags >> (2 * r)) & 3) != 3) s.valid |= static_cast<std::uint8_t>(1u << r);
+    }
+    summarize(s);
+}
+
+void store_register(std::uint8_t* out, Float80 v) {
+    put(out, 8, v.significand);
+    put(out + 8, 2, v.sign_exponent);
+}
+
+Float80 load_register(const std::uint8_t* in) {
+    return Float80{
+        static_cast<std::uint64_t>(get(in, 4)) | static_cast<std::uint64_t>(get(in + 4, 4)) << 32,
+        static_cast<std::uint16_t>(get(in + 8, 2))};
+}
+
+constexpr unsigned kFxSize = 512;
+constexpr std::uint32_t kMxcsrMask = 0x0000FFBF;  // no DAZ
+
+bool fxsave(CpuContext& ctx, const MemoryOperand& m) {
+    const X87State& s = ctx.state.x87;
+    std::array<std::uint8_t, 288> image{};  // (bytes 288-511 are left alone)
+    put(&image[0], 2, s.control);
+    put(&image[2], 2, s.status);
+    put(&image[4], 1, s.valid);
+    put(&image[6], 2, s.opcode);
+    put(&image[8], 4, s.ip);
+    put(&image[12], 2, s.cs);
+    put(&image[16], 4, s.dp);
+    put(&image[20], 2, s.ds);
+    put(&image[24], 4, s.mxcsr);
+    put(&image[28], 4, kMxcsrMask);
+    for (unsigned i = 0; i < 8; ++i)
+        store_register(&image[32 + 16 * i], s.regs[s.physical(i)]);
+    if (!check_writable(ctx, m, kFxSize)) return false;
+    return write_memory(ctx, m, static_cast<unsigned>(image.size()), image.data());
+}
+
+bool fxrstor(CpuContext& ctx, const MemoryOperand& m) {
+    std::array<std::uint8_t, 288> image{};
+    if (!read_memory(ctx, m, static_cast<unsigned>(image.size()), image.data())) return false;
+    const std::uint32_t mxcsr = get(&image[24], 4);
+    if (mxcsr & ~kMxcsrMask) {
+        runtime::raise_fault(ctx, vector::GP, 0);
+        return false;
+    }
+    X87State& s = ctx.state.x87;
+    s.control = control_word(get(&image[0], 2));
+    s.status = static_cast<std::uint16_t>(get(&image[2], 2));
+    s.valid = image[4];
+    s.opcode = static_cast<std::uint16_t>(get(&image[6], 2) & 0x7FF);
+    s.ip = get(&image[8], 4);
+    s.cs = static_cast<std::uint16_t>(get(&image[12], 2));
+    s.dp = get(&image[16], 4);
+    s.ds = static_cast<std::uint16_t>(get(&image[20], 2));
+    s.mxcsr = mxcsr;
+    for (unsigned i = 0; i < 8; ++i)
+        s.regs[s.physical(i)] = load_register(&image[32 + 16 * i]);
+    summarize(s);
+    return true;
+}
+
+}  // namespace
+
+std::uint16_t tag_word(const X87State& s) {
+    std::uint16_t tags = 0;
+    for (unsigned r = 0; r < 8; ++r) {
+        unsigned t;
+        if (!((s.valid >> r) & 1)) {
+            t = 3;
+        } else {
+            switch (classify(s.regs[r])) {
+                case Class::Zero:
+                    t = 1;
+                    break;
+                case Class::Normal:
+                    t = 0;
+                    break;
+                default:
+                    t = 2;
+                    break;
+            }
+        }
+        tags |= static_cast<std::uint16_t>(t << (2 * r));
+    }
+    return tags;
+}
+
+void control_instruction(CpuContext& ctx, const X87Instruction& x, const MemoryOperand& m) {
+    CpuState& st = ctx.state;
+    X87State& s = st.x87;
+    std::uint8_t buffer[108];
+    switch (x.op) {
+        case Op::Ldcw:
+            if (!read_memory(ctx, m, 2, buffer)) return;
+            s.control = control_word(get(buffer, 2));
+            summarize(s);
+            return;
+        case Op::Stcw:
+        case Op::Stsw:
+            put(buffer, 2, x.op == Op::Stcw ? s.control : s.status);
+            if (check_writable(ctx, m, 2)) write_memory(ctx, m, 2, buffer);
+            return;
+        case Op::StswAx:
+            st.reg(Gpr::Eax) = (st.reg(Gpr::Eax) & 0xFFFF0000u) | s.status;
+            return;
+        case Op::Ldenv:
+            if (!read_memory(ctx, m, env_size(x.form), buffer)) return;
+            load_env(st, x.form, buffer);
+            return;
+        case Op::Stenv: {
+            const unsigned size = env_size(x.form);
+            store_env(st, x.form, buffer);
+            if (!check_writable(ctx, m, size) || !write_memory(ctx, m, size, buffer)) return;
+            s.control |= exc::kAll;  // FSTENV masks every exception afterwards
+            return;
+        }
+        case Op::Save: {
+            const unsigned env = env_size(x.form);
+            store_env(st, x.form, buffer);
+            for (unsigned i = 0; i < 8; ++i)
+                store_register(buffer + env + 10 * i, s.regs[s.physical(i)]);
+            if (!check_writable(ctx, m, env + 80) || !write_memory(ctx, m, env + 80, buffer))
+                return;
+            initialize(s);
+            return;
+        }
+        case Op::Rstor: {
+            const unsigned env = env_size(x.form);
+            if (!read_memory(ctx, m, env + 80, buffer)) return;
+            load_env(st, x.form, buffer);
+            for (unsigned i = 0; i < 8; ++i)
+                s.regs[s.physical(i)] = load_register(buffer + env + 10 * i);
+            return;
+        }
+        case Op::Fxsave:
+        case Op::Fxrstor:
+            if (linear_address(ctx, m) & 15) {
+                runtime::raise_fault(ctx, vector::GP, 0);
+                return;
+            }
+            if (x.op == Op::Fxsave) {
+                fxsave(ctx, m);
+            } else {
+                fxrstor(ctx, m);
+            }
+            return;
+        default:
+            return;
+    }
+}
+
+}  // namespace jitterbug::cpu::x87
