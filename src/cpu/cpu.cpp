@@ -1,11 +1,12 @@
 #include "cpu/cpu.hpp"
 
-#include <utility>
 #include <stdexcept>
+#include <utility>
 
 #include "cpu/helpers/helpers.hpp"
 #include "cpu/runtime.hpp"
 #include "cpu/segmentation.hpp"
+#include "cpu/x87/unit.hpp"
 #include "util/log.hpp"
 
 namespace jitterbug::cpu {
@@ -113,15 +114,30 @@ void Cpu::set_state(const CpuState& state) {
     ctx.debug_shadow = false;
     ctx.pending_event = {};
     ctx.breakpoint_hits = 0;
+    ctx.freeze_for_interrupt = false;
     held_dr6_ = 0;
     halted_ = false;
+    frozen_ = false;
     shutdown_ = false;
     event_stop_ = false;
+    if (!(ctx.state.x87.status & x87::sw::ES)) set_ferr(false);
     mmu_.flush_tlb();
     if (!configure_paging(ctx, ctx.state, true)) {
         log::cpu().warn("the new state's PAE page-directory pointers have reserved bits set");
     }
     sync_segment_checks(ctx);
+}
+
+void Cpu::set_ferr(bool asserted) {
+    if (ctx_->ferr == asserted) return;
+    ctx_->ferr = asserted;
+    if (ferr_listener_) ferr_listener_(asserted);
+}
+
+void Cpu::set_ignne(bool asserted) {
+    ctx_->ignne = asserted;
+    // A frozen x87 instruction goes on once IGNNE# lets it.
+    if (asserted && frozen_) halted_ = frozen_ = false;
 }
 
 void Cpu::request_stop() {
@@ -375,6 +391,13 @@ void Cpu::handle_abort() {
         no_page_groups_.insert(tb->phys_start);
         cache_.invalidate_block(tb);
         ++stats_.page_group_deopts;
+        return;
+    }
+    if (ctx.freeze_for_interrupt) {
+        // EIP is at the x87 instruction: an interrupt's handler returns to it.
+        ctx.freeze_for_interrupt = false;
+        halted_ = true;
+        frozen_ = true;
         return;
     }
     if (ctx.retry_current_instruction) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -123,6 +124,17 @@ class Cpu final : public mmu::CodeWriteObserver {
     // #DF and shutdown as the SDM prescribes.
     void deliver(const Event& event);
 
+    // FERR# (CpuContext::ferr): `listener` hears each change of its level
+    // (a PC's chipset turns it into IRQ 13). IGNNE#: while asserted, x87
+    // instructions ignore a pending error instead of freezing.
+    void set_ferr_listener(std::function<void(bool)> listener) {
+        ferr_listener_ = std::move(listener);
+    }
+    void set_ignne(bool asserted);
+    bool ferr() const { return ctx_->ferr; }
+    // Drives FERR# (the x87 unit, on finding or clearing its error).
+    void set_ferr(bool asserted);
+
     // CodeWriteObserver
     bool is_code_page(std::uint32_t phys_page) const override;
     bool code_written(PhysicalAddress phys, unsigned size) override;
@@ -184,11 +196,13 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::uint64_t jump_cache_epoch_ = 0;  // the mapping epoch its entries belong to
     CpuOptions options_;
     bool halted_ = false;
+    bool frozen_ = false;  // halted_ by an x87 instruction waiting on FERR#
     bool shutdown_ = false;
     bool stop_on_events_ = false;
     bool event_stop_ = false;  // run() returns CpuExit::Event at the next check
     Event last_event_;
     std::string error_;
+    std::function<void(bool)> ferr_listener_;
 };
 
 // The time-stamp counter of a CPU (RDTSC).

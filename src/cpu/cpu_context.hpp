@@ -126,6 +126,17 @@ struct CpuContext {
     // itself at fault: the run ends with an internal error saying this.
     const char* internal_error = nullptr;
 
+    // The x87's error signals of a PC run with CR0.NE = 0 (SDM Vol. 1,
+    // D.2.1): FERR#, the output a waiting x87 instruction asserts when it
+    // finds an unmasked exception pending (a PC routes it to IRQ 13), and
+    // IGNNE#, the input that lets such an instruction go on regardless.
+    // Without IGNNE# the instruction freezes (freeze_for_interrupt, with
+    // abort_instruction): the CPU waits for an interrupt, whose handler
+    // returns to the x87 instruction.
+    bool ferr = false;
+    bool ignne = false;
+    bool freeze_for_interrupt = false;
+
     Cpu* cpu = nullptr;
 
     // The JIT's guest window (mmu::GuestWindow), 0 until made: translated

@@ -264,7 +264,7 @@ void Cpu::deliver(const Event& event) {
         const bool delivered = ctx.state.protected_mode() ? deliver_protected(ctx, current)
                                                           : deliver_real(ctx, current);
         if (delivered) {
-            halted_ = false;
+            halted_ = frozen_ = false;
             ctx.abort_instruction = 0;
             return;
         }

@@ -20,10 +20,12 @@
 #include "devices/debug_exit.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
+#include "devices/x87_error.hpp"
 #include "machine/firmware.hpp"
 #include "machine/multiboot.hpp"
 #include "mmu/host_memory.hpp"
 #include "mmu/physical_memory.hpp"
+#include "util/log.hpp"
 
 namespace jitterbug {
 
@@ -105,6 +107,7 @@ struct Machine::Impl {
     devices::Uart16550 com1;
     devices::Cmos cmos;
     devices::DebugExit debug_exit;
+    devices::X87ErrorLatch x87_error;
     std::unique_ptr<cpu::Cpu> cpu;
 
     std::mutex mutex;
@@ -124,7 +127,15 @@ struct Machine::Impl {
           debug_exit([this](int status) {
               guest_exit = status;
               cpu->request_stop();
-          }) {}
+          }),
+          // IRQ 13 waits for the interrupt controller (the PC-devices
+          // issue); until then a guest frozen on an x87 error with CR0.NE
+          // = 0 waits as a PC without the line would.
+          x87_error(
+              [](bool level) {
+                  log::devices().debug("IRQ 13 (x87 error) {}", level ? "raised" : "lowered");
+              },
+              [this](bool level) { cpu->set_ignne(level); }) {}
 
     Result<void> build() {
         ram = mmu::HostMemory(config.memory_bytes);
@@ -154,7 +165,8 @@ struct Machine::Impl {
         cmos.set_memory_size(config.memory_bytes);
         for (auto r :
              {io.map(kCom1, 8, com1, "COM1"), io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
-              io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit")}) {
+              io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit"),
+              io.map(devices::X87ErrorLatch::kPort, 1, x87_error, "x87 error latch")}) {
             if (!r) return r;
         }
         try {
@@ -165,6 +177,7 @@ struct Machine::Impl {
         } catch (const std::exception& e) {
             return Error{e.what()};
         }
+        cpu->set_ferr_listener([this](bool level) { x87_error.ferr_changed(level); });
         cpu::CpuOptions options = cpu_options(config.optimizations);
         // Lockstep logs every write through the slow path, where a page
         // group's check of a page it writes fails; and the block left there

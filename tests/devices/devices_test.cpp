@@ -1,4 +1,5 @@
-// The port bus, the 16550 UART, the CMOS NVRAM and the exit device.
+// The port bus, the 16550 UART, the CMOS NVRAM, the exit device and the
+// x87 error latch.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -8,6 +9,7 @@
 #include "devices/debug_exit.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
+#include "devices/x87_error.hpp"
 
 using namespace jitterbug;
 using namespace jitterbug::devices;
@@ -116,5 +118,24 @@ TEST_SUITE("devices") {
         CHECK(status == 1);
         dev.io_write(0xF4, 1, 0x21);
         CHECK(status == 0x43);
+    }
+
+    TEST_CASE("the x87 error latch raises IRQ 13 on FERR# and port 0xF0 trades it for IGNNE#") {
+        std::vector<bool> irq, ignne;
+        X87ErrorLatch latch([&](bool l) { irq.push_back(l); }, [&](bool l) { ignne.push_back(l); });
+        latch.io_write(X87ErrorLatch::kPort, 1, 0);  // no error: nothing to clear or ignore
+        CHECK(irq.empty());
+        CHECK(ignne.empty());
+        latch.ferr_changed(true);
+        CHECK(irq == std::vector<bool>{true});
+        latch.ferr_changed(true);  // a level, not an edge per instruction
+        CHECK(irq == std::vector<bool>{true});
+        latch.io_write(X87ErrorLatch::kPort, 1, 0);
+        CHECK(irq == std::vector<bool>{true, false});
+        CHECK(ignne == std::vector<bool>{true});
+        latch.ferr_changed(false);  // FNCLEX
+        CHECK(ignne == std::vector<bool>{true, false});
+        CHECK(irq == std::vector<bool>{true, false});
+        CHECK(latch.io_read(X87ErrorLatch::kPort, 1) == 0xFF);
     }
 }

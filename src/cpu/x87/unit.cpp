@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "cpu/cpu.hpp"
 #include "cpu/runtime.hpp"
 #include "cpu/x87/environment.hpp"
 #include "cpu/x87/memory.hpp"
@@ -659,13 +660,26 @@ bool non_waiting(Op op) {
     }
 }
 
+// A waiting instruction finding an unmasked exception pending (ES): #MF
+// with CR0.NE; without, the PC way (SDM Vol. 1, D.2.1.3): FERR# goes up
+// and the instruction freezes until an interrupt (IRQ 13's handler) comes,
+// unless IGNNE# lets it go on. True when the instruction must not run.
 bool pending_exception(CpuContext& ctx) {
     if (!(ctx.state.x87.status & sw::ES)) return false;
-    // With CR0.NE = 0 a PC reports it through FERR# and IRQ 13, which the
-    // chipset does not route yet: the instruction goes on (as with IGNNE#).
-    if (!(ctx.state.cr0 & cr0::NE)) return false;
-    runtime::raise_fault(ctx, vector::MF);
+    if (ctx.state.cr0 & cr0::NE) {
+        runtime::raise_fault(ctx, vector::MF);
+        return true;
+    }
+    ctx.cpu->set_ferr(true);
+    if (ctx.ignne) return false;
+    ctx.freeze_for_interrupt = true;
+    ctx.abort_instruction = 1;
     return true;
+}
+
+// FERR# follows ES down (FNCLEX, FNINIT, FLDENV, FRSTOR, FXRSTOR).
+void follow_error_summary(CpuContext& ctx) {
+    if (ctx.ferr && !(ctx.state.x87.status & sw::ES)) ctx.cpu->set_ferr(false);
 }
 
 void execute_operation(CpuContext& ctx, const X87Instruction& x, std::uint32_t offset,
@@ -706,7 +720,11 @@ void execute(CpuContext& ctx, const X87Instruction& x, std::uint32_t offset, std
     // A fault (of a memory access) leaves the x87 as it was.
     const X87State saved = st.x87;
     execute_operation(ctx, x, offset, eip);
-    if (ctx.abort_instruction) st.x87 = saved;
+    if (ctx.abort_instruction) {
+        st.x87 = saved;
+        return;
+    }
+    follow_error_summary(ctx);
 }
 
 namespace {
