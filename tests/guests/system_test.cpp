@@ -9,43 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "support/guest.hpp"
+#include "support/guest_lines.hpp"
 
 using namespace jitterbug;
 
-namespace {
-
-std::vector<std::string_view> lines_of(std::string_view text) {
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        const std::size_t end = text.find('\n');
-        lines.push_back(text.substr(0, end));
-        if (end == std::string_view::npos) break;
-        text.remove_prefix(end + 1);
-    }
-    return lines;
-}
-
-// Runs build/guests/<kernel>.elf on each backend; a differing line is
-// reported on its own, so that a failure names the check.
-void expect_guest_output(const char* kernel, std::string_view expected) {
-    for (Backend backend : test::backends()) {
-        CAPTURE(to_string(backend));
-        const test::GuestRun run =
-            test::run_guest(backend, test::guest_path(std::string(kernel) + ".elf"));
-        const std::vector<std::string_view> got = lines_of(run.serial);
-        const std::vector<std::string_view> want = lines_of(expected);
-        for (std::size_t i = 0; i < want.size() && i < got.size(); ++i) {
-            CAPTURE(i);
-            CHECK(got[i] == want[i]);
-        }
-        CHECK(got.size() == want.size());
-        CHECK(run.result.reason == StopReason::GuestExit);
-        CHECK(run.result.exit_status == 1);
-    }
-}
-
-}  // namespace
+using test::expect_guest_output;
 
 TEST_SUITE("system") {
     TEST_CASE("paging and the MSRs and SYSENTER and RDTSC behave in a guest as on a P6 processor") {
