@@ -40,9 +40,17 @@ unsigned env_size(Form f) { return f == Form::Env16 ? 14 : 28; }
 
 // FSTENV's image: control, status, tags, and the last instruction's
 // pointers, laid out by operand size and mode.
+//
+// In real and virtual-8086 mode the pointers are linear addresses,
+// selector * 16 + offset (SDM Vol. 1, figures 8-10 and 8-12); FLDENV there
+// keeps them as offsets with a null selector, so that they store back alike.
 void store_env(const CpuState& st, Form f, std::uint8_t* out) {
-    const X87State& s = st.x87;
+    X87State s = st.x87;
     const bool real = !st.protected_mode() || st.v86_mode();
+    if (real) {
+        s.ip += std::uint32_t{s.cs} << 4;
+        s.dp += std::uint32_t{s.ds} << 4;
+    }
     if (f == Form::Env16) {
         put(out, 2, s.control);
         put(out + 2, 2, s.status);
@@ -110,6 +118,7 @@ void load_env(CpuState& st, Form f, const std::uint8_t* in) {
             s.ds = static_cast<std::uint16_t>(get(in + 24, 4));
         }
     }
+    if (real) s.cs = s.ds = 0;
     // Only "empty" counts in the tags loaded (SDM Vol. 1, 8.1.7).
     s.valid = 0;
     for (unsigned r = 0; r < 8; ++r) {
