@@ -104,6 +104,7 @@ constexpr std::string_view kChecks =
     "mf-sw-es-b-ze: 0x8084 ok\r\n"
     "mf-fnstsw-fnstenv-fnclex: no fault ok\r\n"
     "mf-after-fnclex: 0x0000 ok\r\n"
+    "fxsave-misaligned: #GP err=0x0000 eip=site ok\r\n"
     "x87-with-ts: #NM eip=site ok\r\n"
     "fxsave-with-ts: #NM eip=site ok\r\n"
     "fxsave-with-em: #UD eip=site ok\r\n";

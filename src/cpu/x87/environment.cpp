@@ -141,7 +141,16 @@ Float80 load_register(const std::uint8_t* in) {
 constexpr unsigned kFxSize = 512;
 constexpr std::uint32_t kMxcsrMask = 0x0000FFBF;  // no DAZ
 
+// FXSAVE and FXRSTOR take a 16-byte aligned area, whatever the segment:
+// #GP(0) otherwise (SDM Vol. 2, FXSAVE).
+bool aligned_area(CpuContext& ctx, const MemoryOperand& m) {
+    if (((ctx.state.segment(m.segment).base + m.offset) & 15) == 0) return true;
+    runtime::raise_fault(ctx, vector::GP, 0);
+    return false;
+}
+
 bool fxsave(CpuContext& ctx, const MemoryOperand& m) {
+    if (!aligned_area(ctx, m)) return false;
     const X87State& s = ctx.state.x87;
     std::array<std::uint8_t, 288> image{};  // (bytes 288-511 are left alone)
     put(&image[0], 2, s.control);
@@ -161,6 +170,7 @@ bool fxsave(CpuContext& ctx, const MemoryOperand& m) {
 }
 
 bool fxrstor(CpuContext& ctx, const MemoryOperand& m) {
+    if (!aligned_area(ctx, m)) return false;
     std::array<std::uint8_t, 288> image{};
     if (!read_memory(ctx, m, static_cast<unsigned>(image.size()), image.data())) return false;
     const std::uint32_t mxcsr = get(&image[24], 4);

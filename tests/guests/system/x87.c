@@ -43,7 +43,8 @@ struct fxarea {
 } __attribute__((packed, aligned(16)));
 
 static volatile float operand = 2.5f;
-extern const char load_site[], mf_raise_site[], mf_site[], nm_site[], fxsave_site[];
+extern const char load_site[], mf_raise_site[], mf_site[], nm_site[], fxsave_site[],
+    fxsave_misaligned_site[];
 
 /* FNINIT, FLDPI, then FLDS operand as the last non-control instruction:
  * TOP 6, ST0 = 2.5, ST1 = pi; FIP/FOP/FDP name the FLDS. */
@@ -204,6 +205,11 @@ static void fxsave_run(void) {
     static struct fxarea fx;
     __asm__ volatile(".globl fxsave_site\nfxsave_site: fxsave %0" : "=m"(fx));
 }
+static void fxsave_misaligned_run(void) {
+    static struct fxarea fx[2];
+    __asm__ volatile(".globl fxsave_misaligned_site\nfxsave_misaligned_site: fxsave %0"
+                     : "=m"(*(struct fxarea*)((uint8_t*)fx + 8)));
+}
 
 static void exception_checks(void) {
     const uint32_t cr0 = read_cr0();
@@ -221,6 +227,8 @@ static void exception_checks(void) {
     check_hex("mf-after-fnclex", fnstsw() & 0x80FF, 0x0000, 4);
     write_cr0(cr0);
 
+    check_fault_at("fxsave-misaligned", try_call(fxsave_misaligned_run), VEC_GP, 0,
+                   (const void*)fxsave_misaligned_site);
     write_cr0(cr0 | CR0_MP | CR0_TS);
     check_fault_at("x87-with-ts", try_call(nm_run), VEC_NM, 0, (const void*)nm_site);
     check_fault_at("fxsave-with-ts", try_call(fxsave_run), VEC_NM, 0, (const void*)fxsave_site);
