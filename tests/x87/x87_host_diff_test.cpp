@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -372,6 +373,27 @@ __int128 ordinal(const std::uint8_t* reg) {
     return (e & 0x8000) ? -magnitude : magnitude;
 }
 
+// One line per case one ulp apart, for scripts/x87-ulp-check: the form,
+// the control word, ST0 and ST1 before, then the host's and ours after.
+std::string ulp_record(const std::string& form, const Case& c, const Outcome& host,
+                       const Outcome& ours) {
+    const auto reg = [](const Image& image, unsigned i) {
+        const std::uint8_t* r = &image.bytes[28 + 10 * i];
+        std::uint64_t m;
+        std::uint16_t e;
+        std::memcpy(&m, r, 8);
+        std::memcpy(&e, r + 8, 2);
+        char text[24];
+        std::snprintf(text, sizeof text, "%04x:%016llx", e, static_cast<unsigned long long>(m));
+        return std::string(text);
+    };
+    char cw[8];
+    std::snprintf(cw, sizeof cw, "%04x", c.state.get16(0));
+    return form + " " + cw + " " + reg(c.state, 0) + " " + reg(c.state, 1) + " " +
+           reg(host.state, 0) + " " + reg(host.state, 1) + " " + reg(ours.state, 0) + " " +
+           reg(ours.state, 1) + "\n";
+}
+
 // Equal but for results one unit in the last place apart (and C1, which
 // says which way a result was rounded, and PE).
 bool within_an_ulp(const Outcome& a, const Outcome& b) {
@@ -450,6 +472,10 @@ TEST_SUITE("x87") {
         REQUIRE(host.ok());
         const std::vector<Form> forms = transcendental_forms();
         const unsigned per_form = std::getenv("JITTERBUG_LONG_TESTS") ? 100000 : 2000;
+        // JITTERBUG_X87_ULP_LOG=FILE: the cases one ulp apart go there (the
+        // interpreter's; the backends agree), for scripts/x87-ulp-check.
+        std::ofstream ulp_log;
+        if (const char* path = std::getenv("JITTERBUG_X87_ULP_LOG")) ulp_log.open(path);
         for (auto backend : cpu_backends()) {
             CAPTURE(static_cast<int>(backend));
             BareCpu m(backend, 1 << 20);
@@ -466,6 +492,8 @@ TEST_SUITE("x87") {
                     ++cases;
                     if (same(want, got)) continue;
                     if (within_an_ulp(want, got)) {
+                        if (ulp_log.is_open() && backend == cpu::BackendKind::Interpreter)
+                            ulp_log << ulp_record(form_name(form), c, want, got);
                         ++ulps;
                         ++form_ulps;
                         continue;
