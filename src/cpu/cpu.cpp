@@ -134,6 +134,13 @@ void Cpu::set_ferr(bool asserted) {
     if (ferr_listener_) ferr_listener_(asserted);
 }
 
+void Cpu::set_intr(bool level) {
+    intr_ = level;
+    if (!level) return;
+    ctx_->exit_request.fetch_or(exit_request::kInterrupt, std::memory_order_seq_cst);
+    ctx_->entry_limit.store(0, std::memory_order_seq_cst);
+}
+
 void Cpu::set_ignne(bool asserted) {
     ctx_->ignne = asserted;
     // A frozen x87 instruction goes on once IGNNE# lets it.
@@ -201,6 +208,9 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 ctx.exit_request.fetch_and(~exit_request::kStop, std::memory_order_relaxed);
                 return CpuExit::Stopped;
             }
+            // (It only brought the code back here, where INTR is looked at.)
+            if (ctx.exit_request.load(std::memory_order_relaxed) & exit_request::kInterrupt)
+                ctx.exit_request.fetch_and(~exit_request::kInterrupt, std::memory_order_relaxed);
             if (shutdown_) return CpuExit::Shutdown;
             if (event_stop_) {
                 event_stop_ = false;
@@ -217,6 +227,14 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
             if (!window_tried_ && ctx.instructions >= options_.direct_memory_after) {
                 make_window();
                 link_slot = 0;  // (its code may be gone)
+            }
+            if (intr_ && acknowledge_ && (ctx.state.eflags() & eflags::IF) &&
+                !ctx.interrupt_shadow) {
+                // A maskable interrupt, between instructions (SDM Vol. 3A, 6.8.1).
+                const std::uint8_t vector = acknowledge_();
+                link_slot = 0;
+                take_event(Event{EventKind::External, vector});
+                continue;
             }
             if (halted_) {
                 return (ctx.state.eflags() & eflags::IF) ? CpuExit::WaitingForInterrupt

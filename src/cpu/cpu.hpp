@@ -124,6 +124,17 @@ class Cpu final : public mmu::CodeWriteObserver {
     // #DF and shutdown as the SDM prescribes.
     void deliver(const Event& event);
 
+    // INTR, the maskable interrupt input (an interrupt controller's output),
+    // and the acknowledge cycle that gives the vector. While INTR is high,
+    // EFLAGS.IF set and no interrupt shadow, run() delivers the interrupt at
+    // the next block boundary (a rising INTR brings running code back to the
+    // dispatcher: the latency is one block) and wakes a HLT. Call from the
+    // CPU's thread (devices run there).
+    void set_intr(bool level);
+    void set_interrupt_acknowledge(std::function<std::uint8_t()> acknowledge) {
+        acknowledge_ = std::move(acknowledge);
+    }
+
     // FERR# (CpuContext::ferr): `listener` hears each change of its level
     // (a PC's chipset turns it into IRQ 13). IGNNE#: while asserted, x87
     // instructions ignore a pending error instead of freezing.
@@ -203,6 +214,8 @@ class Cpu final : public mmu::CodeWriteObserver {
     Event last_event_;
     std::string error_;
     std::function<void(bool)> ferr_listener_;
+    std::function<std::uint8_t()> acknowledge_;
+    bool intr_ = false;
 };
 
 // The time-stamp counter of a CPU (RDTSC).

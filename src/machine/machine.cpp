@@ -18,6 +18,7 @@
 #include "cpu/state_diff.hpp"
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
+#include "devices/pic8259.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
 #include "devices/x87_error.hpp"
@@ -106,6 +107,7 @@ struct Machine::Impl {
     SerialSink serial;
     devices::Uart16550 com1;
     devices::Cmos cmos;
+    devices::DualPic pic;
     devices::DebugExit debug_exit;
     devices::X87ErrorLatch x87_error;
     std::unique_ptr<cpu::Cpu> cpu;
@@ -123,19 +125,18 @@ struct Machine::Impl {
     explicit Impl(MachineConfig c)
         : config(std::move(c)),
           serial(config.serial_output),
-          com1(kCom1, [this](std::uint8_t b) { serial.put(b); }),
+          com1(
+              kCom1, [this](std::uint8_t b) { serial.put(b); },
+              [this](bool level) { pic.set_irq(4, level); }),
+          pic([this](bool level) {
+              if (cpu) cpu->set_intr(level);
+          }),
           debug_exit([this](int status) {
               guest_exit = status;
               cpu->request_stop();
           }),
-          // IRQ 13 waits for the interrupt controller (the PC-devices
-          // issue); until then a guest frozen on an x87 error with CR0.NE
-          // = 0 waits as a PC without the line would.
-          x87_error(
-              [](bool level) {
-                  log::devices().debug("IRQ 13 (x87 error) {}", level ? "raised" : "lowered");
-              },
-              [this](bool level) { cpu->set_ignne(level); }) {}
+          x87_error([this](bool level) { pic.set_irq(13, level); },
+                    [this](bool level) { cpu->set_ignne(level); }) {}
 
     Result<void> build() {
         ram = mmu::HostMemory(config.memory_bytes);
@@ -166,7 +167,10 @@ struct Machine::Impl {
         for (auto r :
              {io.map(kCom1, 8, com1, "COM1"), io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
               io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit"),
-              io.map(devices::X87ErrorLatch::kPort, 1, x87_error, "x87 error latch")}) {
+              io.map(devices::X87ErrorLatch::kPort, 1, x87_error, "x87 error latch"),
+              io.map(devices::DualPic::kMasterPort, 2, pic, "PIC (master)"),
+              io.map(devices::DualPic::kSlavePort, 2, pic, "PIC (slave)"),
+              io.map(devices::DualPic::kElcrPort, 2, pic, "ELCR")}) {
             if (!r) return r;
         }
         try {
@@ -178,6 +182,7 @@ struct Machine::Impl {
             return Error{e.what()};
         }
         cpu->set_ferr_listener([this](bool level) { x87_error.ferr_changed(level); });
+        cpu->set_interrupt_acknowledge([this] { return pic.acknowledge(); });
         cpu::CpuOptions options = cpu_options(config.optimizations);
         // Lockstep logs every write through the slow path, where a page
         // group's check of a page it writes fails; and the block left there
