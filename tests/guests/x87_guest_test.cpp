@@ -5,11 +5,13 @@
 // host the same series also runs natively, on the host's x87, and must give
 // the very lines expected here: they are the hardware's.
 //
-// QEMU 7.2 (TCG, -cpu pentium3) gives 11 of the checks differently, where
+// QEMU 7.2 (TCG, -cpu pentium3) gives 14 of the checks differently, where
 // the SDM is followed here: it keeps no FOP (0 in FSTENV and FXSAVE), its
 // FSTENV masks no exceptions, its FLDENV drops FIP, its FXSAVE stores no
-// pointers, FXSAVE with CR0.EM raises #NM instead of #UD; and its FSIN,
-// FCOS and FPTAN are the host's double results (the last 11 bits differ).
+// pointers, FXSAVE with CR0.EM raises #NM instead of #UD, and with CR0.NE
+// clear it neither freezes the waiting FLD1 nor raises IRQ 13; and its
+// FSIN, FCOS and FPTAN are the host's double results (the last 11 bits
+// differ).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -32,22 +34,22 @@ constexpr std::string_view kChecks =
     "fstenv32-cw: 0x0372 ok\r\n"
     "fstenv32-sw: 0x3000 ok\r\n"
     "fstenv32-tw: 0x0fff ok\r\n"
-    "fstenv32-fip: 0x00101524 ok\r\n"
+    "fstenv32-fip: site ok\r\n"
     "fstenv32-fcs: 0x0008 ok\r\n"
     "fstenv32-fop: 0x0105 ok\r\n"
-    "fstenv32-fdp: 0x0010407c ok\r\n"
+    "fstenv32-fdp: operand ok\r\n"
     "fstenv32-fds: 0x0010 ok\r\n"
     "fstenv-masks-all: 0x037f ok\r\n"
     "fstenv16-cw: 0x037f ok\r\n"
     "fstenv16-sw: 0x3000 ok\r\n"
     "fstenv16-tw: 0x0fff ok\r\n"
-    "fstenv16-fip: 0x1524 ok\r\n"
+    "fstenv16-fip: site ok\r\n"
     "fstenv16-fcs: 0x0008 ok\r\n"
-    "fstenv16-fdp: 0x407c ok\r\n"
+    "fstenv16-fdp: operand ok\r\n"
     "fstenv16-fds: 0x0010 ok\r\n"
     "fldenv-sw: 0x5900 ok\r\n"
     "fldenv-cw: 0x0372 ok\r\n"
-    "fldenv-fip: 0x00101524 ok\r\n"
+    "fldenv-fip: site ok\r\n"
     "fldenv-tw: 0x0fff ok\r\n"
     "fsave32-st0: 0x4000 ok\r\n"
     "fsave32-st0: 0xa0000000 ok\r\n"
@@ -55,7 +57,7 @@ constexpr std::string_view kChecks =
     "fsave32-st1: 0x4000 ok\r\n"
     "fsave32-st1: 0xc90fdaa2 ok\r\n"
     "fsave32-st1: 0x2168c235 ok\r\n"
-    "fsave32-fip: 0x00101524 ok\r\n"
+    "fsave32-fip: site ok\r\n"
     "fsave-reinitialises-cw: 0x037f ok\r\n"
     "fsave-reinitialises-sw: 0x0000 ok\r\n"
     "frstor32-sw: 0x3000 ok\r\n"
@@ -68,7 +70,7 @@ constexpr std::string_view kChecks =
     "fsave16-st0: 0x4000 ok\r\n"
     "fsave16-st0: 0xa0000000 ok\r\n"
     "fsave16-st0: 0x00000000 ok\r\n"
-    "fsave16-fip: 0x1524 ok\r\n"
+    "fsave16-fip: site ok\r\n"
     "frstor16-sw: 0x3000 ok\r\n"
     "frstor16-st0: 0x4000 ok\r\n"
     "frstor16-st0: 0xa0000000 ok\r\n"
@@ -80,9 +82,9 @@ constexpr std::string_view kChecks =
     "fxsave-fsw: 0x3000 ok\r\n"
     "fxsave-ftw: 0xc0 ok\r\n"
     "fxsave-fop: 0x0105 ok\r\n"
-    "fxsave-fip: 0x00101524 ok\r\n"
+    "fxsave-fip: site ok\r\n"
     "fxsave-fcs: 0x0008 ok\r\n"
-    "fxsave-fdp: 0x0010407c ok\r\n"
+    "fxsave-fdp: operand ok\r\n"
     "fxsave-fds: 0x0010 ok\r\n"
     "fxsave-st0: 0x4000 ok\r\n"
     "fxsave-st0: 0xa0000000 ok\r\n"
@@ -99,7 +101,7 @@ constexpr std::string_view kChecks =
     "fxrstor-st1: 0xc90fdaa2 ok\r\n"
     "fxrstor-st1: 0x2168c235 ok\r\n"
     "mf-at-fwait: #MF eip=site ok\r\n"
-    "mf-fip: 0x00101544 ok\r\n"
+    "mf-fip: site ok\r\n"
     "mf-fop: 0x06f9 ok\r\n"
     "mf-sw-es-b-ze: 0x8084 ok\r\n"
     "mf-fnstsw-fnstenv-fnclex: no fault ok\r\n"
@@ -107,7 +109,11 @@ constexpr std::string_view kChecks =
     "fxsave-misaligned: #GP err=0x0000 eip=site ok\r\n"
     "x87-with-ts: #NM eip=site ok\r\n"
     "fxsave-with-ts: #NM eip=site ok\r\n"
-    "fxsave-with-em: #UD eip=site ok\r\n";
+    "fxsave-with-em: #UD eip=site ok\r\n"
+    "ferr-irq13-no-mf: no fault ok\r\n"
+    "ferr-irq13-count: 0x01 ok\r\n"
+    "ferr-irq13-returns-to-fld1: site ok\r\n"
+    "ferr-fld1-ran-after-fnclex: 0x2800 ok\r\n";
 
 constexpr std::string_view kSeries =
     "fldpi: 4000:c90fdaa22168c235 3.14159265358979324e+0\r\n"

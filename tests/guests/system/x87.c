@@ -70,6 +70,19 @@ static uint16_t fnstsw(void) {
 static void fnstenv(struct env32* e) { __asm__ volatile("fnstenv %0" : "=m"(*e)); }
 static void fldenv(const struct env32* e) { __asm__ volatile("fldenv %0" : : "m"(*e)); }
 
+/* An address against the label it must be: printed as `what` when equal
+ * (so that the expected text does not move with the link), else in hex. */
+static void check_address(const char* name, uint32_t got, uint32_t want, const char* what) {
+    if (got == want) {
+        serial_puts(name);
+        serial_puts(": ");
+        serial_puts(what);
+        serial_puts(" ok\n");
+        return;
+    }
+    check_hex(name, got, want, 8);
+}
+
 /* An 80-bit value at p against sign/exponent and significand. */
 static int check_x80(const char* name, const void* p, uint16_t se, uint64_t m) {
     uint16_t got_se;
@@ -107,10 +120,10 @@ static void environment_checks(void) {
     check_hex("fstenv32-cw", e.cw, 0x0372, 4);
     check_hex("fstenv32-sw", e.sw, 0x3000, 4);
     check_hex("fstenv32-tw", e.tw, 0x0FFF, 4);
-    check_hex("fstenv32-fip", e.fip, (uint32_t)load_site, 8);
+    check_address("fstenv32-fip", e.fip, (uint32_t)load_site, "site");
     check_hex("fstenv32-fcs", e.fcs, SEL_CODE0, 4);
     check_hex("fstenv32-fop", e.fop, 0x0105, 4);  // D9 /0, ModR/M 05
-    check_hex("fstenv32-fdp", e.fdp, (uint32_t)&operand, 8);
+    check_address("fstenv32-fdp", e.fdp, (uint32_t)&operand, "operand");
     check_hex("fstenv32-fds", e.fds, SEL_DATA0, 4);
     check_hex("fstenv-masks-all", fnstcw(), 0x037F, 4);
 
@@ -119,9 +132,9 @@ static void environment_checks(void) {
     check_hex("fstenv16-cw", e16.cw, 0x037F, 4);
     check_hex("fstenv16-sw", e16.sw, 0x3000, 4);
     check_hex("fstenv16-tw", e16.tw, 0x0FFF, 4);
-    check_hex("fstenv16-fip", e16.fip, (uint32_t)load_site & 0xFFFF, 4);
+    check_address("fstenv16-fip", e16.fip, (uint32_t)load_site & 0xFFFF, "site");
     check_hex("fstenv16-fcs", e16.fcs, SEL_CODE0, 4);
-    check_hex("fstenv16-fdp", e16.fdp, (uint32_t)&operand & 0xFFFF, 4);
+    check_address("fstenv16-fdp", e16.fdp, (uint32_t)&operand & 0xFFFF, "operand");
     check_hex("fstenv16-fds", e16.fds, SEL_DATA0, 4);
 
     /* FLDENV: C3, C0 and TOP 3 come back through FNSTSW; the pointers too. */
@@ -132,7 +145,7 @@ static void environment_checks(void) {
     check_hex("fldenv-sw", fnstsw(), 0x5900, 4);
     check_hex("fldenv-cw", fnstcw(), 0x0372, 4);
     fnstenv(&e);
-    check_hex("fldenv-fip", e.fip, (uint32_t)load_site, 8);
+    check_address("fldenv-fip", e.fip, (uint32_t)load_site, "site");
     check_hex("fldenv-tw", e.tw, 0x0FFF, 4);
 
     /* FSAVE (108 bytes: the environment, then ST0..ST7) reinitialises. */
@@ -141,7 +154,7 @@ static void environment_checks(void) {
     __asm__ volatile("fnsave %0" : "=m"(image));
     check_x80("fsave32-st0", image + 28, OPERAND_SE, OPERAND_M);
     check_x80("fsave32-st1", image + 38, PI_SE, PI_M);
-    check_hex("fsave32-fip", ((const struct env32*)image)->fip, (uint32_t)load_site, 8);
+    check_address("fsave32-fip", ((const struct env32*)image)->fip, (uint32_t)load_site, "site");
     check_hex("fsave-reinitialises-cw", fnstcw(), 0x037F, 4);
     check_hex("fsave-reinitialises-sw", fnstsw(), 0x0000, 4);
     __asm__ volatile("frstor %0" : : "m"(image));
@@ -153,7 +166,8 @@ static void environment_checks(void) {
     load_state();
     __asm__ volatile(".byte 0x66\n\tfnsave %0" : "=m"(image16));
     check_x80("fsave16-st0", image16 + 14, OPERAND_SE, OPERAND_M);
-    check_hex("fsave16-fip", ((const struct env16*)image16)->fip, (uint32_t)load_site & 0xFFFF, 4);
+    check_address("fsave16-fip", ((const struct env16*)image16)->fip, (uint32_t)load_site & 0xFFFF,
+                  "site");
     __asm__ volatile(".byte 0x66\n\tfrstor %0" : : "m"(image16));
     check_hex("frstor16-sw", fnstsw(), 0x3000, 4);
     check_stack("frstor16-st0", "frstor16-st1");
@@ -166,9 +180,9 @@ static void environment_checks(void) {
     check_hex("fxsave-fsw", fx.fsw, 0x3000, 4);
     check_hex("fxsave-ftw", fx.ftw, 0xC0, 2);
     check_hex("fxsave-fop", fx.fop, 0x0105, 4);
-    check_hex("fxsave-fip", fx.fip, (uint32_t)load_site, 8);
+    check_address("fxsave-fip", fx.fip, (uint32_t)load_site, "site");
     check_hex("fxsave-fcs", fx.fcs, SEL_CODE0, 4);
-    check_hex("fxsave-fdp", fx.fdp, (uint32_t)&operand, 8);
+    check_address("fxsave-fdp", fx.fdp, (uint32_t)&operand, "operand");
     check_hex("fxsave-fds", fx.fds, SEL_DATA0, 4);
     check_x80("fxsave-st0", fx.st[0], OPERAND_SE, OPERAND_M);
     check_x80("fxsave-st1", fx.st[1], PI_SE, PI_M);
@@ -217,7 +231,7 @@ static void exception_checks(void) {
     check_fault_at("mf-at-fwait", try_call(mf_run), VEC_MF, 0, (const void*)mf_site);
     struct env32 e;
     fnstenv(&e);
-    check_hex("mf-fip", e.fip, (uint32_t)mf_raise_site, 8);
+    check_address("mf-fip", e.fip, (uint32_t)mf_raise_site, "site");
     check_hex("mf-fop", e.fop, 0x06F9, 4);  // DE F9
     check_hex("mf-sw-es-b-ze", e.sw & 0x80FF, 0x8084, 4);
     // FLDENV waits too: the error must go first; the image brings it back.
@@ -237,6 +251,73 @@ static void exception_checks(void) {
     write_cr0(cr0);
 }
 
+/* IRQ 13 the PC way (CR0.NE = 0): the 8259A pair at 0x20/0x28, IRQ 13 on
+ * the slave's IR5 (vector 0x2D). The handler does what a PC's does: clear
+ * the chipset's latch (port 0xF0), FNCLEX, EOI to both chips. */
+#define IRQ13_VECTOR 0x2D
+volatile uint32_t irq13_count;
+volatile uint32_t irq13_return_eip;
+void irq13_stub(void);
+__asm__(
+    ".globl irq13_stub\n"
+    "irq13_stub:\n\t"
+    "pushl %eax\n\t"
+    "movl 4(%esp), %eax\n\t"
+    "movl %eax, irq13_return_eip\n\t"
+    "incl irq13_count\n\t"
+    "xorl %eax, %eax\n\t"
+    "outb %al, $0xF0\n\t"
+    "fnclex\n\t"
+    "movb $0x20, %al\n\t"
+    "outb %al, $0xA0\n\t"
+    "outb %al, $0x20\n\t"
+    "popl %eax\n\t"
+    "iret\n");
+
+static void program_pics(void) {
+    static const uint8_t master[] = {0x11, 0x20, 0x04, 0x01}, slave[] = {0x11, 0x28, 0x02, 0x01};
+    outb(0x20, master[0]);
+    outb(0x21, master[1]);
+    outb(0x21, master[2]);
+    outb(0x21, master[3]);
+    outb(0xA0, slave[0]);
+    outb(0xA1, slave[1]);
+    outb(0xA1, slave[2]);
+    outb(0xA1, slave[3]);
+    outb(0x21, 0xFB); /* only the cascade */
+    outb(0xA1, 0xDF); /* only IRQ 13 */
+}
+
+/* 1/0 with ZE unmasked, interrupts on; the FLD1 after it waits for the
+ * error, so IRQ 13 comes first and its IRET returns to the FLD1. */
+extern const char ferr_wait_site[];
+static void ferr_run(void) {
+    __asm__ volatile(
+        "fninit\n\t"
+        "fldcw %0\n\t"
+        "fld1\n\t"
+        "fldz\n\t"
+        "fdivrp %%st, %%st(1)\n\t"
+        "sti\n\t"
+        ".globl ferr_wait_site\n"
+        "ferr_wait_site: fld1\n\t"
+        "cli\n\t"
+        :
+        : "m"((uint16_t){0x037B}));
+}
+
+static void legacy_error_checks(void) {
+    program_pics();
+    idt_set_gate(IRQ13_VECTOR, SEL_CODE0, (uint32_t)irq13_stub, TYPE_INT_GATE32, 0);
+    write_cr0(read_cr0() & ~CR0_NE);
+    check_fault("ferr-irq13-no-mf", try_call(ferr_run), NO_FAULT, 0);
+    check_hex("ferr-irq13-count", irq13_count, 1, 2);
+    check_address("ferr-irq13-returns-to-fld1", irq13_return_eip, (uint32_t)ferr_wait_site, "site");
+    check_hex("ferr-fld1-ran-after-fnclex", fnstsw() & 0x38FF, 0x2800, 4); /* TOP 5, no flags */
+    outb(0x21, 0xFF);
+    outb(0xA1, 0xFF);
+}
+
 static void emit_line(const char* line) {
     serial_puts(line);
     serial_puts("\n");
@@ -248,6 +329,7 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     system_init();
     environment_checks();
     exception_checks();
+    legacy_error_checks();
     x87_series(emit_line);
     finish("system_x87");
 }
