@@ -66,6 +66,12 @@ struct MachineConfig {
     // bytes go to the process's standard output.
     std::function<void(std::span<const std::uint8_t>)> serial_output;
     Optimizations optimizations;
+    // Deterministic time: the machine's clock counts guest instructions
+    // (1 ns each) instead of following the host's, and a halted CPU skips
+    // to the next timer event; the same run then gives the same output, with
+    // its interrupts at the same instructions, every time and on either
+    // backend. (Lockstep runs are always deterministic.)
+    bool deterministic = false;
     // Lockstep: a second machine with the interpreter runs beside this one
     // (which must use the JIT), one translated block at a time; the first
     // difference in CPU state, in RAM or in how a run ends stops the run with

@@ -19,9 +19,11 @@
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
 #include "devices/pic8259.hpp"
+#include "devices/pit8254.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
 #include "devices/x87_error.hpp"
+#include "machine/clock.hpp"
 #include "machine/firmware.hpp"
 #include "machine/multiboot.hpp"
 #include "mmu/host_memory.hpp"
@@ -104,13 +106,32 @@ struct Machine::Impl {
     mmu::HostMemory ram;
     mmu::PhysicalMemory memory;
     devices::PortIoBus io;
+    // (Before the devices, whose callbacks look at them while they are made.)
+    std::unique_ptr<cpu::Cpu> cpu;
+    std::unique_ptr<machine::Clock> clock;
     SerialSink serial;
     devices::Uart16550 com1;
     devices::Cmos cmos;
     devices::DualPic pic;
+    devices::Pit8254 pit;
     devices::DebugExit debug_exit;
     devices::X87ErrorLatch x87_error;
-    std::unique_ptr<cpu::Cpu> cpu;
+
+    // The timer's ports: a write may move its next event, so the CPU comes
+    // back to the run loop to plan again (`replan`).
+    struct TimerPorts final : devices::PortIoHandler {
+        Impl& m;
+        explicit TimerPorts(Impl& impl) : m(impl) {}
+        std::uint32_t io_read(std::uint16_t port, unsigned size) override {
+            return m.pit.io_read(port, size);
+        }
+        void io_write(std::uint16_t port, unsigned size, std::uint32_t value) override {
+            m.pit.io_write(port, size, value);
+            m.replan = true;
+            m.cpu->request_stop();
+        }
+    } timer_ports{*this};
+    bool replan = false;
 
     std::mutex mutex;
     std::condition_variable wake;
@@ -131,6 +152,8 @@ struct Machine::Impl {
           pic([this](bool level) {
               if (cpu) cpu->set_intr(level);
           }),
+          pit([this] { return clock ? machine::Clock::pit_tick(clock->now()) : 0; },
+              [this](bool level) { pic.set_irq(0, level); }),
           debug_exit([this](int status) {
               guest_exit = status;
               cpu->request_stop();
@@ -170,7 +193,9 @@ struct Machine::Impl {
               io.map(devices::X87ErrorLatch::kPort, 1, x87_error, "x87 error latch"),
               io.map(devices::DualPic::kMasterPort, 2, pic, "PIC (master)"),
               io.map(devices::DualPic::kSlavePort, 2, pic, "PIC (slave)"),
-              io.map(devices::DualPic::kElcrPort, 2, pic, "ELCR")}) {
+              io.map(devices::DualPic::kElcrPort, 2, pic, "ELCR"),
+              io.map(devices::Pit8254::kPort, 4, timer_ports, "PIT"),
+              io.map(devices::Pit8254::kPortB, 1, timer_ports, "port B")}) {
             if (!r) return r;
         }
         try {
@@ -183,6 +208,9 @@ struct Machine::Impl {
         }
         cpu->set_ferr_listener([this](bool level) { x87_error.ferr_changed(level); });
         cpu->set_interrupt_acknowledge([this] { return pic.acknowledge(); });
+        clock = std::make_unique<machine::Clock>(config.deterministic || config.lockstep,
+                                                 [this] { return cpu->context().instructions; });
+        pit.reset();
         cpu::CpuOptions options = cpu_options(config.optimizations);
         // Lockstep logs every write through the slow path, where a page
         // group's check of a page it writes fails; and the block left there
@@ -220,6 +248,17 @@ struct Machine::Impl {
 
     // How a run ends after cpu->run() returned `exit`; false when it goes on.
     bool finish(cpu::CpuExit exit, RunResult& result);
+    // The next timer event, in the clock's nanoseconds.
+    std::optional<std::uint64_t> next_deadline() const {
+        if (const auto tick = pit.next_event()) return machine::Clock::ns_of_tick(*tick);
+        return std::nullopt;
+    }
+    // The devices whose time has come raise their interrupts.
+    void service_timers() { pit.update(); }
+    // Until `ns` with the CPU halted: a deterministic clock skips there, a
+    // real one sleeps (false: a stop request came first).
+    bool wait_until(std::uint64_t ns);
+    RunResult run_timed();
     RunResult run_lockstep();
     // The differences between this machine and the shadow, or "".
     std::string compare_with_shadow();
@@ -292,6 +331,7 @@ Result<Machine> Machine::create(MachineConfig config) {
         MachineConfig sc = config;
         sc.backend = Backend::Interpreter;
         sc.lockstep = false;
+        sc.deterministic = true;  // (its clock must keep step with the JIT machine's)
         sc.serial_output = [](std::span<const std::uint8_t>) {};
         shadow = std::make_unique<Impl>(std::move(sc));
         if (auto r = shadow->build(); !r) return r.error();
@@ -346,9 +386,16 @@ bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
                 result.exit_status = *guest_exit;
                 result.detail =
                     fmt::format("the guest wrote {:#x} to the exit port", (*guest_exit - 1) >> 1);
-            } else {
-                result.reason = StopReason::StopRequested;
+                return true;
             }
+            {
+                std::lock_guard lock(mutex);
+                if (!stop_requested && replan) {
+                    replan = false;  // (a device only wanted the timers planned again)
+                    return false;
+                }
+            }
+            result.reason = StopReason::StopRequested;
             return true;
         case cpu::CpuExit::Halted:
             result.reason = StopReason::Halted;
@@ -412,6 +459,9 @@ RunResult Machine::Impl::run_lockstep() {
     cpu->set_write_log(&written_pages);
     shadow->cpu->set_write_log(&shadow->written_pages);
     for (;;) {
+        // (Both clocks count instructions: the timers agree.)
+        service_timers();
+        shadow->service_timers();
         const cpu::CpuState before = cpu->state();
         const cpu::CpuExit a = cpu->run(1);
         const cpu::CpuExit b = shadow->cpu->run(1);
@@ -432,11 +482,50 @@ RunResult Machine::Impl::run_lockstep() {
             break;
         }
         if (a == cpu::CpuExit::InstructionLimit) continue;
+        if (a == cpu::CpuExit::WaitingForInterrupt) {
+            if (const std::optional<std::uint64_t> deadline = next_deadline()) {
+                clock->skip_to(*deadline);
+                shadow->clock->skip_to(*deadline);
+                continue;
+            }
+        }
+        shadow->replan = false;
         if (finish(a, result)) break;
     }
     cpu->set_write_log(nullptr);
     shadow->cpu->set_write_log(nullptr);
     return result;
+}
+
+bool Machine::Impl::wait_until(std::uint64_t ns) {
+    if (clock->deterministic()) {
+        clock->skip_to(ns);
+        return true;
+    }
+    std::unique_lock lock(mutex);
+    return !wake.wait_until(lock, clock->host_time(ns), [&] { return stop_requested; });
+}
+
+RunResult Machine::Impl::run_timed() {
+    // Real time: the CPU comes back this often to let the timers catch up
+    // (tens of microseconds with the JIT, a few hundred with the interpreter).
+    constexpr std::uint64_t kRealTimeSlice = 50'000;
+    RunResult result;
+    for (;;) {
+        service_timers();
+        const std::optional<std::uint64_t> deadline = next_deadline();
+        std::uint64_t budget = ~std::uint64_t{0};
+        if (deadline)
+            budget = clock->deterministic() ? clock->instructions_until(*deadline) : kRealTimeSlice;
+        const cpu::CpuExit exit = cpu->run(budget);
+        if (exit == cpu::CpuExit::InstructionLimit) continue;
+        if (exit == cpu::CpuExit::WaitingForInterrupt && deadline) {
+            if (wait_until(*deadline)) continue;
+            result.reason = StopReason::StopRequested;
+            return result;
+        }
+        if (finish(exit, result)) return result;
+    }
 }
 
 RunResult Machine::run() {
@@ -447,7 +536,7 @@ RunResult Machine::run() {
         result = m.run_lockstep();
         m.shadow->guest_exit.reset();
     } else {
-        while (!m.finish(m.cpu->run(), result)) {}
+        result = m.run_timed();
     }
     {
         std::lock_guard lock(m.mutex);

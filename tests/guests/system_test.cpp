@@ -576,8 +576,9 @@ TEST_SUITE("system") {
             MESSAGE("skipped: this build has no JIT to check");
             return;
         }
-        for (const char* guest : {"system_paging", "system_rings", "system_tasks", "system_v86",
-                                  "system_debug", "system_modes", "system_exceptions"}) {
+        for (const char* guest :
+             {"system_paging", "system_rings", "system_tasks", "system_v86", "system_debug",
+              "system_modes", "system_exceptions", "system_x87", "system_timer"}) {
             CAPTURE(guest);
             MachineConfig config;
             config.backend = Backend::Jit;

@@ -2,6 +2,7 @@
 //
 //   jitterbug run [--kernel FILE.elf [--append ARGS]] [--backend jit|interp]
 //                 [--memory SIZE] [--stats] [--disable OPT,...] [--lockstep]
+//                 [--deterministic]
 //
 // Exit status: 0 when the guest halts with interrupts disabled; (v << 1) | 1
 // when it writes v to the exit port 0xF4; 3 after a triple fault; 4 when
@@ -55,7 +56,7 @@ extern "C" void on_signal(int) { g_interrupted.store(true); }
 
 int run(const std::string& kernel, const std::string& append, const std::string& backend_name,
         const std::string& memory_text, bool stats, const std::vector<std::string>& disabled,
-        bool lockstep) {
+        bool lockstep, bool deterministic) {
     jitterbug::MachineConfig config;
     for (const std::string& name : disabled) {
         if (!jitterbug::disable_optimization(config.optimizations, name)) {
@@ -65,6 +66,7 @@ int run(const std::string& kernel, const std::string& append, const std::string&
         }
     }
     config.lockstep = lockstep;
+    config.deterministic = deterministic;
     const std::optional<std::uint64_t> memory = parse_size(memory_text);
     if (!memory) {
         fmt::print(stderr, "jitterbug: --memory: '{}' is not a size (try 64M)\n", memory_text);
@@ -162,6 +164,11 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--lockstep", lockstep,
                       "Run the interpreter beside the JIT and stop at the first divergence");
 
+    bool deterministic = false;
+    run_cmd->add_flag(
+        "--deterministic", deterministic,
+        "Time counts guest instructions: the same run gives the same output every time");
+
     CLI11_PARSE(app, argc, argv);
     if (backend == "jit" && !jitterbug::jit_available()) {
         fmt::print(stderr, "jitterbug: this build has no JIT backend; use --backend interp\n");
@@ -171,5 +178,5 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "jitterbug: --lockstep checks the JIT: it needs --backend jit\n");
         return 2;
     }
-    return run(kernel, append, backend, memory, stats, disabled, lockstep);
+    return run(kernel, append, backend, memory, stats, disabled, lockstep, deterministic);
 }
