@@ -123,6 +123,17 @@ class Machine {
     // in 32-bit protected mode instead of at the firmware's reset vector.
     Result<void> load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline);
     Result<void> load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline);
+    // Loads a Linux bzImage (boot protocol 2.02 or later) and an optional
+    // initrd (empty path: none) the way qemu-system-i386 -kernel does: the
+    // CPU starts at the kernel's 32-bit entry with the zero page in ESI.
+    Result<void> load_linux(const std::filesystem::path& kernel,
+                            const std::filesystem::path& initrd, std::string_view cmdline);
+    Result<void> load_linux(std::span<const std::uint8_t> image,
+                            std::span<const std::uint8_t> initrd, std::string_view cmdline);
+    // Loads `kernel` by what it is: a bzImage by load_linux, else by
+    // load_multiboot (which takes no initrd).
+    Result<void> load_kernel(const std::filesystem::path& kernel,
+                             const std::filesystem::path& initrd, std::string_view cmdline);
 
     // Runs until the guest halts for good, exits, shuts down or is stopped.
     RunResult run();

@@ -567,7 +567,7 @@ CpuStatistics Cpu::statistics() const {
 }
 
 std::uint64_t time_stamp_counter(const Cpu& cpu) {
-    return cpu.context().instructions + cpu.state().msr.tsc_offset;
+    return cpu.tsc_base() + cpu.state().msr.tsc_offset;
 }
 
 }  // namespace jitterbug::cpu

@@ -135,6 +135,13 @@ class Cpu final : public mmu::CodeWriteObserver {
         acknowledge_ = std::move(acknowledge);
     }
 
+    // What the time-stamp counter counts (before IA32_TIME_STAMP_COUNTER's
+    // offset): by default the guest instructions retired; a machine gives
+    // its clock, so that the TSC keeps time with the timers also while the
+    // CPU sleeps in HLT.
+    void set_tsc_source(std::function<std::uint64_t()> source) { tsc_source_ = std::move(source); }
+    std::uint64_t tsc_base() const { return tsc_source_ ? tsc_source_() : ctx_->instructions; }
+
     // FERR# (CpuContext::ferr): `listener` hears each change of its level
     // (a PC's chipset turns it into IRQ 13). IGNNE#: while asserted, x87
     // instructions ignore a pending error instead of freezing.
@@ -215,6 +222,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     std::string error_;
     std::function<void(bool)> ferr_listener_;
     std::function<std::uint8_t()> acknowledge_;
+    std::function<std::uint64_t()> tsc_source_;
     bool intr_ = false;
 };
 

@@ -25,6 +25,7 @@
 #include "devices/x87_error.hpp"
 #include "machine/clock.hpp"
 #include "machine/firmware.hpp"
+#include "machine/linux_boot.hpp"
 #include "machine/multiboot.hpp"
 #include "mmu/host_memory.hpp"
 #include "mmu/physical_memory.hpp"
@@ -211,6 +212,8 @@ struct Machine::Impl {
         clock = std::make_unique<machine::Clock>(config.deterministic || config.lockstep,
                                                  [this] { return cpu->context().instructions; });
         pit.reset();
+        // The TSC runs at 1 GHz of the machine's time.
+        cpu->set_tsc_source([this] { return clock->now(); });
         cpu::CpuOptions options = cpu_options(config.optimizations);
         // Lockstep logs every write through the slow path, where a page
         // group's check of a page it writes fails; and the block left there
@@ -358,6 +361,58 @@ Result<void> Machine::load_multiboot(const std::filesystem::path& kernel,
     auto r = load_multiboot(bytes, cmdline);
     if (!r) return Error{fmt::format("{}: {}", kernel.string(), r.error().message)};
     return {};
+}
+
+namespace {
+// A whole file, or a clear error naming it and `what` it is.
+Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
+                                            std::string_view what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{fmt::format("cannot open {} '{}'", what, path.string())};
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    if (in.bad()) return Error{fmt::format("cannot read {} '{}'", what, path.string())};
+    if (bytes.empty()) return Error{fmt::format("{} '{}' is empty", what, path.string())};
+    return bytes;
+}
+}  // namespace
+
+Result<void> Machine::load_linux(const std::filesystem::path& kernel,
+                                 const std::filesystem::path& initrd, std::string_view cmdline) {
+    Result<std::vector<std::uint8_t>> image = read_file(kernel, "kernel");
+    if (!image) return image.error();
+    std::vector<std::uint8_t> initrd_bytes;
+    if (!initrd.empty()) {
+        Result<std::vector<std::uint8_t>> r = read_file(initrd, "initrd");
+        if (!r) return r.error();
+        initrd_bytes = std::move(*r);
+    }
+    auto r = load_linux(*image, initrd_bytes, cmdline);
+    if (!r) return Error{fmt::format("{}: {}", kernel.string(), r.error().message)};
+    return {};
+}
+
+Result<void> Machine::load_linux(std::span<const std::uint8_t> image,
+                                 std::span<const std::uint8_t> initrd, std::string_view cmdline) {
+    for (Impl* m : {impl_.get(), impl_->shadow.get()}) {
+        if (!m) continue;
+        Result<machine::LinuxLoad> load =
+            machine::load_linux(m->memory, m->config.memory_bytes, image, initrd, cmdline);
+        if (!load) return load.error();
+        m->cpu->invalidate_code(PhysicalAddress{0}, m->config.memory_bytes);
+        m->cpu->set_state(load->entry_state);
+    }
+    return {};
+}
+
+Result<void> Machine::load_kernel(const std::filesystem::path& kernel,
+                                  const std::filesystem::path& initrd, std::string_view cmdline) {
+    Result<std::vector<std::uint8_t>> image = read_file(kernel, "kernel");
+    if (!image) return image.error();
+    if (machine::is_bzimage(*image)) return load_linux(kernel, initrd, cmdline);
+    if (!initrd.empty())
+        return Error{fmt::format("{}: an initrd needs a Linux kernel (bzImage)", kernel.string())};
+    return load_multiboot(kernel, cmdline);
 }
 
 Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image,

@@ -1,6 +1,6 @@
 // jitterbug: the command-line tool over the public API.
 //
-//   jitterbug run [--kernel FILE.elf [--append ARGS]] [--backend jit|interp]
+//   jitterbug run [--kernel FILE [--initrd FILE] [--append ARGS]] [--backend jit|interp]
 //                 [--memory SIZE] [--stats] [--disable OPT,...] [--lockstep]
 //                 [--deterministic]
 //
@@ -54,9 +54,9 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted.store(true); }
 
-int run(const std::string& kernel, const std::string& append, const std::string& backend_name,
-        const std::string& memory_text, bool stats, const std::vector<std::string>& disabled,
-        bool lockstep, bool deterministic) {
+int run(const std::string& kernel, const std::string& initrd, const std::string& append,
+        const std::string& backend_name, const std::string& memory_text, bool stats,
+        const std::vector<std::string>& disabled, bool lockstep, bool deterministic) {
     jitterbug::MachineConfig config;
     for (const std::string& name : disabled) {
         if (!jitterbug::disable_optimization(config.optimizations, name)) {
@@ -82,12 +82,12 @@ int run(const std::string& kernel, const std::string& append, const std::string&
         return 2;
     }
     if (!kernel.empty()) {
-        if (auto r = machine->load_multiboot(kernel, append); !r) {
+        if (auto r = machine->load_kernel(kernel, initrd, append); !r) {
             fmt::print(stderr, "jitterbug: {}\n", r.error().message);
             return 1;
         }
-    } else if (!append.empty()) {
-        fmt::print(stderr, "jitterbug: --append needs --kernel\n");
+    } else if (!append.empty() || !initrd.empty()) {
+        fmt::print(stderr, "jitterbug: --append and --initrd need --kernel\n");
         return 2;
     }
 
@@ -146,7 +146,12 @@ int main(int argc, char** argv) {
     std::string backend = jitterbug::jit_available() ? "jit" : "interp";
     std::string memory = "64M";
     bool stats = false;
-    run_cmd->add_option("--kernel", kernel, "Multiboot v1 kernel (ELF or a.out kludge) to boot")
+    run_cmd
+        ->add_option("--kernel", kernel,
+                     "Linux bzImage or multiboot v1 kernel (ELF or a.out kludge) to boot")
+        ->check(CLI::ExistingFile);
+    std::string initrd;
+    run_cmd->add_option("--initrd", initrd, "Initial ramdisk for a Linux kernel")
         ->check(CLI::ExistingFile);
     run_cmd->add_option("--append", append, "Kernel command line");
     run_cmd->add_option("--backend", backend, "Execution backend")
@@ -178,5 +183,5 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "jitterbug: --lockstep checks the JIT: it needs --backend jit\n");
         return 2;
     }
-    return run(kernel, append, backend, memory, stats, disabled, lockstep, deterministic);
+    return run(kernel, initrd, append, backend, memory, stats, disabled, lockstep, deterministic);
 }
