@@ -65,6 +65,9 @@ struct MachineConfig {
     // Receives the bytes the guest transmits on COM1, in order. When empty the
     // bytes go to the process's standard output.
     std::function<void(std::span<const std::uint8_t>)> serial_output;
+    // Receives the bytes the guest writes to the debug console, port 0xE9
+    // (Bochs's and QEMU's). When empty they go to the log, a line at a time.
+    std::function<void(std::span<const std::uint8_t>)> debug_console_output;
     Optimizations optimizations;
     // Deterministic time: the machine's clock counts guest instructions
     // (1 ns each) instead of following the host's, and a halted CPU skips

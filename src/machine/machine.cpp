@@ -18,6 +18,7 @@
 #include "cpu/state_diff.hpp"
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
+#include "devices/debug_ports.hpp"
 #include "devices/pic8259.hpp"
 #include "devices/pit8254.hpp"
 #include "devices/port_io_bus.hpp"
@@ -117,6 +118,23 @@ struct Machine::Impl {
     devices::Pit8254 pit;
     devices::DebugExit debug_exit;
     devices::X87ErrorLatch x87_error;
+    devices::DebugConsole debug_console{[this](std::uint8_t b) { debug_console_byte(b); }};
+    devices::PostCodePort post{
+        [](std::uint8_t code) { log::devices().debug("POST code {:#04x}", code); }};
+    std::string debug_line;  // the debug console's line so far, for the log
+
+    void debug_console_byte(std::uint8_t b) {
+        if (config.debug_console_output) {
+            config.debug_console_output(std::span<const std::uint8_t>(&b, 1));
+            return;
+        }
+        if (b != '\n') {
+            if (debug_line.size() < 4096) debug_line.push_back(static_cast<char>(b));
+            return;
+        }
+        log::devices().info("debug console: {}", debug_line);
+        debug_line.clear();
+    }
 
     // The timer's ports: a write may move its next event, so the CPU comes
     // back to the run loop to plan again (`replan`).
@@ -196,7 +214,9 @@ struct Machine::Impl {
               io.map(devices::DualPic::kSlavePort, 2, pic, "PIC (slave)"),
               io.map(devices::DualPic::kElcrPort, 2, pic, "ELCR"),
               io.map(devices::Pit8254::kPort, 4, timer_ports, "PIT"),
-              io.map(devices::Pit8254::kPortB, 1, timer_ports, "port B")}) {
+              io.map(devices::Pit8254::kPortB, 1, timer_ports, "port B"),
+              io.map(devices::DebugConsole::kPort, 1, debug_console, "debug console"),
+              io.map(devices::PostCodePort::kPort, 1, post, "POST codes")}) {
             if (!r) return r;
         }
         try {

@@ -7,6 +7,7 @@
 
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
+#include "devices/debug_ports.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
 #include "devices/x87_error.hpp"
@@ -137,5 +138,26 @@ TEST_SUITE("devices") {
         CHECK(ignne == std::vector<bool>{true, false});
         CHECK(irq == std::vector<bool>{true, false});
         CHECK(latch.io_read(X87ErrorLatch::kPort, 1) == 0xFF);
+    }
+
+    TEST_CASE(
+        "the debug console passes each byte written and answers 0xE9 and port 0x80 keeps the POST "
+        "code") {
+        std::string out;
+        DebugConsole console([&](std::uint8_t b) { out.push_back(static_cast<char>(b)); });
+        PortIoBus bus;
+        REQUIRE(bus.map(DebugConsole::kPort, 1, console, "e9").ok());
+        CHECK(bus.read(0xE9, 1) == 0xE9);
+        bus.write(0xE9, 1, 'h');
+        bus.write(0xE9, 2, 'i' | '!' << 8);
+        CHECK(out == "hi!");
+        std::vector<std::uint8_t> codes;
+        PostCodePort post([&](std::uint8_t c) { codes.push_back(c); });
+        REQUIRE(bus.map(PostCodePort::kPort, 1, post, "post").ok());
+        bus.write(0x80, 1, 0x55);
+        bus.write(0x80, 1, 0xAA);
+        CHECK(post.last() == 0xAA);
+        CHECK(bus.read(0x80, 1) == 0xAA);
+        CHECK(codes == std::vector<std::uint8_t>{0x55, 0xAA});
     }
 }

@@ -42,7 +42,13 @@ test::GuestRun run_timer(Backend backend, bool deterministic) {
     MachineConfig config;
     config.backend = backend;
     config.deterministic = deterministic;
-    return test::run_guest(std::move(config), test::guest_path("system_timer.elf"));
+    std::string debug_console;
+    config.debug_console_output = [&](std::span<const std::uint8_t> bytes) {
+        debug_console.append(bytes.begin(), bytes.end());
+    };
+    test::GuestRun run = test::run_guest(std::move(config), test::guest_path("system_timer.elf"));
+    CHECK(debug_console == "system_timer: debug console\n");
+    return run;
 }
 
 }  // namespace
