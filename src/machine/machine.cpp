@@ -103,6 +103,17 @@ std::string_view to_string(StopReason reason) {
     return "?";
 }
 
+namespace {
+// Where the RTC starts: the host's time, or in deterministic mode a fixed
+// moment (2025-01-01 00:00:00 UTC), so that runs agree.
+std::int64_t rtc_start(bool deterministic) {
+    if (deterministic) return 1'735'689'600;
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
+
 struct Machine::Impl {
     MachineConfig config;
     mmu::HostMemory ram;
@@ -168,6 +179,9 @@ struct Machine::Impl {
           com1(
               kCom1, [this](std::uint8_t b) { serial.put(b); },
               [this](bool level) { pic.set_irq(4, level); }),
+          cmos([this] { return clock ? clock->now() : 0; },
+               [this](bool level) { pic.set_irq(8, level); },
+               rtc_start(config.deterministic || config.lockstep)),
           pic([this](bool level) {
               if (cpu) cpu->set_intr(level);
           }),
@@ -273,11 +287,18 @@ struct Machine::Impl {
     bool finish(cpu::CpuExit exit, RunResult& result);
     // The next timer event, in the clock's nanoseconds.
     std::optional<std::uint64_t> next_deadline() const {
-        if (const auto tick = pit.next_event()) return machine::Clock::ns_of_tick(*tick);
-        return std::nullopt;
+        std::optional<std::uint64_t> next = cmos.next_event();
+        if (const auto tick = pit.next_event()) {
+            const std::uint64_t ns = machine::Clock::ns_of_tick(*tick);
+            next = next ? std::min(*next, ns) : ns;
+        }
+        return next;
     }
     // The devices whose time has come raise their interrupts.
-    void service_timers() { pit.update(); }
+    void service_timers() {
+        pit.update();
+        cmos.update();
+    }
     // Until `ns` with the CPU halted: a deterministic clock skips there, a
     // real one sleeps (false: a stop request came first).
     bool wait_until(std::uint64_t ns);

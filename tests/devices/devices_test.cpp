@@ -160,4 +160,98 @@ TEST_SUITE("devices") {
         CHECK(bus.read(0x80, 1) == 0xAA);
         CHECK(codes == std::vector<std::uint8_t>{0x55, 0xAA});
     }
+
+    TEST_CASE("the RTC shows the date and time in BCD or binary and 12 or 24 hours") {
+        std::uint64_t now = 0;
+        Cmos rtc([&] { return now; }, {}, 1'735'689'600);  // 2025-01-01 00:00:00, a Wednesday
+        const auto reg = [&](std::uint8_t r) {
+            rtc.io_write(0x70, 1, r);
+            return static_cast<std::uint8_t>(rtc.io_read(0x71, 1));
+        };
+        const auto write = [&](std::uint8_t r, std::uint8_t v) {
+            rtc.io_write(0x70, 1, r);
+            rtc.io_write(0x71, 1, v);
+        };
+        CHECK(reg(0x00) == 0x00);
+        CHECK(reg(0x04) == 0x00);
+        CHECK(reg(0x06) == 4);  // day of week, 1 = Sunday
+        CHECK(reg(0x07) == 0x01);
+        CHECK(reg(0x08) == 0x01);
+        CHECK(reg(0x09) == 0x25);
+        CHECK(reg(0x32) == 0x20);
+        CHECK(reg(0x0D) == 0x80);
+        now = 13 * 3600'000'000'000ull + 61'500'000'000ull;  // 13:01:01.5
+        CHECK(reg(0x00) == 0x01);
+        CHECK(reg(0x02) == 0x01);
+        CHECK(reg(0x04) == 0x13);
+        write(0x0B, 0x06);  // binary, 24 hours
+        CHECK(reg(0x04) == 13);
+        write(0x0B, 0x00);  // BCD, 12 hours: 1 PM
+        CHECK(reg(0x04) == 0x81);
+        // SET freezes the clock while the time is written; clearing it runs on from there.
+        write(0x0B, 0x82);
+        write(0x09, 0x30);
+        write(0x08, 0x06);
+        write(0x07, 0x15);
+        write(0x04, 0x12);
+        write(0x02, 0x34);
+        write(0x00, 0x56);
+        now += 5'000'000'000ull;
+        CHECK(reg(0x00) == 0x56);  // frozen
+        write(0x0B, 0x02);
+        now += 1'000'000'000ull;
+        CHECK(reg(0x00) == 0x57);
+        CHECK(reg(0x07) == 0x15);
+        CHECK(reg(0x06) == 7);  // 2030-06-15 is a Saturday
+        // UIP: up for the 244 us before each update.
+        now = (now / 1'000'000'000ull + 1) * 1'000'000'000ull - 100'000;
+        CHECK((reg(0x0A) & 0x80) == 0x80);
+        now += 500'000'000;
+        CHECK((reg(0x0A) & 0x80) == 0);
+    }
+
+    TEST_CASE(
+        "the RTC raises IRQ 8 for periodic update and alarm events until register C is read") {
+        std::uint64_t now = 0;
+        std::vector<bool> irq;
+        Cmos rtc([&] { return now; }, [&](bool l) { irq.push_back(l); }, 1'735'689'600);
+        const auto reg = [&](std::uint8_t r) {
+            rtc.io_write(0x70, 1, r);
+            return static_cast<std::uint8_t>(rtc.io_read(0x71, 1));
+        };
+        const auto write = [&](std::uint8_t r, std::uint8_t v) {
+            rtc.io_write(0x70, 1, r);
+            rtc.io_write(0x71, 1, v);
+        };
+        CHECK_FALSE(rtc.next_event().has_value());
+        write(0x0A, 0x26);  // 1024 Hz
+        write(0x0B, 0x42);  // PIE
+        REQUIRE(rtc.next_event().has_value());
+        CHECK(*rtc.next_event() == 976'562);
+        now = 976'562;
+        rtc.update();
+        CHECK(irq == std::vector<bool>{true});
+        CHECK(reg(0x0C) == 0xC0);  // IRQF, PF
+        CHECK(irq == std::vector<bool>{true, false});
+        CHECK(reg(0x0C) == 0x00);
+        // Update-ended and alarm (at 00:00:02; hours and minutes "don't care").
+        write(0x0B, 0x32);
+        write(0x01, 0x02);
+        write(0x03, 0xC0);
+        write(0x05, 0xC0);
+        CHECK(*rtc.next_event() == 1'000'000'000ull);
+        now = 1'000'000'000ull;
+        rtc.update();
+        CHECK(reg(0x0C) == 0xD0);  // IRQF, UF (and PF: set at its rate, enabled or not)
+        now = 2'000'000'000ull;
+        rtc.update();
+        CHECK(reg(0x0C) == 0xF0);  // IRQF, PF, AF, UF
+        // Flags set while their interrupt is off raise nothing.
+        write(0x0B, 0x02);
+        irq.clear();
+        now = 3'000'000'000ull;
+        rtc.update();
+        CHECK(irq.empty());
+        CHECK(reg(0x0C) == 0x50);  // PF and UF, no IRQF
+    }
 }

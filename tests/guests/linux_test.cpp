@@ -76,6 +76,8 @@ TEST_SUITE("linux") {
             const Boot b = boot(backend, dir);
             CHECK(has(b.serial, "Linux version 6."));
             CHECK(has(b.serial, "x86/fpu: x87 FPU will use FXSAVE"));
+            // The RTC of a deterministic machine starts at 2025-01-01 00:00:00 UTC.
+            CHECK(has(b.serial, "rtc_cmos rtc_cmos: setting system clock to 2025-01-01T00:00:"));
             CHECK(has(b.serial, "jitterbug-init: up"));
             CHECK(has(b.serial, "uname-m: i686\r\n"));
             CHECK(has(b.serial, "cpu-model: jitterbug virtual P6 processor\r\n"));
