@@ -37,4 +37,17 @@ void store_le(void* p, T v) {
     std::memcpy(p, &v, sizeof(T));
 }
 
+// Little-endian fields of `n` bytes (1 to 8) in guest data, byte by byte.
+inline std::uint64_t load_le_bytes(const std::uint8_t* p, unsigned n) {
+    std::uint64_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+inline void store_le_bytes(std::uint8_t* p, unsigned n, std::uint64_t v) {
+    for (unsigned i = 0; i < n; ++i)
+        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
 }  // namespace jitterbug

@@ -15,6 +15,21 @@
 using namespace jitterbug;
 using namespace jitterbug::devices;
 
+namespace {
+
+// A CMOS register through the index and data ports.
+std::uint8_t read_register(Cmos& cmos, std::uint8_t r) {
+    cmos.io_write(Cmos::kIndexPort, 1, r);
+    return static_cast<std::uint8_t>(cmos.io_read(Cmos::kDataPort, 1));
+}
+
+void write_register(Cmos& cmos, std::uint8_t r, std::uint8_t v) {
+    cmos.io_write(Cmos::kIndexPort, 1, r);
+    cmos.io_write(Cmos::kDataPort, 1, v);
+}
+
+}  // namespace
+
 TEST_SUITE("devices") {
     TEST_CASE("unclaimed ports float high and double claims are refused") {
         PortIoBus bus;
@@ -164,14 +179,8 @@ TEST_SUITE("devices") {
     TEST_CASE("the RTC shows the date and time in BCD or binary and 12 or 24 hours") {
         std::uint64_t now = 0;
         Cmos rtc([&] { return now; }, {}, 1'735'689'600);  // 2025-01-01 00:00:00, a Wednesday
-        const auto reg = [&](std::uint8_t r) {
-            rtc.io_write(0x70, 1, r);
-            return static_cast<std::uint8_t>(rtc.io_read(0x71, 1));
-        };
-        const auto write = [&](std::uint8_t r, std::uint8_t v) {
-            rtc.io_write(0x70, 1, r);
-            rtc.io_write(0x71, 1, v);
-        };
+        const auto reg = [&](std::uint8_t r) { return read_register(rtc, r); };
+        const auto write = [&](std::uint8_t r, std::uint8_t v) { write_register(rtc, r, v); };
         CHECK(reg(0x00) == 0x00);
         CHECK(reg(0x04) == 0x00);
         CHECK(reg(0x06) == 4);  // day of week, 1 = Sunday
@@ -215,14 +224,8 @@ TEST_SUITE("devices") {
         std::uint64_t now = 0;
         std::vector<bool> irq;
         Cmos rtc([&] { return now; }, [&](bool l) { irq.push_back(l); }, 1'735'689'600);
-        const auto reg = [&](std::uint8_t r) {
-            rtc.io_write(0x70, 1, r);
-            return static_cast<std::uint8_t>(rtc.io_read(0x71, 1));
-        };
-        const auto write = [&](std::uint8_t r, std::uint8_t v) {
-            rtc.io_write(0x70, 1, r);
-            rtc.io_write(0x71, 1, v);
-        };
+        const auto reg = [&](std::uint8_t r) { return read_register(rtc, r); };
+        const auto write = [&](std::uint8_t r, std::uint8_t v) { write_register(rtc, r, v); };
         CHECK_FALSE(rtc.next_event().has_value());
         write(0x0A, 0x26);  // 1024 Hz
         write(0x0B, 0x42);  // PIE

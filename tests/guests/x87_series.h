@@ -91,11 +91,11 @@ static inline void x87s_fxtract(long double x, long double* sig, long double* ex
     *sig = s;
     *exp = e;
 }
-#define X87S_CONSTANT(name, insn)                  \
-    static inline long double name(void) {         \
-        long double r;                             \
-        __asm__ volatile(insn : "=t"(r));          \
-        return r;                                  \
+#define X87S_CONSTANT(name, insn)          \
+    static inline long double name(void) { \
+        long double r;                     \
+        __asm__ volatile(insn : "=t"(r));  \
+        return r;                          \
     }
 X87S_CONSTANT(x87s_fldpi, "fldpi")
 X87S_CONSTANT(x87s_fldl2e, "fldl2e")

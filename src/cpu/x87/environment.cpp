@@ -4,21 +4,14 @@
 
 #include "cpu/runtime.hpp"
 #include "cpu/x87/unit.hpp"
+#include "util/bits.hpp"
 
 namespace jitterbug::cpu::x87 {
 
 namespace {
 
-std::uint32_t get(const std::uint8_t* p, unsigned n) {
-    std::uint32_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
-void put(std::uint8_t* p, unsigned n, std::uint64_t v) {
-    for (unsigned i = 0; i < n; ++i)
-        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+std::uint32_t get_le(const std::uint8_t* p, unsigned n) {
+    return static_cast<std::uint32_t>(load_le_bytes(p, n));
 }
 
 // A control word as loaded: the masks, PC, RC and IC kept, bit 6 reading
@@ -52,35 +45,35 @@ void store_env(const CpuState& st, Form f, std::uint8_t* out) {
         s.dp += std::uint32_t{s.ds} << 4;
     }
     if (f == Form::Env16) {
-        put(out, 2, s.control);
-        put(out + 2, 2, s.status);
-        put(out + 4, 2, tag_word(s));
+        store_le_bytes(out, 2, s.control);
+        store_le_bytes(out + 2, 2, s.status);
+        store_le_bytes(out + 4, 2, tag_word(s));
         if (real) {
-            put(out + 6, 2, s.ip);
-            put(out + 8, 2, (s.ip >> 16 & 0xF) << 12 | (s.opcode & 0x7FF));
-            put(out + 10, 2, s.dp);
-            put(out + 12, 2, (s.dp >> 16 & 0xF) << 12);
+            store_le_bytes(out + 6, 2, s.ip);
+            store_le_bytes(out + 8, 2, (s.ip >> 16 & 0xF) << 12 | (s.opcode & 0x7FF));
+            store_le_bytes(out + 10, 2, s.dp);
+            store_le_bytes(out + 12, 2, (s.dp >> 16 & 0xF) << 12);
         } else {
-            put(out + 6, 2, s.ip);
-            put(out + 8, 2, s.cs);
-            put(out + 10, 2, s.dp);
-            put(out + 12, 2, s.ds);
+            store_le_bytes(out + 6, 2, s.ip);
+            store_le_bytes(out + 8, 2, s.cs);
+            store_le_bytes(out + 10, 2, s.dp);
+            store_le_bytes(out + 12, 2, s.ds);
         }
         return;
     }
-    put(out, 4, 0xFFFF0000u | s.control);
-    put(out + 4, 4, 0xFFFF0000u | s.status);
-    put(out + 8, 4, 0xFFFF0000u | tag_word(s));
+    store_le_bytes(out, 4, 0xFFFF0000u | s.control);
+    store_le_bytes(out + 4, 4, 0xFFFF0000u | s.status);
+    store_le_bytes(out + 8, 4, 0xFFFF0000u | tag_word(s));
     if (real) {
-        put(out + 12, 4, 0xFFFF0000u | (s.ip & 0xFFFF));
-        put(out + 16, 4, (s.ip >> 16) << 12 | (s.opcode & 0x7FF));
-        put(out + 20, 4, 0xFFFF0000u | (s.dp & 0xFFFF));
-        put(out + 24, 4, (s.dp >> 16) << 12);
+        store_le_bytes(out + 12, 4, 0xFFFF0000u | (s.ip & 0xFFFF));
+        store_le_bytes(out + 16, 4, (s.ip >> 16) << 12 | (s.opcode & 0x7FF));
+        store_le_bytes(out + 20, 4, 0xFFFF0000u | (s.dp & 0xFFFF));
+        store_le_bytes(out + 24, 4, (s.dp >> 16) << 12);
     } else {
-        put(out + 12, 4, s.ip);
-        put(out + 16, 4, std::uint32_t{s.opcode & 0x7FFu} << 16 | s.cs);
-        put(out + 20, 4, s.dp);
-        put(out + 24, 4, 0xFFFF0000u | s.ds);
+        store_le_bytes(out + 12, 4, s.ip);
+        store_le_bytes(out + 16, 4, std::uint32_t{s.opcode & 0x7FFu} << 16 | s.cs);
+        store_le_bytes(out + 20, 4, s.dp);
+        store_le_bytes(out + 24, 4, 0xFFFF0000u | s.ds);
     }
 }
 
@@ -89,33 +82,33 @@ void load_env(CpuState& st, Form f, const std::uint8_t* in) {
     const bool real = !st.protected_mode() || st.v86_mode();
     std::uint16_t tags;
     if (f == Form::Env16) {
-        s.control = control_word(get(in, 2));
-        s.status = static_cast<std::uint16_t>(get(in + 2, 2));
-        tags = static_cast<std::uint16_t>(get(in + 4, 2));
+        s.control = control_word(get_le(in, 2));
+        s.status = static_cast<std::uint16_t>(get_le(in + 2, 2));
+        tags = static_cast<std::uint16_t>(get_le(in + 4, 2));
         if (real) {
-            s.ip = get(in + 6, 2) | (get(in + 8, 2) >> 12) << 16;
-            s.opcode = static_cast<std::uint16_t>(get(in + 8, 2) & 0x7FF);
-            s.dp = get(in + 10, 2) | (get(in + 12, 2) >> 12) << 16;
+            s.ip = get_le(in + 6, 2) | (get_le(in + 8, 2) >> 12) << 16;
+            s.opcode = static_cast<std::uint16_t>(get_le(in + 8, 2) & 0x7FF);
+            s.dp = get_le(in + 10, 2) | (get_le(in + 12, 2) >> 12) << 16;
         } else {
-            s.ip = get(in + 6, 2);
-            s.cs = static_cast<std::uint16_t>(get(in + 8, 2));
-            s.dp = get(in + 10, 2);
-            s.ds = static_cast<std::uint16_t>(get(in + 12, 2));
+            s.ip = get_le(in + 6, 2);
+            s.cs = static_cast<std::uint16_t>(get_le(in + 8, 2));
+            s.dp = get_le(in + 10, 2);
+            s.ds = static_cast<std::uint16_t>(get_le(in + 12, 2));
         }
     } else {
-        s.control = control_word(get(in, 2));
-        s.status = static_cast<std::uint16_t>(get(in + 4, 2));
-        tags = static_cast<std::uint16_t>(get(in + 8, 2));
+        s.control = control_word(get_le(in, 2));
+        s.status = static_cast<std::uint16_t>(get_le(in + 4, 2));
+        tags = static_cast<std::uint16_t>(get_le(in + 8, 2));
         if (real) {
-            s.ip = (get(in + 12, 4) & 0xFFFF) | (get(in + 16, 4) >> 12 & 0xFFFF) << 16;
-            s.opcode = static_cast<std::uint16_t>(get(in + 16, 4) & 0x7FF);
-            s.dp = (get(in + 20, 4) & 0xFFFF) | (get(in + 24, 4) >> 12 & 0xFFFF) << 16;
+            s.ip = (get_le(in + 12, 4) & 0xFFFF) | (get_le(in + 16, 4) >> 12 & 0xFFFF) << 16;
+            s.opcode = static_cast<std::uint16_t>(get_le(in + 16, 4) & 0x7FF);
+            s.dp = (get_le(in + 20, 4) & 0xFFFF) | (get_le(in + 24, 4) >> 12 & 0xFFFF) << 16;
         } else {
-            s.ip = get(in + 12, 4);
-            s.cs = static_cast<std::uint16_t>(get(in + 16, 4));
-            s.opcode = static_cast<std::uint16_t>(get(in + 16, 4) >> 16 & 0x7FF);
-            s.dp = get(in + 20, 4);
-            s.ds = static_cast<std::uint16_t>(get(in + 24, 4));
+            s.ip = get_le(in + 12, 4);
+            s.cs = static_cast<std::uint16_t>(get_le(in + 16, 4));
+            s.opcode = static_cast<std::uint16_t>(get_le(in + 16, 4) >> 16 & 0x7FF);
+            s.dp = get_le(in + 20, 4);
+            s.ds = static_cast<std::uint16_t>(get_le(in + 24, 4));
         }
     }
     if (real) s.cs = s.ds = 0;
@@ -128,14 +121,14 @@ void load_env(CpuState& st, Form f, const std::uint8_t* in) {
 }
 
 void store_register(std::uint8_t* out, Float80 v) {
-    put(out, 8, v.significand);
-    put(out + 8, 2, v.sign_exponent);
+    store_le_bytes(out, 8, v.significand);
+    store_le_bytes(out + 8, 2, v.sign_exponent);
 }
 
 Float80 load_register(const std::uint8_t* in) {
-    return Float80{
-        static_cast<std::uint64_t>(get(in, 4)) | static_cast<std::uint64_t>(get(in + 4, 4)) << 32,
-        static_cast<std::uint16_t>(get(in + 8, 2))};
+    return Float80{static_cast<std::uint64_t>(get_le(in, 4)) |
+                       static_cast<std::uint64_t>(get_le(in + 4, 4)) << 32,
+                   static_cast<std::uint16_t>(get_le(in + 8, 2))};
 }
 
 constexpr unsigned kFxSize = 512;
@@ -153,16 +146,16 @@ bool fxsave(CpuContext& ctx, const MemoryOperand& m) {
     if (!aligned_area(ctx, m)) return false;
     const X87State& s = ctx.state.x87;
     std::array<std::uint8_t, 288> image{};  // (bytes 288-511 are left alone)
-    put(&image[0], 2, s.control);
-    put(&image[2], 2, s.status);
-    put(&image[4], 1, s.valid);
-    put(&image[6], 2, s.opcode);
-    put(&image[8], 4, s.ip);
-    put(&image[12], 2, s.cs);
-    put(&image[16], 4, s.dp);
-    put(&image[20], 2, s.ds);
-    put(&image[24], 4, s.mxcsr);
-    put(&image[28], 4, kMxcsrMask);
+    store_le_bytes(&image[0], 2, s.control);
+    store_le_bytes(&image[2], 2, s.status);
+    store_le_bytes(&image[4], 1, s.valid);
+    store_le_bytes(&image[6], 2, s.opcode);
+    store_le_bytes(&image[8], 4, s.ip);
+    store_le_bytes(&image[12], 2, s.cs);
+    store_le_bytes(&image[16], 4, s.dp);
+    store_le_bytes(&image[20], 2, s.ds);
+    store_le_bytes(&image[24], 4, s.mxcsr);
+    store_le_bytes(&image[28], 4, kMxcsrMask);
     for (unsigned i = 0; i < 8; ++i)
         store_register(&image[32 + 16 * i], s.regs[s.physical(i)]);
     if (!check_writable(ctx, m, kFxSize)) return false;
@@ -173,20 +166,20 @@ bool fxrstor(CpuContext& ctx, const MemoryOperand& m) {
     if (!aligned_area(ctx, m)) return false;
     std::array<std::uint8_t, 288> image{};
     if (!read_memory(ctx, m, static_cast<unsigned>(image.size()), image.data())) return false;
-    const std::uint32_t mxcsr = get(&image[24], 4);
+    const std::uint32_t mxcsr = get_le(&image[24], 4);
     if (mxcsr & ~kMxcsrMask) {
         runtime::raise_fault(ctx, vector::GP, 0);
         return false;
     }
     X87State& s = ctx.state.x87;
-    s.control = control_word(get(&image[0], 2));
-    s.status = static_cast<std::uint16_t>(get(&image[2], 2));
+    s.control = control_word(get_le(&image[0], 2));
+    s.status = static_cast<std::uint16_t>(get_le(&image[2], 2));
     s.valid = image[4];
-    s.opcode = static_cast<std::uint16_t>(get(&image[6], 2) & 0x7FF);
-    s.ip = get(&image[8], 4);
-    s.cs = static_cast<std::uint16_t>(get(&image[12], 2));
-    s.dp = get(&image[16], 4);
-    s.ds = static_cast<std::uint16_t>(get(&image[20], 2));
+    s.opcode = static_cast<std::uint16_t>(get_le(&image[6], 2) & 0x7FF);
+    s.ip = get_le(&image[8], 4);
+    s.cs = static_cast<std::uint16_t>(get_le(&image[12], 2));
+    s.dp = get_le(&image[16], 4);
+    s.ds = static_cast<std::uint16_t>(get_le(&image[20], 2));
     s.mxcsr = mxcsr;
     for (unsigned i = 0; i < 8; ++i)
         s.regs[s.physical(i)] = load_register(&image[32 + 16 * i]);
@@ -227,12 +220,12 @@ void control_instruction(CpuContext& ctx, const X87Instruction& x, const MemoryO
     switch (x.op) {
         case Op::Ldcw:
             if (!read_memory(ctx, m, 2, buffer)) return;
-            s.control = control_word(get(buffer, 2));
+            s.control = control_word(get_le(buffer, 2));
             summarize(s);
             return;
         case Op::Stcw:
         case Op::Stsw:
-            put(buffer, 2, x.op == Op::Stcw ? s.control : s.status);
+            store_le_bytes(buffer, 2, x.op == Op::Stcw ? s.control : s.status);
             if (check_writable(ctx, m, 2)) write_memory(ctx, m, 2, buffer);
             return;
         case Op::StswAx:

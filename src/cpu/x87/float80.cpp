@@ -3,11 +3,11 @@
 #include <cstdint>
 #include <utility>
 
+#include "cpu/x87/wide.hpp"
+
 namespace jitterbug::cpu::x87 {
 
 namespace {
-
-using u128 = unsigned __int128;
 
 // The bias adjustment of an unmasked overflow or underflow's result
 // (SDM Vol. 1, 8.5.4 and 8.5.5).
@@ -273,24 +273,6 @@ Float80 from_magnitude(bool sign, std::uint64_t m) {
     return make(sign, static_cast<unsigned>(kBias + 63 - static_cast<int>(lz)), m << lz);
 }
 
-u128 isqrt(u128 n) {
-    // Bit by bit: the root of a value below 2^128 has at most 64 bits.
-    u128 root = 0;
-    u128 bit = u128{1} << 126;
-    while (bit > n)
-        bit >>= 2;
-    while (bit != 0) {
-        if (n >= root + bit) {
-            n -= root + bit;
-            root = (root >> 1) + bit;
-        } else {
-            root >>= 1;
-        }
-        bit >>= 2;
-    }
-    return root;
-}
-
 }  // namespace
 
 Class classify(Float80 x) {
@@ -401,7 +383,7 @@ Float80 sqrt(Float80 a, Env& env) {
     const std::int32_t e = x.exponent - kBias;
     const bool odd = ((e - 63) & 1) != 0;
     const u128 n = u128{x.significand} << (odd ? 63 : 64);
-    const u128 root = isqrt(n);  // 64 bits, the top one set
+    const u128 root = wide::isqrt(n);  // 64 bits, the top one set
     const u128 rem = n - root * root;
     // The next bit is 1 when rem > root (an exact half is impossible).
     const bool half = rem > root;
@@ -592,47 +574,48 @@ Order compare(Float80 a, Float80 b, bool quiet, Env& env) {
     return (ma < mb) != a.sign() ? Order::Less : Order::Greater;
 }
 
-Float80 from_float32(std::uint32_t bits, Env& env, bool operand) {
-    const bool sign = bits >> 31;
-    const unsigned e = (bits >> 23) & 0xFF;
-    const std::uint64_t frac = bits & 0x7FFFFF;
-    if (e == 0xFF) {
+namespace {
+
+// An IEEE binary format (float32: 8 exponent, 23 fraction bits; float64:
+// 11 and 52) widened exactly. A signalling NaN loaded (not an arithmetic
+// operand, which keeps it for the operation) raises IE and is quietened.
+Float80 from_binary(std::uint64_t bits, unsigned exp_bits, unsigned frac_bits, Env& env,
+                    bool operand) {
+    const bool sign = (bits >> (exp_bits + frac_bits)) & 1;
+    const unsigned max_e = (1u << exp_bits) - 1;
+    const int bias = static_cast<int>(max_e >> 1);
+    const unsigned e = static_cast<unsigned>(bits >> frac_bits) & max_e;
+    const std::uint64_t frac = bits & ((std::uint64_t{1} << frac_bits) - 1);
+    const unsigned shift = 63 - frac_bits;
+    if (e == max_e) {
         if (frac == 0) return infinity(sign);
-        const Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 40));
+        const Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << shift));
         if (operand) return nan;
-        if (!(frac & 0x400000)) env.flags |= exc::IE;
+        if (!(frac >> (frac_bits - 1) & 1)) env.flags |= exc::IE;
         return quieted(nan);
     }
     if (e == 0) {
         if (frac == 0) return zero(sign);
         env.denormal_operand = true;
+        // value = frac * 2^(1 - bias - frac_bits), normalized to bit 63.
         const unsigned lz = leading_zeros(frac);
-        // value = frac * 2^-149 = (frac << lz) * 2^(-149 - lz); bit 63 at 2^(-149-lz+63)
-        return make(sign, static_cast<unsigned>(kBias - 149 + 63 - static_cast<int>(lz)),
+        return make(sign,
+                    static_cast<unsigned>(kBias + 1 - bias - static_cast<int>(frac_bits) + 63 -
+                                          static_cast<int>(lz)),
                     frac << lz);
     }
-    return make(sign, e - 127 + kBias, kIntegerBit | (frac << 40));
+    return make(sign, static_cast<unsigned>(static_cast<int>(e) - bias + kBias),
+                kIntegerBit | (frac << shift));
+}
+
+}  // namespace
+
+Float80 from_float32(std::uint32_t bits, Env& env, bool operand) {
+    return from_binary(bits, 8, 23, env, operand);
 }
 
 Float80 from_float64(std::uint64_t bits, Env& env, bool operand) {
-    const bool sign = bits >> 63;
-    const unsigned e = (bits >> 52) & 0x7FF;
-    const std::uint64_t frac = bits & 0xFFFFFFFFFFFFFull;
-    if (e == 0x7FF) {
-        if (frac == 0) return infinity(sign);
-        const Float80 nan = make(sign, kMaxExponent, kIntegerBit | (frac << 11));
-        if (operand) return nan;
-        if (!(frac & (std::uint64_t{1} << 51))) env.flags |= exc::IE;
-        return quieted(nan);
-    }
-    if (e == 0) {
-        if (frac == 0) return zero(sign);
-        env.denormal_operand = true;
-        const unsigned lz = leading_zeros(frac);
-        return make(sign, static_cast<unsigned>(kBias - 1074 + 63 - static_cast<int>(lz)),
-                    frac << lz);
-    }
-    return make(sign, e - 1023 + kBias, kIntegerBit | (frac << 11));
+    return from_binary(bits, 11, 52, env, operand);
 }
 
 Float80 from_int64(std::int64_t v) {

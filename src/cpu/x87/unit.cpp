@@ -8,6 +8,7 @@
 #include "cpu/x87/environment.hpp"
 #include "cpu/x87/memory.hpp"
 #include "cpu/x87/transcendental.hpp"
+#include "util/bits.hpp"
 
 namespace jitterbug::cpu::x87 {
 
@@ -107,18 +108,6 @@ unsigned size_of(Form f) {
     }
 }
 
-std::uint64_t little_endian(const std::uint8_t* p, unsigned n) {
-    std::uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
-void put_little_endian(std::uint8_t* p, unsigned n, std::uint64_t v) {
-    for (unsigned i = 0; i < n; ++i)
-        p[i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
-
 Float80 from_bcd(const std::uint8_t* p) {
     std::uint64_t v = 0;
     for (unsigned i = 9; i-- > 0;)
@@ -133,18 +122,18 @@ Float80 from_bcd(const std::uint8_t* p) {
 Float80 decode(Form f, const std::uint8_t* p, bool operand, Env& env) {
     switch (f) {
         case Form::F32:
-            return from_float32(static_cast<std::uint32_t>(little_endian(p, 4)), env, operand);
+            return from_float32(static_cast<std::uint32_t>(load_le_bytes(p, 4)), env, operand);
         case Form::F64:
-            return from_float64(little_endian(p, 8), env, operand);
+            return from_float64(load_le_bytes(p, 8), env, operand);
         case Form::F80:
-            return Float80{little_endian(p, 8),
-                           static_cast<std::uint16_t>(little_endian(p + 8, 2))};
+            return Float80{load_le_bytes(p, 8),
+                           static_cast<std::uint16_t>(load_le_bytes(p + 8, 2))};
         case Form::I16:
-            return from_int64(static_cast<std::int16_t>(little_endian(p, 2)));
+            return from_int64(static_cast<std::int16_t>(load_le_bytes(p, 2)));
         case Form::I32:
-            return from_int64(static_cast<std::int32_t>(little_endian(p, 4)));
+            return from_int64(static_cast<std::int32_t>(load_le_bytes(p, 4)));
         case Form::I64:
-            return from_int64(static_cast<std::int64_t>(little_endian(p, 8)));
+            return from_int64(static_cast<std::int64_t>(load_le_bytes(p, 8)));
         case Form::Bcd:
             return from_bcd(p);
         default:
@@ -190,21 +179,20 @@ bool encode(Unit& u, Form f, Float80 v, std::uint8_t* out) {
     Env& env = u.env();
     switch (f) {
         case Form::F32:
-            put_little_endian(out, 4, to_float32(v, env));
+            store_le_bytes(out, 4, to_float32(v, env));
             break;
         case Form::F64:
-            put_little_endian(out, 8, to_float64(v, env));
+            store_le_bytes(out, 8, to_float64(v, env));
             break;
         case Form::F80:
-            put_little_endian(out, 8, v.significand);
-            put_little_endian(out + 8, 2, v.sign_exponent);
+            store_le_bytes(out, 8, v.significand);
+            store_le_bytes(out + 8, 2, v.sign_exponent);
             break;
         case Form::I16:
         case Form::I32:
         case Form::I64: {
             const unsigned bits = f == Form::I16 ? 16 : f == Form::I32 ? 32 : 64;
-            put_little_endian(out, bits / 8,
-                              static_cast<std::uint64_t>(to_int(v, bits, false, env)));
+            store_le_bytes(out, bits / 8, static_cast<std::uint64_t>(to_int(v, bits, false, env)));
             break;
         }
         case Form::Bcd:
@@ -379,8 +367,7 @@ bool do_store(Unit& u, const X87Instruction& x, const MemoryOperand* m) {
         const unsigned size = size_of(x.form);
         if (x.op == Op::IstTP) {
             const unsigned bits = size * 8;
-            put_little_endian(bytes, size,
-                              static_cast<std::uint64_t>(to_int(v, bits, true, u.env())));
+            store_le_bytes(bytes, size, static_cast<std::uint64_t>(to_int(v, bits, true, u.env())));
             if (u.env().unmasked(exc::IE)) return true;
         } else if (!encode(u, x.form, v, bytes)) {
             return true;
