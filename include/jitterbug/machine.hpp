@@ -2,6 +2,7 @@
 // MachineConfig. Create it, optionally load a guest, run it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -75,6 +76,12 @@ struct MachineConfig {
     // its interrupts at the same instructions, every time and on either
     // backend. (Lockstep runs are always deterministic.)
     bool deterministic = false;
+    // What a reset request does (the keyboard controller's pulse, port 0x92,
+    // port 0xCF9, a triple fault): false ends the run (StopReason::Reset, or
+    // StopReason::Shutdown for a triple fault); true resets the machine and
+    // goes on, loading the kernel again if one was loaded, as a PC with
+    // qemu-system-i386 -kernel does.
+    bool reboot = false;
     // Lockstep: a second machine with the interpreter runs beside this one
     // (which must use the JIT), one translated block at a time; the first
     // difference in CPU state, in RAM or in how a run ends stops the run with
@@ -83,10 +90,31 @@ struct MachineConfig {
     bool lockstep = false;
 };
 
+// A multiboot boot module: its bytes and its string (by convention its
+// name and arguments).
+struct MultibootModule {
+    std::span<const std::uint8_t> bytes;
+    std::string_view cmdline;
+};
+
+// Where a flat binary goes and how it starts (Machine::load_flat).
+struct FlatBinary {
+    std::uint32_t load_address = 0x100000;
+    std::uint32_t entry = 0x100000;  // physical address
+    // Real mode (CS:IP from the entry: CS = the entry's 64 KiB segment, 0
+    // below 0x10000; DS = ES = SS = CS) or 32-bit protected mode with flat
+    // 4 GiB segments (CS 0x08, data 0x10 of a GDT at 0x500), paging and
+    // interrupts off.
+    bool real_mode = false;
+    // EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI at entry.
+    std::array<std::uint32_t, 8> registers{};
+};
+
 enum class StopReason {
     Halted,         // HLT with interrupts disabled: nothing can wake the CPU
     GuestExit,      // the guest wrote to the exit device (port 0xF4)
     Shutdown,       // the CPU shut down (triple fault)
+    Reset,          // the guest asked for a reset and MachineConfig::reboot is off
     StopRequested,  // request_stop() was called
     Error,          // the emulator itself failed (a bug); see RunResult::detail
     Diverged,       // lockstep: the JIT and the interpreter disagree; see RunResult::detail
@@ -96,7 +124,8 @@ std::string_view to_string(StopReason reason);
 struct RunResult {
     StopReason reason = StopReason::Halted;
     // The status a process running this guest should exit with: 0 after a halt,
-    // (value << 1) | 1 after the guest wrote value to the exit device.
+    // (value << 1) | 1 after the guest wrote value to the exit device; 0
+    // after a reset request.
     int exit_status = 0;
     std::string detail;  // human-readable explanation, e.g. for a shutdown
 };
@@ -110,6 +139,11 @@ struct RunStatistics {
     // JIT memory accesses that went to the slow path by way of a host
     // fault (devices, ROM, writes to pages holding translated code).
     std::uint64_t access_faults = 0;
+    // TLB refills: accesses whose page was not in the TLB (page walks or,
+    // without paging, region lookups).
+    std::uint64_t tlb_misses = 0;
+    // Resets the guest asked for that restarted the machine (MachineConfig::reboot).
+    std::uint64_t reboots = 0;
     double wall_seconds = 0;
 };
 
@@ -124,8 +158,11 @@ class Machine {
     // Loads a multiboot v1 kernel (ELF or a.out kludge) the way
     // qemu-system-i386 -kernel does; the CPU then starts at its entry point
     // in 32-bit protected mode instead of at the firmware's reset vector.
-    Result<void> load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline);
-    Result<void> load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline);
+    // Modules go page-aligned after the kernel and its information.
+    Result<void> load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline,
+                                std::span<const std::filesystem::path> modules = {});
+    Result<void> load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline,
+                                std::span<const MultibootModule> modules = {});
     // Loads a Linux bzImage (boot protocol 2.02 or later) and an optional
     // initrd (empty path: none) the way qemu-system-i386 -kernel does: the
     // CPU starts at the kernel's 32-bit entry with the zero page in ESI.
@@ -134,16 +171,32 @@ class Machine {
     Result<void> load_linux(std::span<const std::uint8_t> image,
                             std::span<const std::uint8_t> initrd, std::string_view cmdline);
     // Loads `kernel` by what it is: a bzImage by load_linux, else by
-    // load_multiboot (which takes no initrd).
+    // load_multiboot with the initrd (if any) as its one module, as
+    // qemu-system-i386 -kernel -initrd does.
     Result<void> load_kernel(const std::filesystem::path& kernel,
                              const std::filesystem::path& initrd, std::string_view cmdline);
+
+    // Loads a flat binary (raw bytes) and starts the CPU at its entry.
+    Result<void> load_flat(const std::filesystem::path& file, const FlatBinary& layout);
+    Result<void> load_flat(std::span<const std::uint8_t> image, const FlatBinary& layout);
 
     // Runs until the guest halts for good, exits, shuts down or is stopped.
     RunResult run();
     // Asks a running machine to stop at the next block boundary. Thread-safe.
     void request_stop();
+    // Bytes arriving on COM1's line from the host, received by the guest at
+    // the line's rate. Thread-safe: may be called while the machine runs
+    // (a halted CPU wakes for them).
+    void send_serial(std::span<const std::uint8_t> bytes);
 
     RunStatistics statistics() const;
+
+    // The VGA text screen (80x25 at 0xB8000) as UTF-8 text, a line per row,
+    // trailing blanks and blank rows at the end left out.
+    std::string screen_text() const;
+    // The screen as the VGA shows it (720x400, the 8x16 font in 9x16
+    // cells, colours through the palette and the DAC, the cursor) in a PNG.
+    Result<void> save_screenshot(const std::filesystem::path& png) const;
 
     struct Impl;
 

@@ -211,4 +211,14 @@ void Cmos::io_write(std::uint16_t port, unsigned, std::uint32_t value) {
     }
 }
 
+void Cmos::restore(const State& s) {
+    nvram_ = s.nvram;
+    index_ = s.index;
+    nmi_disabled_ = s.nmi_disabled;
+    offset_ = s.offset;
+    last_update_ = s.last_update;
+    irq_ = s.irq;
+    if (irq8_) irq8_(irq_);
+}
+
 }  // namespace jitterbug::devices

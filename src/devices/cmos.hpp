@@ -46,6 +46,19 @@ class Cmos final : public PortIoHandler {
     std::uint32_t io_read(std::uint16_t port, unsigned size) override;
     void io_write(std::uint16_t port, unsigned size, std::uint32_t value) override;
 
+    struct State {
+        std::array<std::uint8_t, 128> nvram{};
+        std::uint8_t index = 0;
+        bool nmi_disabled = false;
+        std::int64_t offset = 0;
+        std::uint64_t last_update = 0;
+        bool irq = false;
+        bool operator==(const State&) const = default;
+    };
+    State save() const { return {nvram_, index_, nmi_disabled_, offset_, last_update_, irq_}; }
+    // (IRQ 8 goes to the level the state had.)
+    void restore(const State& s);
+
   private:
     std::uint64_t now() const { return now_ ? now_() : 0; }
     std::int64_t seconds_at(std::uint64_t ns) const;

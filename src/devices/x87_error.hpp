@@ -45,6 +45,19 @@ class X87ErrorLatch final : public PortIoHandler {
         set_ignne(false);
     }
 
+    struct State {
+        bool ferr = false, irq = false, ignne = false;
+        bool operator==(const State&) const = default;
+    };
+    State save() const { return {ferr_, irq_, ignne_level_}; }
+    void restore(const State& s) {
+        ferr_ = s.ferr;
+        irq_ = s.irq;
+        ignne_level_ = s.ignne;
+        if (irq13_) irq13_(irq_);
+        if (ignne_) ignne_(ignne_level_);
+    }
+
   private:
     void set_irq(bool level) {
         if (level == irq_) return;

@@ -6,6 +6,7 @@
 #include <array>
 #include <vector>
 
+#include "machine/boot_state.hpp"
 #include "util/bits.hpp"
 
 namespace jitterbug::machine {
@@ -38,22 +39,10 @@ constexpr std::size_t kE820Table = 0x2D0;
 constexpr std::size_t kE820Max = 128;
 
 constexpr std::uint8_t kLoadedHigh = 0x01;
-constexpr std::uint64_t kLowMemoryEnd = 0xA0000;
-constexpr std::uint64_t kHighMemoryStart = 0x100000;
 
 template <typename T>
 T field(std::span<const std::uint8_t> image, std::size_t at) {
     return load_le<T>(image.data() + at);
-}
-
-bool in_ram(std::uint64_t start, std::uint64_t size, std::uint64_t ram_bytes) {
-    const std::uint64_t end = start + size;
-    if (end <= kLowMemoryEnd) return true;
-    return start >= kHighMemoryStart && end <= ram_bytes;
-}
-
-void set_flat(CpuState& st, SegReg r, std::uint16_t selector, std::uint16_t attributes) {
-    st.segment(r) = cpu::SegmentRegister{0, 0xFFFFFFFFu, selector, attributes};
 }
 
 }  // namespace
@@ -159,24 +148,14 @@ Result<LinuxLoad> load_linux(mmu::PhysicalMemory& memory, std::uint64_t ram_byte
 
     // The GDT the protocol requires: __BOOT_CS (0x10) and __BOOT_DS (0x18),
     // flat 4 GiB.
-    const std::uint8_t gdt[32] = {0,    0, 0,    0,    0, 0,    0,    0,    0,    0, 0,
-                                  0,    0, 0,    0,    0, 0xFF, 0xFF, 0,    0,    0, 0x9B,
-                                  0xCF, 0, 0xFF, 0xFF, 0, 0,    0,    0x93, 0xCF, 0};
-    memory.load(PhysicalAddress{kLinuxGdt}, gdt);
+    memory.load(PhysicalAddress{kLinuxGdt + 0x10}, kFlatCodeDescriptor);
+    memory.load(PhysicalAddress{kLinuxGdt + 0x18}, kFlatDataDescriptor);
 
     // The 32-bit entry (boot.rst, "32-bit Boot Protocol"): protected mode,
     // paging off, interrupts off, flat __BOOT_CS/__BOOT_DS, ESI the zero
     // page, EBP, EDI and EBX zero.
-    CpuState st = cpu::reset_state();
-    st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-    st.set_eflags(cpu::eflags::Fixed1);
-    st.eip = out.kernel_start;
+    CpuState st = flat_protected_state(out.kernel_start, 0x10, 0x18, kLinuxGdt, 31);
     st.reg(cpu::Gpr::Esi) = kLinuxZeroPage;
-    using namespace cpu::seg_attr;
-    set_flat(st, SegReg::Cs, 0x10, P | S | kCode | kReadable | kAccessed | DB | G);
-    for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss, SegReg::Fs, SegReg::Gs})
-        set_flat(st, r, 0x18, P | S | kWritable | kAccessed | DB | G);
-    st.gdtr = {kLinuxGdt, 31};
     st.idtr = {0, 0};
     out.entry_state = st;
     return out;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -19,13 +20,17 @@
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
 #include "devices/debug_ports.hpp"
+#include "devices/i8042.hpp"
+#include "devices/pci.hpp"
 #include "devices/pic8259.hpp"
 #include "devices/pit8254.hpp"
 #include "devices/port_io_bus.hpp"
 #include "devices/uart16550.hpp"
+#include "devices/vga.hpp"
 #include "devices/x87_error.hpp"
 #include "machine/clock.hpp"
 #include "machine/firmware.hpp"
+#include "machine/flat_loader.hpp"
 #include "machine/linux_boot.hpp"
 #include "machine/multiboot.hpp"
 #include "mmu/host_memory.hpp"
@@ -40,12 +45,18 @@ constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kMinMemory = kMiB;
 constexpr std::uint64_t kMaxMemory = std::uint64_t{3} << 30;
 constexpr std::uint64_t kLowMemoryEnd = 0xA0000;
+// The VGA's memory window, plain RAM here: 0xA0000-0xBFFFF, the text
+// buffer at 0xB8000.
+constexpr std::uint64_t kVgaWindowSize = 0x20000;
 constexpr std::uint64_t kBiosBase = 0xF0000;
 constexpr std::uint64_t kBiosAlias = 0xFFFF0000;
 constexpr std::uint64_t kBiosSize = 0x10000;
+// The serial ports: COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3.
 constexpr std::uint16_t kCom1 = 0x3F8;
+constexpr std::uint16_t kCom2 = 0x2F8, kCom3 = 0x3E8, kCom4 = 0x2E8;
 
-// Collects serial bytes and hands them on a line at a time.
+// Collects serial bytes and hands them on a line at a time, or whatever
+// there is each time the CPU comes back to the run loop.
 class SerialSink {
   public:
     explicit SerialSink(std::function<void(std::span<const std::uint8_t>)> out)
@@ -93,6 +104,8 @@ std::string_view to_string(StopReason reason) {
             return "guest exit";
         case StopReason::Shutdown:
             return "shutdown";
+        case StopReason::Reset:
+            return "reset";
         case StopReason::StopRequested:
             return "stop requested";
         case StopReason::Error:
@@ -117,18 +130,60 @@ std::int64_t rtc_start(bool deterministic) {
 struct Machine::Impl {
     MachineConfig config;
     mmu::HostMemory ram;
+    mmu::HostMemory vga_ram;
     mmu::PhysicalMemory memory;
     devices::PortIoBus io;
     // (Before the devices, whose callbacks look at them while they are made.)
     std::unique_ptr<cpu::Cpu> cpu;
     std::unique_ptr<machine::Clock> clock;
     SerialSink serial;
+    // Sources driving each ISA interrupt line (a bit each): shared lines
+    // are high while any source is.
+    std::array<std::uint8_t, 16> isa_sources{};
+    void set_isa_irq(unsigned irq, unsigned source, bool level) {
+        const auto before = isa_sources[irq];
+        isa_sources[irq] =
+            static_cast<std::uint8_t>(level ? before | (1u << source) : before & ~(1u << source));
+        if ((before != 0) != (isa_sources[irq] != 0)) pic.set_irq(irq, isa_sources[irq] != 0);
+    }
     devices::Uart16550 com1;
+    // COM2-COM4: ports for the guest to find, their lines going nowhere.
+    devices::Uart16550 com2{kCom2,
+                            {},
+                            [this](bool l) { set_isa_irq(3, 0, l); },
+                            [this] { return clock ? clock->now() : 0; }};
+    devices::Uart16550 com3{kCom3,
+                            {},
+                            [this](bool l) { set_isa_irq(4, 1, l); },
+                            [this] { return clock ? clock->now() : 0; }};
+    devices::Uart16550 com4{kCom4,
+                            {},
+                            [this](bool l) { set_isa_irq(3, 1, l); },
+                            [this] { return clock ? clock->now() : 0; }};
     devices::Cmos cmos;
     devices::DualPic pic;
     devices::Pit8254 pit;
     devices::DebugExit debug_exit;
     devices::X87ErrorLatch x87_error;
+    // A20 is on when either the keyboard controller or port 0x92 turns it on.
+    bool kbc_a20 = true, port92_a20 = false;
+    devices::I8042 kbc{[this](bool level) { pic.set_irq(1, level); },
+                       [this](bool level) { pic.set_irq(12, level); },
+                       [this](bool on) {
+                           kbc_a20 = on;
+                           update_a20();
+                       },
+                       [this] { request_reset(); }};
+    devices::SystemControlPortA port92{[this](bool on) {
+                                           port92_a20 = on;
+                                           update_a20();
+                                       },
+                                       [this] { request_reset(); }};
+    devices::Vga vga;
+    devices::PciBus pci_bus;
+    devices::I440fxHostBridge host_bridge;
+    devices::Piix3IsaBridge isa_bridge;
+    devices::PciHost pci_host{pci_bus, [this](devices::PciHost::ResetKind) { request_reset(); }};
     devices::DebugConsole debug_console{[this](std::uint8_t b) { debug_console_byte(b); }};
     devices::PostCodePort post{
         [](std::uint8_t code) { log::devices().debug("POST code {:#04x}", code); }};
@@ -165,7 +220,12 @@ struct Machine::Impl {
 
     std::mutex mutex;
     std::condition_variable wake;
-    bool stop_requested = false;  // guarded by mutex
+    bool stop_requested = false;          // guarded by mutex
+    std::vector<std::uint8_t> serial_in;  // from the host, guarded by mutex
+    bool reset_requested = false;
+    std::uint64_t reboots = 0;
+    // Loads the kernel again after a reset (empty: none was loaded).
+    std::function<Result<void>()> reload;
     std::optional<int> guest_exit;
     double wall_seconds = 0;
     // Lockstep: the interpreter machine beside this one, and the physical
@@ -178,7 +238,8 @@ struct Machine::Impl {
           serial(config.serial_output),
           com1(
               kCom1, [this](std::uint8_t b) { serial.put(b); },
-              [this](bool level) { pic.set_irq(4, level); }),
+              [this](bool level) { set_isa_irq(4, 0, level); },
+              [this] { return clock ? clock->now() : 0; }),
           cmos([this] { return clock ? clock->now() : 0; },
                [this](bool level) { pic.set_irq(8, level); },
                rtc_start(config.deterministic || config.lockstep)),
@@ -209,6 +270,15 @@ struct Machine::Impl {
         auto low = ram.bytes().first(std::min<std::uint64_t>(config.memory_bytes, kLowMemoryEnd));
         if (auto r = memory.map_ram(PhysicalAddress{0}, low, "low RAM", ram.backing(low)); !r)
             return r;
+        vga_ram = mmu::HostMemory(kVgaWindowSize);
+        if (!vga_ram.valid()) return Error{"cannot reserve host memory for the VGA"};
+        if (auto r = memory.map_ram(PhysicalAddress{kLowMemoryEnd}, vga_ram.bytes(), "VGA memory",
+                                    vga_ram.backing(vga_ram.bytes()));
+            !r) {
+            return r;
+        }
+        vga.set_text_buffer(vga_ram.bytes().subspan(
+            devices::Vga::kTextBufferAddress - kLowMemoryEnd, devices::Vga::kTextBufferSize));
         if (config.memory_bytes > kMiB) {
             auto high = ram.bytes().subspan(kMiB);
             if (auto r = memory.map_ram(PhysicalAddress{kMiB}, high, "RAM", ram.backing(high)); !r)
@@ -221,7 +291,11 @@ struct Machine::Impl {
 
         cmos.set_memory_size(config.memory_bytes);
         for (auto r :
-             {io.map(kCom1, 8, com1, "COM1"), io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
+             {io.map(kCom1, 8, com1, "COM1"),
+              io.map(kCom2, 8, com2, "COM2"),
+              io.map(kCom3, 8, com3, "COM3"),
+              io.map(kCom4, 8, com4, "COM4"),
+              io.map(devices::Cmos::kIndexPort, 2, cmos, "CMOS"),
               io.map(devices::DebugExit::kPort, 1, debug_exit, "debug exit"),
               io.map(devices::X87ErrorLatch::kPort, 1, x87_error, "x87 error latch"),
               io.map(devices::DualPic::kMasterPort, 2, pic, "PIC (master)"),
@@ -230,7 +304,15 @@ struct Machine::Impl {
               io.map(devices::Pit8254::kPort, 4, timer_ports, "PIT"),
               io.map(devices::Pit8254::kPortB, 1, timer_ports, "port B"),
               io.map(devices::DebugConsole::kPort, 1, debug_console, "debug console"),
-              io.map(devices::PostCodePort::kPort, 1, post, "POST codes")}) {
+              io.map(devices::PostCodePort::kPort, 1, post, "POST codes"),
+              io.map(devices::I8042::kDataPort, 1, kbc, "keyboard controller (data)"),
+              io.map(devices::I8042::kCommandPort, 1, kbc, "keyboard controller (command)"),
+              io.map(devices::SystemControlPortA::kPort, 1, port92, "port 0x92"),
+              io.map(devices::Vga::kFirstPort, devices::Vga::kPortCount, vga, "VGA"),
+              io.map(devices::PciHost::kConfigAddressPort, devices::PciHost::kPortCount, pci_host,
+                     "PCI configuration"),
+              pci_bus.add(0, 0, host_bridge),
+              pci_bus.add(1, 0, isa_bridge)}) {
             if (!r) return r;
         }
         try {
@@ -285,9 +367,39 @@ struct Machine::Impl {
 
     // How a run ends after cpu->run() returned `exit`; false when it goes on.
     bool finish(cpu::CpuExit exit, RunResult& result);
+    // A device asks for a reset: the CPU comes back at the end of its block.
+    void request_reset() {
+        reset_requested = true;
+        if (cpu) cpu->request_stop();
+    }
+    void update_a20() {
+        if (cpu) cpu->mmu().set_a20(kbc_a20 || port92_a20);
+    }
+    // The reset of the whole machine (MachineConfig::reboot): the CPU and the
+    // devices as at power-on, RAM kept, the kernel loaded again; false with
+    // `result` filled when that fails.
+    bool reboot(RunResult& result);
+    // Runs `loader` on this machine and its shadow and starts their CPUs at
+    // the state it returns; keeps it to load again after a reboot.
+    Result<void> load(const std::function<Result<cpu::CpuState>(Impl&)>& loader);
+    void start_loaded(const cpu::CpuState& state);
+    // Hands the host's serial bytes to COM1.
+    void take_serial_input() {
+        std::vector<std::uint8_t> bytes;
+        {
+            std::lock_guard lock(mutex);
+            if (serial_in.empty()) return;
+            bytes.swap(serial_in);
+        }
+        for (std::uint8_t b : bytes)
+            com1.receive(b);
+    }
     // The next timer event, in the clock's nanoseconds.
     std::optional<std::uint64_t> next_deadline() const {
         std::optional<std::uint64_t> next = cmos.next_event();
+        for (const devices::Uart16550* uart : {&com1, &com2, &com3, &com4}) {
+            if (const auto t = uart->next_event()) next = next ? std::min(*next, *t) : *t;
+        }
         if (const auto tick = pit.next_event()) {
             const std::uint64_t ns = machine::Clock::ns_of_tick(*tick);
             next = next ? std::min(*next, ns) : ns;
@@ -298,6 +410,8 @@ struct Machine::Impl {
     void service_timers() {
         pit.update();
         cmos.update();
+        for (devices::Uart16550* uart : {&com1, &com2, &com3, &com4})
+            uart->update();
     }
     // Until `ns` with the CPU halted: a deterministic clock skips there, a
     // real one sleeps (false: a stop request came first).
@@ -375,11 +489,14 @@ Result<Machine> Machine::create(MachineConfig config) {
         MachineConfig sc = config;
         sc.backend = Backend::Interpreter;
         sc.lockstep = false;
+        sc.reboot = false;
         sc.deterministic = true;  // (its clock must keep step with the JIT machine's)
         sc.serial_output = [](std::span<const std::uint8_t>) {};
         shadow = std::make_unique<Impl>(std::move(sc));
         if (auto r = shadow->build(); !r) return r.error();
     }
+    // (A reboot in lockstep would need both machines reset in step.)
+    if (config.lockstep) config.reboot = false;
     auto impl = std::make_unique<Impl>(std::move(config));
     if (auto r = impl->build(); !r) return r.error();
     impl->shadow = std::move(shadow);
@@ -391,32 +508,45 @@ Machine::Machine(Machine&&) noexcept = default;
 Machine& Machine::operator=(Machine&&) noexcept = default;
 Machine::~Machine() = default;
 
-Result<void> Machine::load_multiboot(const std::filesystem::path& kernel,
-                                     std::string_view cmdline) {
-    std::ifstream in(kernel, std::ios::binary);
-    if (!in) return Error{fmt::format("cannot open kernel '{}'", kernel.string())};
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                    std::istreambuf_iterator<char>());
-    if (in.bad()) return Error{fmt::format("cannot read kernel '{}'", kernel.string())};
-    if (bytes.empty()) return Error{fmt::format("kernel '{}' is empty", kernel.string())};
-    auto r = load_multiboot(bytes, cmdline);
-    if (!r) return Error{fmt::format("{}: {}", kernel.string(), r.error().message)};
-    return {};
-}
-
 namespace {
 // A whole file, or a clear error naming it and `what` it is.
 Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path,
                                             std::string_view what) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) return Error{fmt::format("cannot open {} '{}'", what, path.string())};
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                    std::istreambuf_iterator<char>());
-    if (in.bad()) return Error{fmt::format("cannot read {} '{}'", what, path.string())};
+    const std::streamoff size = in.tellg();
+    // (Guest RAM is at most 3 GiB: nothing bigger can be loaded.)
+    if (size < 0 || static_cast<std::uint64_t>(size) > kMaxMemory)
+        return Error{
+            fmt::format("cannot read {} '{}': too big or not a file", what, path.string())};
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+    in.seekg(0);
+    in.read(reinterpret_cast<char*>(bytes.data()), size);
+    if (!in) return Error{fmt::format("cannot read {} '{}'", what, path.string())};
     if (bytes.empty()) return Error{fmt::format("{} '{}' is empty", what, path.string())};
     return bytes;
 }
 }  // namespace
+
+Result<void> Machine::load_multiboot(const std::filesystem::path& kernel, std::string_view cmdline,
+                                     std::span<const std::filesystem::path> modules) {
+    Result<std::vector<std::uint8_t>> image = read_file(kernel, "kernel");
+    if (!image) return image.error();
+    std::vector<std::vector<std::uint8_t>> contents;
+    std::vector<std::string> names;
+    for (const std::filesystem::path& m : modules) {
+        Result<std::vector<std::uint8_t>> bytes = read_file(m, "module");
+        if (!bytes) return bytes.error();
+        contents.push_back(std::move(*bytes));
+        names.push_back(m.string());
+    }
+    std::vector<MultibootModule> list;
+    for (std::size_t i = 0; i < contents.size(); ++i)
+        list.push_back({contents[i], names[i]});
+    auto r = load_multiboot(*image, cmdline, list);
+    if (!r) return Error{fmt::format("{}: {}", kernel.string(), r.error().message)};
+    return {};
+}
 
 Result<void> Machine::load_linux(const std::filesystem::path& kernel,
                                  const std::filesystem::path& initrd, std::string_view cmdline) {
@@ -435,15 +565,14 @@ Result<void> Machine::load_linux(const std::filesystem::path& kernel,
 
 Result<void> Machine::load_linux(std::span<const std::uint8_t> image,
                                  std::span<const std::uint8_t> initrd, std::string_view cmdline) {
-    for (Impl* m : {impl_.get(), impl_->shadow.get()}) {
-        if (!m) continue;
+    return impl_->load([image = std::vector(image.begin(), image.end()),
+                        initrd = std::vector(initrd.begin(), initrd.end()),
+                        cmdline = std::string(cmdline)](Impl& m) -> Result<cpu::CpuState> {
         Result<machine::LinuxLoad> load =
-            machine::load_linux(m->memory, m->config.memory_bytes, image, initrd, cmdline);
+            machine::load_linux(m.memory, m.config.memory_bytes, image, initrd, cmdline);
         if (!load) return load.error();
-        m->cpu->invalidate_code(PhysicalAddress{0}, m->config.memory_bytes);
-        m->cpu->set_state(load->entry_state);
-    }
-    return {};
+        return load->entry_state;
+    });
 }
 
 Result<void> Machine::load_kernel(const std::filesystem::path& kernel,
@@ -451,27 +580,70 @@ Result<void> Machine::load_kernel(const std::filesystem::path& kernel,
     Result<std::vector<std::uint8_t>> image = read_file(kernel, "kernel");
     if (!image) return image.error();
     if (machine::is_bzimage(*image)) return load_linux(kernel, initrd, cmdline);
-    if (!initrd.empty())
-        return Error{fmt::format("{}: an initrd needs a Linux kernel (bzImage)", kernel.string())};
-    return load_multiboot(kernel, cmdline);
+    if (initrd.empty()) return load_multiboot(kernel, cmdline);
+    return load_multiboot(kernel, cmdline, std::span(&initrd, 1));
 }
 
-Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image,
-                                     std::string_view cmdline) {
-    Result<machine::MultibootLoad> load =
-        machine::load_multiboot(impl_->memory, impl_->config.memory_bytes, image, cmdline);
-    if (!load) return load.error();
-    // Anything translated before (the firmware's code) may have been overwritten.
-    impl_->cpu->invalidate_code(PhysicalAddress{0}, impl_->config.memory_bytes);
-    impl_->cpu->set_state(load->entry_state);
-    if (Impl* shadow = impl_->shadow.get()) {
-        Result<machine::MultibootLoad> again =
-            machine::load_multiboot(shadow->memory, shadow->config.memory_bytes, image, cmdline);
-        if (!again) return again.error();
-        shadow->cpu->invalidate_code(PhysicalAddress{0}, shadow->config.memory_bytes);
-        shadow->cpu->set_state(again->entry_state);
+// The CPU starts at `state`, over memory a loader has just written (where
+// anything translated before, the firmware's code, may have been).
+void Machine::Impl::start_loaded(const cpu::CpuState& state) {
+    cpu->invalidate_code(PhysicalAddress{0}, config.memory_bytes);
+    cpu->set_state(state);
+}
+
+Result<void> Machine::Impl::load(const std::function<Result<cpu::CpuState>(Impl&)>& loader) {
+    for (Impl* m : {this, shadow.get()}) {
+        if (!m) continue;
+        Result<cpu::CpuState> state = loader(*m);
+        if (!state) return state.error();
+        m->start_loaded(*state);
     }
+    reload = [this, loader]() -> Result<void> {
+        Result<cpu::CpuState> state = loader(*this);
+        if (!state) return state.error();
+        start_loaded(*state);
+        return {};
+    };
     return {};
+}
+
+Result<void> Machine::load_multiboot(std::span<const std::uint8_t> image, std::string_view cmdline,
+                                     std::span<const MultibootModule> modules) {
+    // (Copies: the loader runs again at each reboot.)
+    struct Copy {
+        std::vector<std::uint8_t> bytes;
+        std::string cmdline;
+    };
+    auto copies = std::make_shared<std::vector<Copy>>();
+    for (const MultibootModule& m : modules)
+        copies->push_back({std::vector(m.bytes.begin(), m.bytes.end()), std::string(m.cmdline)});
+    return impl_->load([image = std::vector(image.begin(), image.end()),
+                        cmdline = std::string(cmdline), copies](Impl& m) -> Result<cpu::CpuState> {
+        std::vector<machine::MultibootModule> list;
+        for (const Copy& c : *copies)
+            list.push_back({c.bytes, c.cmdline});
+        Result<machine::MultibootLoad> load =
+            machine::load_multiboot(m.memory, m.config.memory_bytes, image, cmdline, list);
+        if (!load) return load.error();
+        return load->entry_state;
+    });
+}
+
+Result<void> Machine::load_flat(const std::filesystem::path& file, const FlatBinary& layout) {
+    Result<std::vector<std::uint8_t>> image = read_file(file, "flat binary");
+    if (!image) return image.error();
+    auto r = load_flat(*image, layout);
+    if (!r) return Error{fmt::format("{}: {}", file.string(), r.error().message)};
+    return {};
+}
+
+Result<void> Machine::load_flat(std::span<const std::uint8_t> image, const FlatBinary& layout) {
+    const machine::FlatLayout how{layout.load_address, layout.entry, layout.real_mode,
+                                  layout.registers};
+    return impl_->load(
+        [image = std::vector(image.begin(), image.end()), how](Impl& m) -> Result<cpu::CpuState> {
+            return machine::load_flat(m.memory, m.config.memory_bytes, image, how);
+        });
 }
 
 bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
@@ -486,23 +658,34 @@ bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
             }
             {
                 std::lock_guard lock(mutex);
-                if (!stop_requested && replan) {
-                    replan = false;  // (a device only wanted the timers planned again)
-                    return false;
+                if (stop_requested) {
+                    result.reason = StopReason::StopRequested;
+                    return true;
                 }
             }
-            result.reason = StopReason::StopRequested;
-            return true;
+            if (reset_requested) {
+                reset_requested = false;
+                if (!config.reboot) {
+                    result.reason = StopReason::Reset;
+                    result.detail = "the guest reset the machine";
+                    return true;
+                }
+                return !reboot(result);
+            }
+            // (A device only wanted the timers planned again, or host input came.)
+            replan = false;
+            return false;
         case cpu::CpuExit::Halted:
             result.reason = StopReason::Halted;
             return true;
         case cpu::CpuExit::WaitingForInterrupt: {
-            // Nothing raises interrupts yet: sleep until a stop request.
+            // No timer event is coming: sleep until input or a stop request.
             std::unique_lock lock(mutex);
-            wake.wait(lock, [&] { return stop_requested; });
+            wake.wait(lock, [&] { return stop_requested || !serial_in.empty(); });
             return false;
         }
         case cpu::CpuExit::Shutdown:
+            if (config.reboot) return !reboot(result);
             result.reason = StopReason::Shutdown;
             result.exit_status = 3;
             result.detail = "triple fault";
@@ -599,7 +782,34 @@ bool Machine::Impl::wait_until(std::uint64_t ns) {
         return true;
     }
     std::unique_lock lock(mutex);
-    return !wake.wait_until(lock, clock->host_time(ns), [&] { return stop_requested; });
+    return !wake.wait_until(lock, clock->host_time(ns),
+                            [&] { return stop_requested || !serial_in.empty(); });
+}
+
+bool Machine::Impl::reboot(RunResult& result) {
+    log::devices().info("the guest reset the machine");
+    ++reboots;
+    cpu->reset();
+    pic.reset();
+    pit.reset();
+    for (devices::Uart16550* uart : {&com1, &com2, &com3, &com4})
+        uart->reset();
+    x87_error.reset();
+    kbc.reset();
+    port92.reset();
+    pci_host.reset();
+    vga.reset();
+    update_a20();
+    replan = false;
+    if (reload) {
+        if (Result<void> r = reload(); !r) {
+            result.reason = StopReason::Error;
+            result.exit_status = 125;
+            result.detail = "cannot load the kernel again after a reset: " + r.error().message;
+            return false;
+        }
+    }
+    return true;
 }
 
 RunResult Machine::Impl::run_timed() {
@@ -608,15 +818,19 @@ RunResult Machine::Impl::run_timed() {
     constexpr std::uint64_t kRealTimeSlice = 50'000;
     RunResult result;
     for (;;) {
+        take_serial_input();
         service_timers();
         const std::optional<std::uint64_t> deadline = next_deadline();
         std::uint64_t budget = ~std::uint64_t{0};
         if (deadline)
             budget = clock->deterministic() ? clock->instructions_until(*deadline) : kRealTimeSlice;
         const cpu::CpuExit exit = cpu->run(budget);
+        // (A prompt without a newline must reach the host too.)
+        serial.flush();
         if (exit == cpu::CpuExit::InstructionLimit) continue;
         if (exit == cpu::CpuExit::WaitingForInterrupt && deadline) {
             if (wait_until(*deadline)) continue;
+            if (std::lock_guard lock(mutex); !stop_requested) continue;  // (input came)
             result.reason = StopReason::StopRequested;
             return result;
         }
@@ -645,19 +859,44 @@ RunResult Machine::run() {
     return result;
 }
 
-void Machine::request_stop() {
+void Machine::send_serial(std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return;
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->serial_in.insert(impl_->serial_in.end(), bytes.begin(), bytes.end());
+    }
+    // The CPU comes back to the run loop to take them; a halted one wakes.
     impl_->cpu->request_stop();
+    impl_->wake.notify_all();
+}
+
+void Machine::request_stop() {
+    // (The flag first: the CPU's stop must find it set.)
     {
         std::lock_guard lock(impl_->mutex);
         impl_->stop_requested = true;
     }
+    impl_->cpu->request_stop();
     impl_->wake.notify_all();
+}
+
+std::string Machine::screen_text() const { return impl_->vga.screen_text(); }
+
+Result<void> Machine::save_screenshot(const std::filesystem::path& png) const {
+    return impl_->vga.write_png(png);
 }
 
 RunStatistics Machine::statistics() const {
     const cpu::CpuStatistics& s = impl_->cpu->statistics();
-    return RunStatistics{s.instructions, s.blocks_translated, s.page_group_deopts,
-                         s.direct_access_faults, impl_->wall_seconds};
+    RunStatistics r;
+    r.guest_instructions = s.instructions;
+    r.blocks_translated = s.blocks_translated;
+    r.blocks_deoptimized = s.page_group_deopts;
+    r.access_faults = s.direct_access_faults;
+    r.tlb_misses = impl_->cpu->mmu().tlb_refills();
+    r.reboots = impl_->reboots;
+    r.wall_seconds = impl_->wall_seconds;
+    return r;
 }
 
 }  // namespace jitterbug

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "machine/boot_state.hpp"
 #include "util/bits.hpp"
 
 namespace jitterbug::machine {
@@ -29,9 +30,6 @@ constexpr std::uint32_t kInfoCmdline = 1u << 2;
 constexpr std::uint32_t kInfoModules = 1u << 3;
 constexpr std::uint32_t kInfoMemoryMap = 1u << 6;
 constexpr std::uint32_t kInfoLoaderName = 1u << 9;
-
-constexpr std::uint64_t kLowMemoryEnd = 0xA0000;
-constexpr std::uint64_t kHighMemoryStart = 0x100000;
 
 struct Segment {
     std::uint32_t paddr;
@@ -139,12 +137,6 @@ Result<Image> parse_elf(std::span<const std::uint8_t> file) {
     return img;
 }
 
-bool in_ram(std::uint64_t start, std::uint64_t size, std::uint64_t ram_bytes) {
-    const std::uint64_t end = start + size;
-    if (end <= kLowMemoryEnd) return true;
-    return start >= kHighMemoryStart && end <= ram_bytes;
-}
-
 // Writes the multiboot structures into [base, base + kBootInfoSize).
 struct InfoWriter {
     mmu::PhysicalMemory& memory;
@@ -166,14 +158,11 @@ struct InfoWriter {
     }
 };
 
-void set_flat(CpuState& st, SegReg r, std::uint16_t selector, std::uint16_t attributes) {
-    st.segment(r) = cpu::SegmentRegister{0, 0xFFFFFFFFu, selector, attributes};
-}
-
 }  // namespace
 
 Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t ram_bytes,
-                                     std::span<const std::uint8_t> file, std::string_view cmdline) {
+                                     std::span<const std::uint8_t> file, std::string_view cmdline,
+                                     std::span<const MultibootModule> modules) {
     const std::optional<Header> header = find_header(file);
     if (!header) {
         return Error{
@@ -214,6 +203,27 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
         return Error{"no room in RAM for the multiboot information after the kernel"};
     }
     if (cmdline.size() > 0x4000) return Error{"kernel command line is longer than 16 KiB"};
+    if (modules.size() > kMaxModules)
+        return Error{fmt::format("more than {} multiboot modules", kMaxModules)};
+    std::size_t module_strings = 0;
+    for (const MultibootModule& m : modules)
+        module_strings += m.cmdline.size() + 1;
+    if (module_strings > 0x2000)
+        return Error{"the multiboot modules' command lines are longer than 8 KiB together"};
+    // The modules, page-aligned, after the kernel and the information.
+    std::vector<std::uint32_t> module_at;
+    std::uint64_t next_module =
+        std::max<std::uint64_t>({(std::uint64_t{out.kernel_end} + 0xFFF) & ~std::uint64_t{0xFFF},
+                                 info_base + kBootInfoSize, kHighMemoryStart});
+    for (const MultibootModule& m : modules) {
+        if (!in_ram(next_module, m.bytes.size(), ram_bytes)) {
+            return Error{fmt::format(
+                "multiboot module '{}' ({} bytes) does not fit in the guest's RAM ({} MiB)",
+                m.cmdline, m.bytes.size(), ram_bytes >> 20)};
+        }
+        module_at.push_back(static_cast<std::uint32_t>(next_module));
+        next_module = (next_module + m.bytes.size() + 0xFFF) & ~std::uint64_t{0xFFF};
+    }
 
     for (const Segment& s : img.segments) {
         memory.load(PhysicalAddress{s.paddr}, file.subspan(s.file_offset, s.file_size));
@@ -225,9 +235,8 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
 
     // A flat GDT: null, code 0x08, data 0x10 (4 GiB, base 0).
     const std::uint32_t gdt = w.alloc(24);
-    const std::uint8_t gdt_bytes[24] = {0, 0,    0,    0, 0,    0,    0, 0, 0xFF, 0xFF, 0,    0,
-                                        0, 0x9B, 0xCF, 0, 0xFF, 0xFF, 0, 0, 0,    0x93, 0xCF, 0};
-    w.put(gdt, gdt_bytes);
+    w.put(gdt + 0x08, kFlatCodeDescriptor);
+    w.put(gdt + 0x10, kFlatDataDescriptor);
 
     const std::uint32_t info = w.alloc(88);
     const std::uint32_t cmd = w.alloc(static_cast<std::uint32_t>(cmdline.size() + 1));
@@ -261,27 +270,30 @@ Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t 
     w.put32(info + 4, 640);
     w.put32(info + 8, static_cast<std::uint32_t>(upper_kib));
     w.put32(info + 16, cmd);
-    w.put32(info + 20, 0);  // no modules
-    w.put32(info + 24, 0);
+    // The module list (spec 3.3): start, end, string, reserved.
+    const std::uint32_t mods = w.alloc(static_cast<std::uint32_t>(modules.size() * 16));
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        const MultibootModule& m = modules[i];
+        memory.load(PhysicalAddress{module_at[i]}, m.bytes);
+        const std::uint32_t string = w.alloc(static_cast<std::uint32_t>(m.cmdline.size() + 1));
+        w.put(string, {reinterpret_cast<const std::uint8_t*>(m.cmdline.data()), m.cmdline.size()});
+        const std::uint32_t entry = mods + static_cast<std::uint32_t>(i * 16);
+        w.put32(entry + 0, module_at[i]);
+        w.put32(entry + 4, module_at[i] + static_cast<std::uint32_t>(m.bytes.size()));
+        w.put32(entry + 8, string);
+        w.put32(entry + 12, 0);
+    }
+    w.put32(info + 20, static_cast<std::uint32_t>(modules.size()));
+    w.put32(info + 24, modules.empty() ? 0 : mods);
     w.put32(info + 44, static_cast<std::uint32_t>(ranges.size() * 24));
     w.put32(info + 48, mmap);
     w.put32(info + 64, loader_name);
 
     // The machine state at entry (spec 3.2): protected mode, paging off,
     // flat 4 GiB segments, interrupts off.
-    CpuState st = cpu::reset_state();
-    st.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-    st.set_eflags(cpu::eflags::Fixed1);
-    st.eip = img.entry;
+    CpuState st = flat_protected_state(img.entry, 0x08, 0x10, gdt, 23);
     st.reg(cpu::Gpr::Eax) = kMultibootBootloaderMagic;
     st.reg(cpu::Gpr::Ebx) = info;
-    st.reg(cpu::Gpr::Edx) = 0;
-    using namespace cpu::seg_attr;
-    set_flat(st, SegReg::Cs, 0x08, P | S | kCode | kReadable | kAccessed | DB | G);
-    for (SegReg r : {SegReg::Ds, SegReg::Es, SegReg::Ss, SegReg::Fs, SegReg::Gs}) {
-        set_flat(st, r, 0x10, P | S | kWritable | kAccessed | DB | G);
-    }
-    st.gdtr = {gdt, 23};
     st.idtr = {0, 0x3FF};
     out.entry_state = st;
     out.info_address = info;

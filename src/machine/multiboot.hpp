@@ -23,6 +23,13 @@ constexpr std::uint32_t kMultibootBootloaderMagic = 0x2BADB002;
 constexpr std::uint32_t kBootInfoBase = 0x8000;
 constexpr std::uint32_t kBootInfoSize = 0x8000;
 
+// A boot module (spec 3.3), loaded page-aligned after the kernel.
+struct MultibootModule {
+    std::span<const std::uint8_t> bytes;
+    std::string_view cmdline;  // its string: by convention its name and arguments
+};
+constexpr std::size_t kMaxModules = 64;
+
 struct MultibootLoad {
     cpu::CpuState entry_state;
     std::uint32_t info_address = 0;  // the multiboot information structure (EBX)
@@ -33,6 +40,7 @@ struct MultibootLoad {
 // `ram_bytes` of RAM must be mapped from physical address 0 (with the PC's
 // hole at 0xA0000-0xFFFFF).
 Result<MultibootLoad> load_multiboot(mmu::PhysicalMemory& memory, std::uint64_t ram_bytes,
-                                     std::span<const std::uint8_t> image, std::string_view cmdline);
+                                     std::span<const std::uint8_t> image, std::string_view cmdline,
+                                     std::span<const MultibootModule> modules = {});
 
 }  // namespace jitterbug::machine

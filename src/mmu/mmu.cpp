@@ -205,6 +205,7 @@ bool Mmu::translate(std::uint32_t linear, Access kind, TlbSet set, PhysicalAddre
 }
 
 void Mmu::refill(std::uint32_t linear, PhysicalAddress phys, TlbSet set, const PageRights& rights) {
+    ++refills_;
     const Region* r = memory_.find(phys);
     TlbEntry& e = tlb_.entry(set, linear);
     e = TlbEntry{};

@@ -84,6 +84,8 @@ class Mmu {
     // The A20 gate: when disabled, address bit 20 reads as 0 (8086 wrap-around).
     void set_a20(bool enabled);
     bool a20() const { return a20_mask_ == ~std::uint64_t{0}; }
+    // TLB refills so far: the TLB misses.
+    std::uint64_t tlb_refills() const { return refills_; }
 
     // New paging settings after a write to CR0, CR4 or EFER, or a load of
     // CR3 (`cr3_load`, even of the value it had). A CR3 load with everything
@@ -177,6 +179,7 @@ class Mmu {
     void write_entry(std::uint64_t phys, std::uint32_t low);
     void refill(std::uint32_t linear, PhysicalAddress phys, TlbSet set, const PageRights& rights);
 
+    std::uint64_t refills_ = 0;
     PhysicalMemory& memory_;
     Tlb& tlb_;
     CodeWriteObserver* observer_ = nullptr;

@@ -23,5 +23,8 @@ expect_failure(1 "no multiboot header" run --kernel ${CMAKE_CURRENT_BINARY_DIR}/
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/empty.bin "")
 expect_failure(1 "is empty" run --kernel ${CMAKE_CURRENT_BINARY_DIR}/empty.bin)
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/initrd.bin "initrd")
-expect_failure(1 "an initrd needs a Linux kernel" run --kernel ${CMAKE_CURRENT_BINARY_DIR}/not-a-kernel.bin
+expect_failure(1 "no multiboot header" run --kernel ${CMAKE_CURRENT_BINARY_DIR}/not-a-kernel.bin
                --initrd ${CMAKE_CURRENT_BINARY_DIR}/initrd.bin)
+expect_failure(2 "'bogus' is not stdio, file:PATH or none" run --serial bogus)
+expect_failure(2 "--serial: cannot write '/nonexistent/dir/out'" run --serial file:/nonexistent/dir/out)
+expect_failure(105 "timeout" run --timeout -3)

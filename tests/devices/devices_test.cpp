@@ -257,4 +257,45 @@ TEST_SUITE("devices") {
         CHECK(irq.empty());
         CHECK(reg(0x0C) == 0x50);  // PF and UF, no IRQF
     }
+
+    TEST_CASE(
+        "the RTC and NVRAM saved mid-interrupt restore into a fresh device that goes on alike") {
+        std::uint64_t now = 0;
+        std::vector<bool> irq_a, irq_b;
+        Cmos a([&] { return now; }, [&](bool l) { irq_a.push_back(l); }, 1'735'689'600);
+        write_register(a, 0x0A, 0x26);                 // 1024 Hz
+        write_register(a, 0x0B, 0x42);                 // PIE, 24 hours
+        write_register(a, 0x40, 0x5A);                 // NVRAM
+        a.io_write(Cmos::kIndexPort, 1, 0x80 | 0x0C);  // NMI off, index C
+        now = 976'562;
+        a.update();
+        REQUIRE(irq_a == std::vector<bool>{true});
+        const Cmos::State saved = a.save();
+
+        Cmos b([&] { return now; }, [&](bool l) { irq_b.push_back(l); }, 0);
+        b.restore(saved);
+        CHECK(b.save() == saved);
+        CHECK(irq_b == std::vector<bool>{true});  // the line as it was
+        CHECK(b.nmi_disabled());
+        CHECK(read_register(b, 0x40) == 0x5A);
+        CHECK(read_register(b, 0x09) == 0x25);  // the date of the saved clock: 2025
+        // The next periodic event and the read of C behave the same on both.
+        CHECK(a.next_event() == b.next_event());
+        CHECK(read_register(a, 0x0C) == read_register(b, 0x0C));
+        CHECK(irq_b.back() == false);
+    }
+
+    TEST_CASE("the x87 error latch restores FERR and its lines") {
+        std::vector<bool> irq, ignne;
+        X87ErrorLatch a({}, {});
+        a.ferr_changed(true);
+        a.io_write(X87ErrorLatch::kPort, 1, 0);  // IRQ 13 down, IGNNE# up
+        X87ErrorLatch b([&](bool l) { irq.push_back(l); }, [&](bool l) { ignne.push_back(l); });
+        b.restore(a.save());
+        CHECK(b.save() == a.save());
+        CHECK(irq == std::vector<bool>{false});
+        CHECK(ignne == std::vector<bool>{true});
+        b.ferr_changed(false);  // FNCLEX: IGNNE# drops as on the original
+        CHECK(ignne == std::vector<bool>{true, false});
+    }
 }

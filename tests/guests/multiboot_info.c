@@ -1,6 +1,7 @@
 /* Reports what the boot loader handed over: the magic, the information
- * structure's flags, memory sizes, the command line, the boot loader name and
- * the memory map, then exits with code 0x21. The test checks every line. */
+ * structure's flags, memory sizes, the command line, the boot loader name,
+ * the modules (string, size, page alignment, first bytes) and the memory
+ * map, then exits with code 0x21. The test checks every line. */
 #include "runtime.h"
 
 int guest_main(uint32_t magic, const struct multiboot_info* info) {
@@ -16,7 +17,23 @@ int guest_main(uint32_t magic, const struct multiboot_info* info) {
     serial_puts((const char*)info->cmdline);
     serial_puts("'\nloader '");
     serial_puts((const char*)info->boot_loader_name);
-    serial_puts("'\n");
+    serial_puts("'\nmods ");
+    serial_put_dec(info->mods_count);
+    serial_puts("\n");
+    const uint32_t* mod = (const uint32_t*)info->mods_addr;
+    for (uint32_t i = 0; i < info->mods_count; ++i, mod += 4) {
+        serial_puts("mod '");
+        serial_puts((const char*)mod[2]);
+        serial_puts("' size ");
+        serial_put_dec(mod[1] - mod[0]);
+        serial_puts(mod[0] % 4096 == 0 && mod[0] >= 0x100000 ? " aligned '" : " misplaced '");
+        const char* bytes = (const char*)mod[0];
+        for (uint32_t k = 0; k < mod[1] - mod[0] && k < 8; ++k) {
+            const char c[2] = {bytes[k], 0};
+            serial_puts(c);
+        }
+        serial_puts("'\n");
+    }
     const uint8_t* p = (const uint8_t*)info->mmap_addr;
     const uint8_t* end = p + info->mmap_length;
     while (p < end) {

@@ -1,20 +1,31 @@
 // jitterbug: the command-line tool over the public API.
 //
 //   jitterbug run [--kernel FILE [--initrd FILE] [--append ARGS]] [--backend jit|interp]
-//                 [--memory SIZE] [--stats] [--disable OPT,...] [--lockstep]
+//                 [--memory SIZE] [--serial stdio|file:PATH|none] [--timeout SECONDS]
+//                 [--no-reboot] [--screen] [--screenshot FILE.png] [--stats]
+//                 [--disable OPT,...] [--lockstep]
 //                 [--deterministic]
 //
-// Exit status: 0 when the guest halts with interrupts disabled; (v << 1) | 1
-// when it writes v to the exit port 0xF4; 3 after a triple fault; 4 when
-// --lockstep finds the JIT and the interpreter disagreeing; 130 when
-// interrupted; 2 for bad arguments; 1 when the guest cannot be loaded;
-// 125 when the emulator fails.
+// Exit status: 0 when the guest halts with interrupts disabled (powers off),
+// resets with --no-reboot, or the user quits with Ctrl-A x; (v << 1) | 1
+// when it writes v to the exit port 0xF4; 3 after a triple fault with
+// --no-reboot; 4 when --lockstep finds the JIT and the interpreter
+// disagreeing; 124 at --timeout; 130 when interrupted; 2 for bad
+// arguments; 1 when the guest cannot be loaded; 125 when the emulator fails.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -54,39 +65,136 @@ std::optional<std::uint64_t> parse_size(const std::string& text) {
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_signal(int) { g_interrupted.store(true); }
 
-int run(const std::string& kernel, const std::string& initrd, const std::string& append,
-        const std::string& backend_name, const std::string& memory_text, bool stats,
-        const std::vector<std::string>& disabled, bool lockstep, bool deterministic) {
+struct Options {
+    std::string kernel, initrd, append;
+    std::string backend;
+    std::string memory = "64M";
+    std::string serial = "stdio";
+    std::string screenshot;
+    bool screen = false;
+    double timeout = 0;  // seconds; 0: none
+    bool stats = false;
+    bool no_reboot = false;
+    std::vector<std::string> disabled;
+    bool lockstep = false;
+    bool deterministic = false;
+};
+
+// The terminal in raw mode while the guest's serial console has it (and
+// back as it was at exit): keys go to the guest as typed, Ctrl-A x quits.
+class RawTerminal {
+  public:
+    RawTerminal() {
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+        termios raw = saved_;
+        cfmakeraw(&raw);
+        raw.c_oflag |= OPOST | ONLCR;  // (the guest's "\n" still starts a line)
+        active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+    }
+    ~RawTerminal() {
+        if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    }
+    RawTerminal(const RawTerminal&) = delete;
+    RawTerminal& operator=(const RawTerminal&) = delete;
+    bool active() const { return active_; }
+
+  private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+// Standard input to the guest's COM1 until `finished` (or end of input).
+// On a raw terminal, Ctrl-A x asks to quit and Ctrl-A Ctrl-A sends Ctrl-A.
+void forward_input(jitterbug::Machine& machine, const std::atomic<bool>& finished, bool raw,
+                   std::atomic<bool>& quit) {
+    bool escape = false;
+    while (!finished.load()) {
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        const int ready = poll(&p, 1, 50);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
+            if (ready < 0) return;
+            continue;
+        }
+        std::uint8_t buffer[256];
+        const ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+        if (n <= 0) return;  // end of input: the guest just gets no more
+        std::vector<std::uint8_t> out;
+        for (ssize_t i = 0; i < n; ++i) {
+            const std::uint8_t b = buffer[i];
+            if (!raw) {
+                out.push_back(b);
+            } else if (escape) {
+                escape = false;
+                if (b == 'x' || b == 'X') {
+                    quit.store(true);
+                    return;
+                }
+                if (b == 0x01) out.push_back(b);
+            } else if (b == 0x01) {
+                escape = true;
+            } else {
+                out.push_back(b);
+            }
+        }
+        machine.send_serial(out);
+    }
+}
+
+int run(const Options& o) {
     jitterbug::MachineConfig config;
-    for (const std::string& name : disabled) {
+    for (const std::string& name : o.disabled) {
         if (!jitterbug::disable_optimization(config.optimizations, name)) {
             fmt::print(stderr, "jitterbug: --disable: no optimisation '{}' (there are: {}, all)\n",
                        name, jitterbug::optimization_names());
             return 2;
         }
     }
-    config.lockstep = lockstep;
-    config.deterministic = deterministic;
-    const std::optional<std::uint64_t> memory = parse_size(memory_text);
+    config.lockstep = o.lockstep;
+    config.deterministic = o.deterministic;
+    config.reboot = !o.no_reboot;
+    const std::optional<std::uint64_t> memory = parse_size(o.memory);
     if (!memory) {
-        fmt::print(stderr, "jitterbug: --memory: '{}' is not a size (try 64M)\n", memory_text);
+        fmt::print(stderr, "jitterbug: --memory: '{}' is not a size (try 64M)\n", o.memory);
         return 2;
     }
     config.memory_bytes = *memory;
     config.backend =
-        backend_name == "interp" ? jitterbug::Backend::Interpreter : jitterbug::Backend::Jit;
+        o.backend == "interp" ? jitterbug::Backend::Interpreter : jitterbug::Backend::Jit;
+
+    // Where COM1 goes: the terminal (both ways), a file, or nowhere.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> serial_file(nullptr, &std::fclose);
+    const bool serial_stdio = o.serial == "stdio";
+    if (o.serial == "none") {
+        config.serial_output = [](std::span<const std::uint8_t>) {};
+    } else if (o.serial.rfind("file:", 0) == 0 && o.serial.size() > 5) {
+        const std::string path = o.serial.substr(5);
+        serial_file.reset(std::fopen(path.c_str(), "wb"));
+        if (!serial_file) {
+            fmt::print(stderr, "jitterbug: --serial: cannot write '{}': {}\n", path,
+                       std::strerror(errno));
+            return 2;
+        }
+        config.serial_output = [f = serial_file.get()](std::span<const std::uint8_t> bytes) {
+            std::fwrite(bytes.data(), 1, bytes.size(), f);
+            std::fflush(f);
+        };
+    } else if (!serial_stdio) {
+        fmt::print(stderr, "jitterbug: --serial: '{}' is not stdio, file:PATH or none\n", o.serial);
+        return 2;
+    }
 
     auto machine = jitterbug::Machine::create(std::move(config));
     if (!machine) {
         fmt::print(stderr, "jitterbug: {}\n", machine.error().message);
         return 2;
     }
-    if (!kernel.empty()) {
-        if (auto r = machine->load_kernel(kernel, initrd, append); !r) {
+    if (!o.kernel.empty()) {
+        if (auto r = machine->load_kernel(o.kernel, o.initrd, o.append); !r) {
             fmt::print(stderr, "jitterbug: {}\n", r.error().message);
             return 1;
         }
-    } else if (!append.empty() || !initrd.empty()) {
+    } else if (!o.append.empty() || !o.initrd.empty()) {
         fmt::print(stderr, "jitterbug: --append and --initrd need --kernel\n");
         return 2;
     }
@@ -94,9 +202,27 @@ int run(const std::string& kernel, const std::string& initrd, const std::string&
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::atomic<bool> finished{false};
+    std::atomic<bool> quit{false};
+    std::atomic<bool> timed_out{false};
+    std::optional<RawTerminal> terminal;
+    std::thread input;
+    if (serial_stdio) {
+        terminal.emplace();
+        if (terminal->active()) fmt::print(stderr, "jitterbug: Ctrl-A x quits\r\n");
+        input = std::thread(forward_input, std::ref(*machine), std::cref(finished),
+                            terminal->active(), std::ref(quit));
+    }
+    const auto start = std::chrono::steady_clock::now();
     std::thread watcher([&] {
         while (!finished.load()) {
-            if (g_interrupted.load()) {
+            if (g_interrupted.load() || quit.load()) {
+                machine->request_stop();
+                break;
+            }
+            if (o.timeout > 0 &&
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
+                    o.timeout) {
+                timed_out.store(true);
                 machine->request_stop();
                 break;
             }
@@ -106,21 +232,40 @@ int run(const std::string& kernel, const std::string& initrd, const std::string&
     const jitterbug::RunResult result = machine->run();
     finished.store(true);
     watcher.join();
+    if (input.joinable()) input.join();
+    terminal.reset();
 
-    if (stats) {
+    if (o.screen) {
+        const std::string text = machine->screen_text();
+        fmt::print(stderr, "jitterbug: the screen at exit:\n{}", text);
+        if (!text.empty() && text.back() != '\n') fmt::print(stderr, "\n");
+    }
+    if (!o.screenshot.empty()) {
+        if (auto r = machine->save_screenshot(o.screenshot); !r)
+            fmt::print(stderr, "jitterbug: --screenshot: {}\n", r.error().message);
+    }
+    if (o.stats) {
         const jitterbug::RunStatistics s = machine->statistics();
+        const double mips = s.wall_seconds > 0 ? s.guest_instructions / s.wall_seconds / 1e6 : 0;
         fmt::print(stderr,
-                   "jitterbug: {} guest instructions, {} blocks translated ({} deoptimized), "
-                   "{} access faults, {:.6f} s wall, backend {}, {}\n",
-                   s.guest_instructions, s.blocks_translated, s.blocks_deoptimized, s.access_faults,
-                   s.wall_seconds, backend_name, jitterbug::to_string(result.reason));
+                   "jitterbug: {} guest instructions in {:.3f} s wall ({:.1f} MIPS), {} blocks "
+                   "translated ({} deoptimized), {} TLB misses, {} access faults, {} reboots, "
+                   "backend {}, {}\n",
+                   s.guest_instructions, s.wall_seconds, mips, s.blocks_translated,
+                   s.blocks_deoptimized, s.tlb_misses, s.access_faults, s.reboots, o.backend,
+                   jitterbug::to_string(result.reason));
     }
     switch (result.reason) {
         case jitterbug::StopReason::Halted:
         case jitterbug::StopReason::GuestExit:
+        case jitterbug::StopReason::Reset:
             return result.exit_status;
         case jitterbug::StopReason::StopRequested:
-            return 130;
+            if (timed_out.load()) {
+                fmt::print(stderr, "jitterbug: timeout: the guest ran for {} s\n", o.timeout);
+                return 124;
+            }
+            return quit.load() ? 0 : 130;
         case jitterbug::StopReason::Shutdown:
             fmt::print(stderr, "jitterbug: the guest shut the CPU down ({})\n", result.detail);
             return result.exit_status;
@@ -140,48 +285,56 @@ int main(int argc, char** argv) {
     CLI::App app{"jitterbug: an x86 PC emulator"};
     app.require_subcommand(1);
 
-    CLI::App* run_cmd = app.add_subcommand("run", "Boot the firmware or a multiboot kernel");
-    std::string kernel;
-    std::string append;
-    std::string backend = jitterbug::jit_available() ? "jit" : "interp";
-    std::string memory = "64M";
-    bool stats = false;
+    CLI::App* run_cmd = app.add_subcommand("run", "Boot the firmware or a kernel");
+    Options o;
+    o.backend = jitterbug::jit_available() ? "jit" : "interp";
     run_cmd
-        ->add_option("--kernel", kernel,
+        ->add_option("--kernel", o.kernel,
                      "Linux bzImage or multiboot v1 kernel (ELF or a.out kludge) to boot")
         ->check(CLI::ExistingFile);
-    std::string initrd;
-    run_cmd->add_option("--initrd", initrd, "Initial ramdisk for a Linux kernel")
+    run_cmd->add_option("--initrd", o.initrd, "Initial ramdisk for a Linux kernel")
         ->check(CLI::ExistingFile);
-    run_cmd->add_option("--append", append, "Kernel command line");
-    run_cmd->add_option("--backend", backend, "Execution backend")
+    run_cmd->add_option("--append", o.append, "Kernel command line");
+    run_cmd->add_option("--backend", o.backend, "Execution backend")
         ->check(CLI::IsMember({"jit", "interp"}))
-        ->default_val(backend);
-    run_cmd->add_option("--memory", memory, "Guest RAM, e.g. 64M or 1G")->default_val(memory);
-    run_cmd->add_flag("--stats", stats, "Print statistics on stderr at exit");
-    std::vector<std::string> disabled;
+        ->default_val(o.backend);
+    run_cmd->add_option("--memory", o.memory, "Guest RAM, e.g. 64M or 1G")->default_val(o.memory);
     run_cmd
-        ->add_option("--disable", disabled,
+        ->add_option("--serial", o.serial,
+                     "COM1: stdio (the terminal, both ways; Ctrl-A x quits), file:PATH or none")
+        ->default_val(o.serial);
+    run_cmd
+        ->add_option("--timeout", o.timeout,
+                     "Stop the guest after this many seconds (exit status 124)")
+        ->check(CLI::PositiveNumber);
+    run_cmd->add_flag("--no-reboot", o.no_reboot,
+                      "End the run (status 0) when the guest resets the machine, or 3 after a "
+                      "triple fault, instead of rebooting");
+    run_cmd->add_flag("--screen", o.screen, "Print the VGA text screen on stderr at exit");
+    run_cmd->add_option("--screenshot", o.screenshot,
+                        "Save the VGA screen at exit as a PNG (720x400)");
+    run_cmd->add_flag("--stats", o.stats,
+                      "Print guest instructions, MIPS, blocks translated, TLB misses and wall "
+                      "time on stderr at exit");
+    run_cmd
+        ->add_option("--disable", o.disabled,
                      "Optimisations to turn off, comma-separated: " +
                          jitterbug::optimization_names() + ", all")
         ->delimiter(',');
-    bool lockstep = false;
-    run_cmd->add_flag("--lockstep", lockstep,
+    run_cmd->add_flag("--lockstep", o.lockstep,
                       "Run the interpreter beside the JIT and stop at the first divergence");
-
-    bool deterministic = false;
     run_cmd->add_flag(
-        "--deterministic", deterministic,
+        "--deterministic", o.deterministic,
         "Time counts guest instructions: the same run gives the same output every time");
 
     CLI11_PARSE(app, argc, argv);
-    if (backend == "jit" && !jitterbug::jit_available()) {
+    if (o.backend == "jit" && !jitterbug::jit_available()) {
         fmt::print(stderr, "jitterbug: this build has no JIT backend; use --backend interp\n");
         return 2;
     }
-    if (lockstep && backend != "jit") {
+    if (o.lockstep && o.backend != "jit") {
         fmt::print(stderr, "jitterbug: --lockstep checks the JIT: it needs --backend jit\n");
         return 2;
     }
-    return run(kernel, initrd, append, backend, memory, stats, disabled, lockstep, deterministic);
+    return run(o);
 }

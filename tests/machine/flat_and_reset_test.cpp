@@ -1,0 +1,158 @@
+// Flat binaries (real and protected mode, registers at entry, the
+// loader's refusals) and the machine's reset path: the keyboard
+// controller's pulse, port 0x92 and port 0xCF9 end the run, or with
+// MachineConfig::reboot restart the machine with the program loaded again
+// and RAM and CMOS kept.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "jitterbug/jitterbug.hpp"
+#include "support/guest.hpp"
+
+using namespace jitterbug;
+
+namespace {
+
+std::vector<std::uint8_t> read_guest(const char* name) {
+    std::ifstream in(test::guest_path(name), std::ios::binary);
+    REQUIRE(in.good());
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct FlatRun {
+    RunResult result;
+    RunStatistics stats;
+    std::string serial;
+};
+
+FlatRun run_flat(Backend backend, const std::vector<std::uint8_t>& image, const FlatBinary& layout,
+                 bool reboot) {
+    FlatRun run;
+    MachineConfig config;
+    config.backend = backend;
+    config.memory_bytes = 16u << 20;
+    config.reboot = reboot;
+    config.deterministic = true;
+    config.serial_output = [&](std::span<const std::uint8_t> b) {
+        run.serial.append(b.begin(), b.end());
+    };
+    Result<Machine> machine = Machine::create(std::move(config));
+    REQUIRE(machine.ok());
+    const Result<void> loaded = machine->load_flat(image, layout);
+    REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.error().message));
+    run.result = machine->run();
+    run.stats = machine->statistics();
+    return run;
+}
+
+}  // namespace
+
+TEST_SUITE("machine") {
+    TEST_CASE("a protected-mode flat binary starts with the registers given") {
+        const std::vector<std::uint8_t> image = read_guest("flat_protected.bin");
+        FlatBinary layout;
+        layout.load_address = 0x200000;
+        layout.entry = 0x200000;
+        layout.registers = {'a', 'c', 'd', 'b', 0x300000, 'p', 's', 'i'};
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            const FlatRun run = run_flat(backend, image, layout, false);
+            CHECK(run.serial == "acdbpsi");
+            CHECK(run.result.reason == StopReason::GuestExit);
+            CHECK(run.result.exit_status == ((0x2A << 1) | 1));
+        }
+    }
+
+    TEST_CASE("a guest reset ends the run unless the machine reboots") {
+        const std::vector<std::uint8_t> image = read_guest("flat_reset.bin");
+        FlatBinary layout;
+        layout.load_address = 0x7C00;
+        layout.entry = 0x7C00;
+        layout.real_mode = true;
+        layout.registers[3] = 'R';  // EBX
+        layout.registers[4] = 0x7000;
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            // The keyboard controller's reset pulse ends the run.
+            const FlatRun once = run_flat(backend, image, layout, false);
+            CHECK(once.result.reason == StopReason::Reset);
+            CHECK(once.result.exit_status == 0);
+            CHECK(once.serial == "R");
+            CHECK(once.stats.reboots == 0);
+            // Rebooting: the keyboard controller, port 0x92, then 0xCF9,
+            // each boot counted in CMOS, the program loaded again each time.
+            const FlatRun four = run_flat(backend, image, layout, true);
+            CHECK(four.result.reason == StopReason::GuestExit);
+            CHECK(four.result.exit_status == ((4 << 1) | 1));
+            CHECK(four.serial == "RRRR");
+            CHECK(four.stats.reboots == 3);
+        }
+    }
+
+    TEST_CASE("what a guest writes to the VGA text buffer is on the screen and in the screenshot") {
+        const std::vector<std::uint8_t> image = read_guest("flat_vga.bin");
+        FlatBinary layout;
+        layout.load_address = 0x7C00;
+        layout.entry = 0x7C00;
+        layout.real_mode = true;
+        layout.registers[4] = 0x7000;
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            MachineConfig config;
+            config.backend = backend;
+            Result<Machine> machine = Machine::create(std::move(config));
+            REQUIRE(machine.ok());
+            REQUIRE(machine->load_flat(image, layout).ok());
+            REQUIRE(machine->run().exit_status == 3);
+            CHECK(machine->screen_text() == "jitterbug VGA\n\u2554\u2550\u2557 box\n");
+            const std::filesystem::path png =
+                std::filesystem::temp_directory_path() / "jitterbug-vga-test.png";
+            REQUIRE(machine->save_screenshot(png).ok());
+            // A PNG of 720x400: the signature and the IHDR's width and height.
+            std::ifstream in(png, std::ios::binary);
+            std::vector<std::uint8_t> head(24);
+            in.read(reinterpret_cast<char*>(head.data()), 24);
+            CHECK(head[1] == 'P');
+            CHECK(head[2] == 'N');
+            CHECK(head[3] == 'G');
+            CHECK((head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]) == 720);
+            CHECK((head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23]) == 400);
+            std::filesystem::remove(png);
+        }
+    }
+
+    TEST_CASE("the flat loader refuses what does not fit with a clear error") {
+        Result<Machine> machine = Machine::create({});  // 64 MiB
+        REQUIRE(machine.ok());
+        const std::vector<std::uint8_t> code(64, 0x90);
+        const auto refused = [&](const FlatBinary& layout, std::span<const std::uint8_t> image,
+                                 const char* words) {
+            const Result<void> r = machine->load_flat(image, layout);
+            REQUIRE_FALSE(r.ok());
+            CHECK_MESSAGE(r.error().message.find(words) != std::string::npos, r.error().message);
+        };
+        FlatBinary layout;
+        refused(layout, {}, "empty");
+        layout.load_address = 0xA0000 - 32;  // into the hole
+        refused(layout, code, "does not fit");
+        layout.load_address = 64u << 20;  // past the end of RAM
+        refused(layout, code, "does not fit");
+        layout.load_address = 0x4F0;  // over the GDT at 0x500
+        refused(layout, code, "GDT");
+        layout = FlatBinary{};
+        layout.real_mode = true;
+        layout.load_address = 0x100000;
+        refused(layout, code, "below 0xA0000");
+        layout.load_address = 0x7C00;
+        layout.entry = 0xB0000;
+        refused(layout, code, "entry");
+        const Result<void> missing =
+            machine->load_flat(std::filesystem::path("/nonexistent/flat.bin"), layout);
+        REQUIRE_FALSE(missing.ok());
+        CHECK(missing.error().message.find("cannot open flat binary") != std::string::npos);
+    }
+}
