@@ -50,6 +50,10 @@ struct Optimizations {
     bool fastmem = true;        // JIT: guest memory accessed directly, faults taking the slow path
     bool address_modes = true;  // JIT: a direct access adds its address up in its own operand
     bool loop_copies = true;    // JIT: a self-loop runs in a copy that keeps its flags in registers
+    // JIT: a block runs a few times in the IR interpreter before the JIT
+    // compiles it, so code that runs once costs no compilation (off: every
+    // block compiled at once; always off in lockstep).
+    bool tiering = true;
 };
 
 // Turns off the optimisation the command line's --disable calls `name`
@@ -133,6 +137,9 @@ struct RunResult {
 struct RunStatistics {
     std::uint64_t guest_instructions = 0;
     std::uint64_t blocks_translated = 0;
+    // Blocks the JIT compiled (with Optimizations::tiering, those that ran
+    // often enough; without, every block translated).
+    std::uint64_t blocks_compiled = 0;
     // Blocks the JIT made again without one of its optimisations (page
     // groups) because the guest's memory did not allow it there.
     std::uint64_t blocks_deoptimized = 0;

@@ -50,6 +50,7 @@ Cpu::Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backen
     if (backend == BackendKind::Jit) {
 #ifdef JITTERBUG_HAVE_JIT
         backend_ = jit::make_x64_backend();
+        tier0_ = jit::make_interpreter_backend();
 #else
         throw std::invalid_argument("this build of jitterbug has no JIT backend");
 #endif
@@ -270,10 +271,15 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 handle_abort();
                 continue;
             }
+            if (!tb->host_code && tier0_ && ++tb->runs >= options_.jit_threshold) {
+                tb = promote(*tb);
+                link_slot = 0;  // (the code its exit would link from may be gone)
+            }
             // Chain the previous exit to this block when it leads here in the
             // same mode (and its code was not flushed meanwhile).
-            if (link_slot && stats_.code_flushes == flushes && options_.chain_blocks &&
-                !loc.single_step() && link_from->location.mode == loc.mode &&
+            if (link_slot && tb->host_code && stats_.code_flushes == flushes &&
+                options_.chain_blocks && !loc.single_step() &&
+                link_from->location.mode == loc.mode &&
                 link_from->location.cs_base == loc.cs_base &&
                 (!loc.paging() ||
                  (tb->num_pages == 1 &&
@@ -298,7 +304,7 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 arm_entry_limit(entry_limit);
             }
             ctx.breakpoint_hits = 0;
-            const jit::BlockExit exit = backend_->execute(ctx, *tb);
+            const jit::BlockExit exit = execute(*tb);
             ctx.current_block = nullptr;
             // (The blocks that ran may be among those freed here: no link
             // from their exits then.)
@@ -460,7 +466,7 @@ void Cpu::run_uncached_instruction() {
     ctx.instruction_limit = ~std::uint64_t{0};
     arm_entry_limit(~std::uint64_t{0});
     ctx.breakpoint_hits = 0;
-    const jit::BlockExit exit = backend_->execute(ctx, *tb);
+    const jit::BlockExit exit = execute(*tb);
     ctx.instruction_limit = limit;  // entry_limit follows before the next block
     ctx.current_block = nullptr;
     ctx.exit_slot = 0;  // this block is never linked
@@ -500,7 +506,8 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
         }
         if (tb) return tb;
     }
-    std::unique_ptr<jit::TranslationBlock> tb = translate(loc, phys.value);
+    std::unique_ptr<jit::TranslationBlock> tb =
+        translate(loc, phys.value, tier0_ && options_.jit_threshold > 0);
     if (!cached) return tb.release();
     jit::TranslationBlock* raw = tb.get();
     for (std::uint32_t page : cache_.insert(std::move(tb))) {
@@ -510,8 +517,25 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
     return raw;
 }
 
+jit::BlockExit Cpu::execute(const jit::TranslationBlock& tb) {
+    return (tb.host_code || !tier0_ ? *backend_ : *tier0_).execute(*ctx_, tb);
+}
+
+jit::TranslationBlock* Cpu::promote(jit::TranslationBlock& cold) {
+    const std::uint64_t flushes = stats_.code_flushes;
+    std::unique_ptr<jit::TranslationBlock> hot = translate(cold.location, cold.phys_start, false);
+    // (A flush to make room took the cold block with everything else.)
+    if (stats_.code_flushes == flushes) cache_.invalidate_block(&cold);
+    jit::TranslationBlock* raw = hot.get();
+    for (std::uint32_t page : cache_.insert(std::move(hot))) {
+        mmu_.protect_code_page(page);
+        if (window_) window_->set_writable(page, false);
+    }
+    return raw;
+}
+
 std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& loc,
-                                                      std::uint64_t phys) {
+                                                      std::uint64_t phys, bool tier0) {
     TranslatedCode code;
     ir::Block block =
         translator_.translate(loc, ctx_->state.segment(SegReg::Cs).limit,
@@ -537,8 +561,13 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
     tb->num_pages = code.num_pages;
     tb->guest_instructions = block.guest_instructions;
     tb->page_groups = !no_page_groups_.contains(phys);
-    compile(block, *tb);
     ++stats_.blocks_translated;
+    if (tier0) {
+        tier0_->compile(block, *tb);  // (never full)
+        return tb;
+    }
+    compile(block, *tb);
+    ++stats_.blocks_compiled;
     return tb;
 }
 

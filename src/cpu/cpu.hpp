@@ -51,11 +51,18 @@ struct CpuOptions {
     // set up (reserving 4 GiB of host address space and mapping RAM there
     // costs more than a short run gains).
     std::uint64_t direct_memory_after = 100'000;
+    // Tiers (JIT backend only): a block runs this many times in the IR
+    // interpreter before the JIT compiles it, so that code that runs once
+    // or twice (most of a kernel's boot) costs no compilation; 0 compiles
+    // every block at once.
+    unsigned jit_threshold = 0;
 };
 
 struct CpuStatistics {
     std::uint64_t instructions = 0;
     std::uint64_t blocks_translated = 0;
+    // Blocks the JIT compiled (with tiers: the ones that ran often enough).
+    std::uint64_t blocks_compiled = 0;
     std::uint64_t code_flushes = 0;
     std::uint64_t events_delivered = 0;  // exceptions and interrupts
     // Blocks translated again without page groups (a group's page could not
@@ -160,8 +167,14 @@ class Cpu final : public mmu::CodeWriteObserver {
   private:
     LocationDescriptor current_location() const;
     jit::TranslationBlock* find_or_translate(const LocationDescriptor& loc, bool cached);
+    // `tier0`: for the interpreter tier (CpuOptions::jit_threshold).
     std::unique_ptr<jit::TranslationBlock> translate(const LocationDescriptor& loc,
-                                                     std::uint64_t phys);
+                                                     std::uint64_t phys, bool tier0);
+    // The block `cold` (interpreted so far) translated again and compiled
+    // by the JIT in its place; the new block.
+    jit::TranslationBlock* promote(jit::TranslationBlock& cold);
+    // Runs `tb` on the backend that made it.
+    jit::BlockExit execute(const jit::TranslationBlock& tb);
     void compile(const ir::Block& block, jit::TranslationBlock& tb);
     void run_uncached_instruction();
     // Sets the limit translated code checks at block entry (see
@@ -206,6 +219,7 @@ class Cpu final : public mmu::CodeWriteObserver {
     devices::PortIoBus& io_;
     Translator translator_;
     std::unique_ptr<jit::Backend> backend_;
+    std::unique_ptr<jit::Backend> tier0_;  // the interpreter, beside the JIT
     jit::BlockCache cache_;
     CpuStatistics stats_;
     // Physical start addresses of blocks to translate without page groups.

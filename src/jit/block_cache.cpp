@@ -18,8 +18,13 @@ bool TranslationBlock::overlaps(std::uint64_t phys, std::uint64_t len) const {
 }
 
 TranslationBlock* BlockCache::find(std::uint64_t phys, const LocationDescriptor& loc) const {
-    auto it = blocks_.find(Key{phys, loc});
-    return it == blocks_.end() ? nullptr : it->second.get();
+    const Key key{phys, loc};
+    TranslationBlock*& slot = front_[front_slot(key)];
+    if (slot && slot->phys_start == phys && slot->location == loc) return slot;
+    auto it = blocks_.find(key);
+    if (it == blocks_.end()) return nullptr;
+    slot = it->second.get();
+    return slot;
 }
 
 std::vector<std::uint32_t> BlockCache::insert(std::unique_ptr<TranslationBlock> block) {
@@ -35,6 +40,7 @@ std::vector<std::uint32_t> BlockCache::insert(std::unique_ptr<TranslationBlock> 
     if (it != blocks_.end()) {
         // Replacing a block with the same key: retire the old one.
         TranslationBlock* old = it->second.get();
+        forget_front(old);
         unlink(old);
         old->valid = false;
         if (on_invalidate_) on_invalidate_(*old);
@@ -80,6 +86,7 @@ bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
 }
 
 void BlockCache::retire(TranslationBlock* b) {
+    forget_front(b);
     unlink(b);
     b->valid = false;
     if (on_invalidate_) on_invalidate_(*b);
@@ -101,6 +108,7 @@ void BlockCache::clear() {
         graveyard_.push_back(std::move(block));
     }
     blocks_.clear();
+    front_.fill(nullptr);
     if (on_page_free_) {
         for (const auto& [page, list] : pages_)
             on_page_free_(page);

@@ -37,6 +37,8 @@ struct TranslationBlock {
     // Whether the backend may check a page once for several accesses (false
     // once such a check failed: CpuStatistics::page_group_deopts).
     bool page_groups = true;
+    // Times run in the interpreter tier (Cpu: CpuOptions::jit_threshold).
+    std::uint32_t runs = 0;
 
     // Backend output: JIT entry point, or the interpreter's program.
     const void* host_code = nullptr;
@@ -102,6 +104,16 @@ class BlockCache {
 
     void unlink(TranslationBlock* block);
     void retire(TranslationBlock* block);
+    // A direct-mapped cache of recent finds in front of the hash map (the
+    // dispatcher looks a block up at every return to it); a block leaves it
+    // when it leaves the map.
+    static constexpr std::size_t kFrontSize = 4096;
+    static std::size_t front_slot(const Key& key) { return KeyHash{}(key) & (kFrontSize - 1); }
+    void forget_front(const TranslationBlock* block) {
+        TranslationBlock*& slot = front_[front_slot(Key{block->phys_start, block->location})];
+        if (slot == block) slot = nullptr;
+    }
+    mutable std::array<TranslationBlock*, kFrontSize> front_{};
 
     std::unordered_map<Key, std::unique_ptr<TranslationBlock>, KeyHash> blocks_;
     // Physical page number -> blocks with code on it.

@@ -54,6 +54,9 @@ constexpr std::uint64_t kBiosSize = 0x10000;
 // The serial ports: COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3.
 constexpr std::uint16_t kCom1 = 0x3F8;
 constexpr std::uint16_t kCom2 = 0x2F8, kCom3 = 0x3E8, kCom4 = 0x2E8;
+// Optimizations::tiering: runs of a block in the interpreter before the JIT
+// compiles it.
+constexpr unsigned kJitThreshold = 8;
 
 // Collects serial bytes and hands them on a line at a time, or whatever
 // there is each time the CPU comes back to the run loop.
@@ -335,6 +338,8 @@ struct Machine::Impl {
         // group's check of a page it writes fails; and the block left there
         // to be made again without groups would end its step early.
         if (config.lockstep) options.backend.page_groups = false;
+        // (Lockstep compares the JIT's code with the interpreter, block by block.)
+        if (config.lockstep) options.jit_threshold = 0;
         cpu->set_options(options);
         return {};
     }
@@ -362,6 +367,7 @@ struct Machine::Impl {
         c.backend.address_modes = o.address_modes;
         // (Its back edge is a jump of its own: chains off, no loops either.)
         c.backend.loop_copies = o.loop_copies && o.chain_blocks;
+        c.jit_threshold = o.tiering ? kJitThreshold : 0;
         return c;
     }
 
@@ -449,6 +455,7 @@ constexpr NamedSwitch kOptimizations[] = {
     {"loop-copies", &Optimizations::loop_copies},
     {"superblocks", &Optimizations::superblocks},
     {"follow-jumps", &Optimizations::follow_jumps},
+    {"tiering", &Optimizations::tiering},
 };
 }  // namespace
 
@@ -891,6 +898,7 @@ RunStatistics Machine::statistics() const {
     RunStatistics r;
     r.guest_instructions = s.instructions;
     r.blocks_translated = s.blocks_translated;
+    r.blocks_compiled = s.blocks_compiled;
     r.blocks_deoptimized = s.page_group_deopts;
     r.access_faults = s.direct_access_faults;
     r.tlb_misses = impl_->cpu->mmu().tlb_refills();

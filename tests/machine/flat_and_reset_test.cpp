@@ -125,6 +125,32 @@ TEST_SUITE("machine") {
         }
     }
 
+    TEST_CASE("tiers change nothing the guest sees: interpreted then compiled blocks") {
+        if (!jit_available()) return;
+        // The workloads and the self-modifying guest, deterministic, with the
+        // JIT compiling every block at once and with tiers.
+        for (const char* guest : {"workloads.elf", "self_modifying.elf"}) {
+            CAPTURE(guest);
+            test::GuestRun runs[2];
+            for (bool tiering : {false, true}) {
+                MachineConfig config;
+                config.backend = Backend::Jit;
+                config.deterministic = true;
+                config.optimizations.tiering = tiering;
+                runs[tiering] =
+                    test::run_guest(std::move(config), test::guest_path(guest), "scale=1");
+            }
+            CHECK(runs[1].serial == runs[0].serial);
+            CHECK(runs[1].result.exit_status == runs[0].result.exit_status);
+            CHECK(runs[1].stats.guest_instructions == runs[0].stats.guest_instructions);
+            CHECK(runs[0].stats.blocks_compiled == runs[0].stats.blocks_translated);
+            // With tiers only the blocks that ran 8 times were compiled (and
+            // translated a second time for it).
+            CHECK(runs[1].stats.blocks_compiled > 0);
+            CHECK(runs[1].stats.blocks_compiled < runs[0].stats.blocks_compiled);
+        }
+    }
+
     TEST_CASE("the flat loader refuses what does not fit with a clear error") {
         Result<Machine> machine = Machine::create({});  // 64 MiB
         REQUIRE(machine.ok());

@@ -9,6 +9,8 @@ GuestRun run_guest(Backend backend, const std::filesystem::path& kernel, std::st
     MachineConfig config;
     config.backend = backend;
     config.memory_bytes = memory;
+    // (Every block through the JIT: the guests test its code.)
+    config.optimizations.tiering = false;
     return run_guest(std::move(config), kernel, cmdline);
 }
 

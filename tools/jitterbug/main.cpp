@@ -249,11 +249,11 @@ int run(const Options& o) {
         const double mips = s.wall_seconds > 0 ? s.guest_instructions / s.wall_seconds / 1e6 : 0;
         fmt::print(stderr,
                    "jitterbug: {} guest instructions in {:.3f} s wall ({:.1f} MIPS), {} blocks "
-                   "translated ({} deoptimized), {} TLB misses, {} access faults, {} reboots, "
-                   "backend {}, {}\n",
+                   "translated ({} compiled, {} deoptimized), {} TLB misses, {} access faults, "
+                   "{} reboots, backend {}, {}\n",
                    s.guest_instructions, s.wall_seconds, mips, s.blocks_translated,
-                   s.blocks_deoptimized, s.tlb_misses, s.access_faults, s.reboots, o.backend,
-                   jitterbug::to_string(result.reason));
+                   s.blocks_compiled, s.blocks_deoptimized, s.tlb_misses, s.access_faults,
+                   s.reboots, o.backend, jitterbug::to_string(result.reason));
     }
     switch (result.reason) {
         case jitterbug::StopReason::Halted:
