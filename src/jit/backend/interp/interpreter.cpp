@@ -1,7 +1,9 @@
 // The portable backend: executes IR directly. A block is compiled into a
 // flat program of steps over numbered value slots: slot i holds the result
-// of instruction i, and the constants follow, copied in once per execution.
-// An ALU op computes its flags only when a GetFlagsFromOp reads them.
+// of instruction i, and the constants follow. Each program has its own
+// slots, the constants written into them once when it is made (a CPU runs
+// one block at a time, and never a block within itself). An ALU op
+// computes its flags only when a GetFlagsFromOp reads them.
 #include <cstring>
 #include <vector>
 
@@ -35,6 +37,8 @@ class InterpProgram final : public CompiledCode {
   public:
     std::vector<std::uint64_t> constants;  // slots [first_constant, ...)
     Slot first_constant = 0;
+    // The values while it runs, the constants in place.
+    mutable std::vector<std::uint64_t> slots;
     std::vector<Step> steps;
     ir::Terminal terminal;
     Slot cond = kNoSlot;
@@ -82,6 +86,9 @@ std::unique_ptr<InterpProgram> build_program(const ir::Block& block) {
     if (prog->terminal.kind == ir::Terminal::Kind::Branch)
         prog->cond = slot_of(prog->terminal.cond);
     if (prog->first_constant + prog->constants.size() >= kMaxSlots) return nullptr;
+    prog->slots.assign(prog->first_constant + prog->constants.size(), 0);
+    std::copy(prog->constants.begin(), prog->constants.end(),
+              prog->slots.begin() + prog->first_constant);
     return prog;
 }
 
@@ -111,18 +118,11 @@ class InterpreterBackend final : public Backend {
 
     BlockExit execute(cpu::CpuContext& ctx, const TranslationBlock& tb) override {
         const auto& prog = static_cast<const InterpProgram&>(*tb.code);
-        const std::size_t total = prog.first_constant + prog.constants.size();
-        if (slots_.size() < total) slots_.resize(total);
-        std::uint64_t* v = slots_.data();
-        std::memcpy(v + prog.first_constant, prog.constants.data(),
-                    prog.constants.size() * sizeof(std::uint64_t));
-        return run(ctx, prog, v);
+        return run(ctx, prog, prog.slots.data());
     }
 
   private:
     static BlockExit run(cpu::CpuContext& ctx, const InterpProgram& prog, std::uint64_t* v);
-
-    std::vector<std::uint64_t> slots_;
 };
 
 // Stores an ALU result and, when they are read, its flags.
