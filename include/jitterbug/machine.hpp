@@ -195,6 +195,11 @@ class Machine {
     // the line's rate. Thread-safe: may be called while the machine runs
     // (a halted CPU wakes for them).
     void send_serial(std::span<const std::uint8_t> bytes);
+    // Text typed on the PS/2 keyboard (US layout: Shift for capitals and
+    // symbols, "\n" Enter, "\b" Backspace, "\t" Tab, 0x1B Escape, 0x01-0x1A
+    // Ctrl with a letter), a press and a release per key, as fast as the
+    // guest takes them. Thread-safe like send_serial.
+    void send_keys(std::string_view text);
 
     RunStatistics statistics() const;
 

@@ -225,6 +225,7 @@ struct Machine::Impl {
     std::condition_variable wake;
     bool stop_requested = false;          // guarded by mutex
     std::vector<std::uint8_t> serial_in;  // from the host, guarded by mutex
+    std::string keys_in;                  // typed on the host, guarded by mutex
     bool reset_requested = false;
     std::uint64_t reboots = 0;
     // Loads the kernel again after a reset (empty: none was loaded).
@@ -399,6 +400,16 @@ struct Machine::Impl {
         }
         for (std::uint8_t b : bytes)
             com1.receive(b);
+    }
+    // Hands the host's typing to the keyboard.
+    void take_keys() {
+        std::string text;
+        {
+            std::lock_guard lock(mutex);
+            if (keys_in.empty()) return;
+            text.swap(keys_in);
+        }
+        kbc.type_text(text);
     }
     // The next timer event, in the clock's nanoseconds.
     std::optional<std::uint64_t> next_deadline() const {
@@ -688,7 +699,8 @@ bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
         case cpu::CpuExit::WaitingForInterrupt: {
             // No timer event is coming: sleep until input or a stop request.
             std::unique_lock lock(mutex);
-            wake.wait(lock, [&] { return stop_requested || !serial_in.empty(); });
+            wake.wait(lock,
+                      [&] { return stop_requested || !serial_in.empty() || !keys_in.empty(); });
             return false;
         }
         case cpu::CpuExit::Shutdown:
@@ -789,8 +801,9 @@ bool Machine::Impl::wait_until(std::uint64_t ns) {
         return true;
     }
     std::unique_lock lock(mutex);
-    return !wake.wait_until(lock, clock->host_time(ns),
-                            [&] { return stop_requested || !serial_in.empty(); });
+    return !wake.wait_until(lock, clock->host_time(ns), [&] {
+        return stop_requested || !serial_in.empty() || !keys_in.empty();
+    });
 }
 
 bool Machine::Impl::reboot(RunResult& result) {
@@ -826,6 +839,7 @@ RunResult Machine::Impl::run_timed() {
     RunResult result;
     for (;;) {
         take_serial_input();
+        take_keys();
         service_timers();
         const std::optional<std::uint64_t> deadline = next_deadline();
         std::uint64_t budget = ~std::uint64_t{0};
@@ -873,6 +887,16 @@ void Machine::send_serial(std::span<const std::uint8_t> bytes) {
         impl_->serial_in.insert(impl_->serial_in.end(), bytes.begin(), bytes.end());
     }
     // The CPU comes back to the run loop to take them; a halted one wakes.
+    impl_->cpu->request_stop();
+    impl_->wake.notify_all();
+}
+
+void Machine::send_keys(std::string_view text) {
+    if (text.empty()) return;
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->keys_in.append(text);
+    }
     impl_->cpu->request_stop();
     impl_->wake.notify_all();
 }

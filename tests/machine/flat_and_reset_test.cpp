@@ -125,6 +125,32 @@ TEST_SUITE("machine") {
         }
     }
 
+    TEST_CASE("keys typed on the host reach a guest polling the keyboard controller") {
+        const std::vector<std::uint8_t> image = read_guest("flat_keyboard.bin");
+        FlatBinary layout;
+        layout.load_address = 0x7C00;
+        layout.entry = 0x7C00;
+        layout.real_mode = true;
+        layout.registers[4] = 0x7000;
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            std::string serial;
+            MachineConfig config;
+            config.backend = backend;
+            config.serial_output = [&](std::span<const std::uint8_t> b) {
+                serial.append(b.begin(), b.end());
+            };
+            Result<Machine> machine = Machine::create(std::move(config));
+            REQUIRE(machine.ok());
+            REQUIRE(machine->load_flat(image, layout).ok());
+            machine->send_keys("Hi\n");
+            CHECK(machine->run().exit_status == 3);
+            // Set 1 (translated): Shift down, H down and up, Shift up, I down
+            // and up, Enter down and up.
+            CHECK(serial == "2A 23 A3 AA 17 97 1C 9C ");
+        }
+    }
+
     TEST_CASE("tiers change nothing the guest sees: interpreted then compiled blocks") {
         if (!jit_available()) return;
         // The workloads and the self-modifying guest, deterministic, with the
