@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jitterbug/result.hpp"
 
@@ -63,6 +64,14 @@ bool disable_optimization(Optimizations& optimizations, std::string_view name);
 // Those names, comma-separated, for messages and help.
 std::string optimization_names();
 
+// A hard disk image on the primary ATA channel (MachineConfig::disks).
+struct DiskConfig {
+    std::filesystem::path path;  // a raw image, whole sectors of 512 bytes
+    // Whether guest writes reach the file; otherwise they stay in memory
+    // (an overlay that the run's later reads see) and the file is untouched.
+    bool writable = false;
+};
+
 struct MachineConfig {
     // Guest RAM in bytes: at least 1 MiB, at most 3 GiB, a multiple of 4 KiB.
     std::uint64_t memory_bytes = std::uint64_t{64} << 20;
@@ -86,6 +95,9 @@ struct MachineConfig {
     // goes on, loading the kernel again if one was loaded, as a PC with
     // qemu-system-i386 -kernel does.
     bool reboot = false;
+    // Hard disks on the primary ATA channel (ports 0x1F0-0x1F7 and 0x3F6,
+    // IRQ 14): the first is the master, the second the slave; at most two.
+    std::vector<DiskConfig> disks;
     // Lockstep: a second machine with the interpreter runs beside this one
     // (which must use the JIT), one translated block at a time; the first
     // difference in CPU state, in RAM or in how a run ends stops the run with

@@ -17,9 +17,11 @@
 
 #include "cpu/cpu.hpp"
 #include "cpu/state_diff.hpp"
+#include "devices/ata.hpp"
 #include "devices/cmos.hpp"
 #include "devices/debug_exit.hpp"
 #include "devices/debug_ports.hpp"
+#include "devices/disk_image.hpp"
 #include "devices/i8042.hpp"
 #include "devices/pci.hpp"
 #include "devices/pic8259.hpp"
@@ -183,6 +185,9 @@ struct Machine::Impl {
                                        },
                                        [this] { request_reset(); }};
     devices::Vga vga;
+    // The primary ATA channel and its disks (made in build(): they need files).
+    std::vector<std::unique_ptr<devices::DiskImage>> disks;
+    std::unique_ptr<devices::Ata> ata;
     devices::PciBus pci_bus;
     devices::I440fxHostBridge host_bridge;
     devices::Piix3IsaBridge isa_bridge;
@@ -293,6 +298,24 @@ struct Machine::Impl {
             return r;
         }
 
+        if (config.disks.size() > 2) {
+            return Error{fmt::format(
+                "at most two disks (the primary ATA channel's master and slave), not {}",
+                config.disks.size())};
+        }
+        for (const DiskConfig& d : config.disks) {
+            Result<devices::DiskImage> image = devices::DiskImage::open(d.path, d.writable);
+            if (!image) return image.error();
+            disks.push_back(std::make_unique<devices::DiskImage>(std::move(*image)));
+        }
+        ata = std::make_unique<devices::Ata>(disks.empty() ? nullptr : disks[0].get(),
+                                             disks.size() < 2 ? nullptr : disks[1].get(),
+                                             [this](bool level) { pic.set_irq(14, level); });
+        if (auto r = io.map(devices::Ata::kPrimaryCommandBase, 8, *ata, "ATA (primary)"); !r)
+            return r;
+        if (auto r = io.map(devices::Ata::kPrimaryControlPort, 1, *ata, "ATA (primary control)");
+            !r)
+            return r;
         cmos.set_memory_size(config.memory_bytes);
         for (auto r :
              {io.map(kCom1, 8, com1, "COM1"),
@@ -508,6 +531,8 @@ Result<Machine> Machine::create(MachineConfig config) {
         sc.backend = Backend::Interpreter;
         sc.lockstep = false;
         sc.reboot = false;
+        for (DiskConfig& d : sc.disks)
+            d.writable = false;   // (the JIT machine writes the files)
         sc.deterministic = true;  // (its clock must keep step with the JIT machine's)
         sc.serial_output = [](std::span<const std::uint8_t>) {};
         shadow = std::make_unique<Impl>(std::move(sc));
@@ -819,6 +844,7 @@ bool Machine::Impl::reboot(RunResult& result) {
     port92.reset();
     pci_host.reset();
     vga.reset();
+    ata->reset();
     update_a20();
     replan = false;
     if (reload) {

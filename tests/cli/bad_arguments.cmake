@@ -28,3 +28,7 @@ expect_failure(1 "no multiboot header" run --kernel ${CMAKE_CURRENT_BINARY_DIR}/
 expect_failure(2 "'bogus' is not stdio, file:PATH or none" run --serial bogus)
 expect_failure(2 "--serial: cannot write '/nonexistent/dir/out'" run --serial file:/nonexistent/dir/out)
 expect_failure(105 "timeout" run --timeout -3)
+expect_failure(2 "cannot open disk image '/nonexistent/disk.img'" run --disk /nonexistent/disk.img)
+expect_failure(2 "disk image '/dev/null' is not a file" run --disk /dev/null,writable)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/empty.img "")
+expect_failure(2 "empty" run --disk ${CMAKE_CURRENT_BINARY_DIR}/empty.img)

@@ -151,6 +151,57 @@ TEST_SUITE("machine") {
         }
     }
 
+    TEST_CASE("a guest reads and writes a disk image through the ATA channel") {
+        const std::vector<std::uint8_t> image = read_guest("flat_ata.bin");
+        const std::filesystem::path disk =
+            std::filesystem::temp_directory_path() / "jitterbug-ata-test.img";
+        std::string contents(4 * 512, '\0');
+        contents.replace(0, 8, "bootsect");
+        const auto file_text = [&] {
+            std::ifstream in(disk, std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        };
+        FlatBinary layout;
+        layout.load_address = 0x7C00;
+        layout.entry = 0x7C00;
+        layout.real_mode = true;
+        layout.registers[4] = 0x7000;
+        for (Backend backend : test::backends()) {
+            for (bool writable : {false, true}) {
+                CAPTURE(to_string(backend));
+                CAPTURE(writable);
+                std::ofstream(disk, std::ios::binary) << contents;
+                std::string serial;
+                MachineConfig config;
+                config.backend = backend;
+                config.disks = {{disk, writable}};
+                config.serial_output = [&](std::span<const std::uint8_t> b) {
+                    serial.append(b.begin(), b.end());
+                };
+                Result<Machine> machine = Machine::create(std::move(config));
+                REQUIRE(machine.ok());
+                REQUIRE(machine->load_flat(image, layout).ok());
+                CHECK(machine->run().exit_status == 3);
+                // The write is read back either way; only a writable disk's
+                // file changes.
+                CHECK(serial == "bootsectwritten!");
+                CHECK(file_text().substr(512, 8) == (writable ? "written!" : std::string(8, '\0')));
+            }
+        }
+        std::filesystem::remove(disk);
+
+        MachineConfig missing;
+        missing.disks = {{"/nonexistent/disk.img", false}};
+        const Result<Machine> m1 = Machine::create(missing);
+        REQUIRE_FALSE(m1.ok());
+        CHECK(m1.error().message.find("/nonexistent/disk.img") != std::string::npos);
+        MachineConfig three;
+        three.disks = {{disk, false}, {disk, false}, {disk, false}};
+        const Result<Machine> m3 = Machine::create(three);
+        REQUIRE_FALSE(m3.ok());
+        CHECK(m3.error().message.find("at most two disks") != std::string::npos);
+    }
+
     TEST_CASE("tiers change nothing the guest sees: interpreted then compiled blocks") {
         if (!jit_available()) return;
         // The workloads and the self-modifying guest, deterministic, with the

@@ -70,6 +70,7 @@ struct Options {
     std::string backend;
     std::string memory = "64M";
     std::string serial = "stdio";
+    std::vector<std::string> disks;
     std::string screenshot;
     bool screen = false;
     double timeout = 0;  // seconds; 0: none
@@ -153,6 +154,14 @@ int run(const Options& o) {
     config.lockstep = o.lockstep;
     config.deterministic = o.deterministic;
     config.reboot = !o.no_reboot;
+    for (const std::string& d : o.disks) {
+        const std::size_t comma = d.rfind(',');
+        if (comma != std::string::npos && d.substr(comma + 1) == "writable") {
+            config.disks.push_back({d.substr(0, comma), true});
+        } else {
+            config.disks.push_back({d, false});
+        }
+    }
     const std::optional<std::uint64_t> memory = parse_size(o.memory);
     if (!memory) {
         fmt::print(stderr, "jitterbug: --memory: '{}' is not a size (try 64M)\n", o.memory);
@@ -295,6 +304,9 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--initrd", o.initrd, "Initial ramdisk for a Linux kernel")
         ->check(CLI::ExistingFile);
     run_cmd->add_option("--append", o.append, "Kernel command line");
+    run_cmd->add_option("--disk", o.disks,
+                        "Hard disk image on the primary ATA channel (master, then slave); "
+                        "FILE,writable lets guest writes reach the file");
     run_cmd->add_option("--backend", o.backend, "Execution backend")
         ->check(CLI::IsMember({"jit", "interp"}))
         ->default_val(o.backend);
