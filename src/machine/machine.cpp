@@ -13,6 +13,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "cpu/cpu.hpp"
@@ -235,6 +236,52 @@ struct Machine::Impl {
     std::uint64_t reboots = 0;
     // Loads the kernel again after a reset (empty: none was loaded).
     std::function<Result<void>()> reload;
+
+    // Real time: a thread that brings the CPU back to the run loop when the
+    // next timer event is due (chained code otherwise runs on until it
+    // leaves its chains). Started at the first real-time run.
+    struct Alarm {
+        std::thread thread;
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::optional<std::chrono::steady_clock::time_point> at;  // guarded by mutex
+        bool quit = false;                                        // guarded by mutex
+    } alarm;
+    void set_alarm(std::optional<std::chrono::steady_clock::time_point> at) {
+        if (!alarm.thread.joinable()) {
+            if (!at) return;
+            alarm.thread = std::thread([this] { run_alarm(); });
+        }
+        {
+            std::lock_guard lock(alarm.mutex);
+            alarm.at = at;
+        }
+        alarm.changed.notify_one();
+    }
+    void run_alarm() {
+        std::unique_lock lock(alarm.mutex);
+        while (!alarm.quit) {
+            if (!alarm.at) {
+                alarm.changed.wait(lock);
+                continue;
+            }
+            const auto at = *alarm.at;
+            if (alarm.changed.wait_until(lock, at) == std::cv_status::timeout && alarm.at == at) {
+                alarm.at.reset();
+                cpu->request_stop();  // (finish() goes on: no stop was asked for)
+            }
+        }
+    }
+    ~Impl() {
+        if (alarm.thread.joinable()) {
+            {
+                std::lock_guard lock(alarm.mutex);
+                alarm.quit = true;
+            }
+            alarm.changed.notify_one();
+            alarm.thread.join();
+        }
+    }
     std::optional<int> guest_exit;
     double wall_seconds = 0;
     // Lockstep: the interpreter machine beside this one, and the physical
@@ -859,18 +906,20 @@ bool Machine::Impl::reboot(RunResult& result) {
 }
 
 RunResult Machine::Impl::run_timed() {
-    // Real time: the CPU comes back this often to let the timers catch up
-    // (tens of microseconds with the JIT, a few hundred with the interpreter).
-    constexpr std::uint64_t kRealTimeSlice = 50'000;
     RunResult result;
     for (;;) {
         take_serial_input();
         take_keys();
         service_timers();
         const std::optional<std::uint64_t> deadline = next_deadline();
+        // Deterministic: a budget of instructions to the next event; real
+        // time: the alarm thread stops the CPU when it is due.
         std::uint64_t budget = ~std::uint64_t{0};
-        if (deadline)
-            budget = clock->deterministic() ? clock->instructions_until(*deadline) : kRealTimeSlice;
+        if (clock->deterministic()) {
+            if (deadline) budget = clock->instructions_until(*deadline);
+        } else {
+            set_alarm(deadline ? std::optional(clock->host_time(*deadline)) : std::nullopt);
+        }
         const cpu::CpuExit exit = cpu->run(budget);
         // (A prompt without a newline must reach the host too.)
         serial.flush();
