@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -29,8 +30,22 @@ struct FlatRun {
     std::string serial;
 };
 
+// A boot sector's start: real mode at 0000:7C00, the stack below it.
+FlatBinary boot_sector_layout() {
+    FlatBinary layout;
+    layout.load_address = 0x7C00;
+    layout.entry = 0x7C00;
+    layout.real_mode = true;
+    layout.registers[4] = 0x7000;  // ESP
+    return layout;
+}
+
+// Runs `image` on a deterministic 16 MiB machine configured further by
+// `configure`; `before` sees the machine before the run; `after` after it.
 FlatRun run_flat(Backend backend, const std::vector<std::uint8_t>& image, const FlatBinary& layout,
-                 bool reboot) {
+                 bool reboot, const std::function<void(MachineConfig&)>& configure = {},
+                 const std::function<void(Machine&)>& before = {},
+                 const std::function<void(Machine&)>& after = {}) {
     FlatRun run;
     MachineConfig config;
     config.backend = backend;
@@ -40,12 +55,15 @@ FlatRun run_flat(Backend backend, const std::vector<std::uint8_t>& image, const 
     config.serial_output = [&](std::span<const std::uint8_t> b) {
         run.serial.append(b.begin(), b.end());
     };
+    if (configure) configure(config);
     Result<Machine> machine = Machine::create(std::move(config));
     REQUIRE(machine.ok());
     const Result<void> loaded = machine->load_flat(image, layout);
     REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.error().message));
+    if (before) before(*machine);
     run.result = machine->run();
     run.stats = machine->statistics();
+    if (after) after(*machine);
     return run;
 }
 
@@ -69,12 +87,8 @@ TEST_SUITE("machine") {
 
     TEST_CASE("a guest reset ends the run unless the machine reboots") {
         const std::vector<std::uint8_t> image = read_guest("flat_reset.bin");
-        FlatBinary layout;
-        layout.load_address = 0x7C00;
-        layout.entry = 0x7C00;
-        layout.real_mode = true;
+        FlatBinary layout = boot_sector_layout();
         layout.registers[3] = 'R';  // EBX
-        layout.registers[4] = 0x7000;
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
             // The keyboard controller's reset pulse ends the run.
@@ -95,23 +109,18 @@ TEST_SUITE("machine") {
 
     TEST_CASE("what a guest writes to the VGA text buffer is on the screen and in the screenshot") {
         const std::vector<std::uint8_t> image = read_guest("flat_vga.bin");
-        FlatBinary layout;
-        layout.load_address = 0x7C00;
-        layout.entry = 0x7C00;
-        layout.real_mode = true;
-        layout.registers[4] = 0x7000;
+        const std::filesystem::path png =
+            std::filesystem::temp_directory_path() / "jitterbug-vga-test.png";
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
-            MachineConfig config;
-            config.backend = backend;
-            Result<Machine> machine = Machine::create(std::move(config));
-            REQUIRE(machine.ok());
-            REQUIRE(machine->load_flat(image, layout).ok());
-            REQUIRE(machine->run().exit_status == 3);
-            CHECK(machine->screen_text() == "jitterbug VGA\n\u2554\u2550\u2557 box\n");
-            const std::filesystem::path png =
-                std::filesystem::temp_directory_path() / "jitterbug-vga-test.png";
-            REQUIRE(machine->save_screenshot(png).ok());
+            std::string screen;
+            const FlatRun run =
+                run_flat(backend, image, boot_sector_layout(), false, {}, {}, [&](Machine& m) {
+                    screen = m.screen_text();
+                    REQUIRE(m.save_screenshot(png).ok());
+                });
+            REQUIRE(run.result.exit_status == 3);
+            CHECK(screen == "jitterbug VGA\n\u2554\u2550\u2557 box\n");
             // A PNG of 720x400: the signature and the IHDR's width and height.
             std::ifstream in(png, std::ios::binary);
             std::vector<std::uint8_t> head(24);
@@ -127,27 +136,14 @@ TEST_SUITE("machine") {
 
     TEST_CASE("keys typed on the host reach a guest polling the keyboard controller") {
         const std::vector<std::uint8_t> image = read_guest("flat_keyboard.bin");
-        FlatBinary layout;
-        layout.load_address = 0x7C00;
-        layout.entry = 0x7C00;
-        layout.real_mode = true;
-        layout.registers[4] = 0x7000;
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
-            std::string serial;
-            MachineConfig config;
-            config.backend = backend;
-            config.serial_output = [&](std::span<const std::uint8_t> b) {
-                serial.append(b.begin(), b.end());
-            };
-            Result<Machine> machine = Machine::create(std::move(config));
-            REQUIRE(machine.ok());
-            REQUIRE(machine->load_flat(image, layout).ok());
-            machine->send_keys("Hi\n");
-            CHECK(machine->run().exit_status == 3);
+            const FlatRun run = run_flat(backend, image, boot_sector_layout(), false, {},
+                                         [](Machine& m) { m.send_keys("Hi\n"); });
+            CHECK(run.result.exit_status == 3);
             // Set 1 (translated): Shift down, H down and up, Shift up, I down
             // and up, Enter down and up.
-            CHECK(serial == "2A 23 A3 AA 17 97 1C 9C ");
+            CHECK(run.serial == "2A 23 A3 AA 17 97 1C 9C ");
         }
     }
 
@@ -161,30 +157,19 @@ TEST_SUITE("machine") {
             std::ifstream in(disk, std::ios::binary);
             return std::string(std::istreambuf_iterator<char>(in), {});
         };
-        FlatBinary layout;
-        layout.load_address = 0x7C00;
-        layout.entry = 0x7C00;
-        layout.real_mode = true;
-        layout.registers[4] = 0x7000;
         for (Backend backend : test::backends()) {
             for (bool writable : {false, true}) {
                 CAPTURE(to_string(backend));
                 CAPTURE(writable);
                 std::ofstream(disk, std::ios::binary) << contents;
-                std::string serial;
-                MachineConfig config;
-                config.backend = backend;
-                config.disks = {{disk, writable}};
-                config.serial_output = [&](std::span<const std::uint8_t> b) {
-                    serial.append(b.begin(), b.end());
-                };
-                Result<Machine> machine = Machine::create(std::move(config));
-                REQUIRE(machine.ok());
-                REQUIRE(machine->load_flat(image, layout).ok());
-                CHECK(machine->run().exit_status == 3);
+                const FlatRun run =
+                    run_flat(backend, image, boot_sector_layout(), false, [&](MachineConfig& c) {
+                        c.disks = {{disk, writable}};
+                    });
+                CHECK(run.result.exit_status == 3);
                 // The write is read back either way; only a writable disk's
                 // file changes.
-                CHECK(serial == "bootsectwritten!");
+                CHECK(run.serial == "bootsectwritten!");
                 CHECK(file_text().substr(512, 8) == (writable ? "written!" : std::string(8, '\0')));
             }
         }
