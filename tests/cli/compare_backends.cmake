@@ -2,7 +2,7 @@
 # `jitterbug run` boots the firmware with each backend: each run must print
 # the firmware's lines and exit 0, and all must print the same bytes. The
 # output is compared in hex: execute_process would turn CR LF into LF.
-string(HEX "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n" expected)
+string(HEX "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\njitterbug: no bootable disk\r\n" expected)
 set(first "")
 foreach(backend IN LISTS BACKENDS)
     set(file "${CMAKE_CURRENT_BINARY_DIR}/cli-output-${backend}.txt")

@@ -1,6 +1,11 @@
 // The embedded firmware boots on every backend and prints exactly its lines.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "support/guest.hpp"
 
 using namespace jitterbug;
@@ -10,7 +15,9 @@ TEST_SUITE("guests") {
         for (Backend backend : test::backends()) {
             CAPTURE(to_string(backend));
             const test::GuestRun run = test::run_guest(backend);
-            CHECK(run.serial == "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n");
+            CHECK(run.serial ==
+                  "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n"
+                  "jitterbug: no bootable disk\r\n");
             CHECK(run.result.reason == StopReason::Halted);
             CHECK(run.result.exit_status == 0);
             CHECK(run.stats.guest_instructions > 100);
@@ -35,8 +42,42 @@ TEST_SUITE("guests") {
                 CAPTURE(to_string(backend));
                 CAPTURE(c.bytes);
                 const test::GuestRun run = test::run_guest(backend, {}, {}, c.bytes);
-                CHECK(run.serial == std::string("jitterbug: firmware ok\r\n") + c.line);
+                CHECK(run.serial == std::string("jitterbug: firmware ok\r\n") + c.line +
+                                        "jitterbug: no bootable disk\r\n");
             }
         }
+    }
+
+    TEST_CASE("the firmware boots the ATA master's boot sector and refuses one without 0x55AA") {
+        std::ifstream in(test::guest_path("flat_boot_sector.bin"), std::ios::binary);
+        std::string sector(std::istreambuf_iterator<char>(in), {});
+        REQUIRE(sector.size() == 512);
+        const std::filesystem::path disk =
+            std::filesystem::temp_directory_path() / "jitterbug-boot-test.img";
+        for (bool bootable : {true, false}) {
+            std::string image = sector + std::string(3 * 512, '\0');
+            if (!bootable) image[511] = 0;  // no signature
+            std::ofstream(disk, std::ios::binary) << image;
+            for (Backend backend : test::backends()) {
+                CAPTURE(to_string(backend));
+                CAPTURE(bootable);
+                MachineConfig config;
+                config.backend = backend;
+                config.disks = {{disk, false}};
+                const test::GuestRun run = test::run_guest(std::move(config), {}, {});
+                const std::string greeting =
+                    "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n";
+                if (bootable) {
+                    CHECK(run.serial == greeting +
+                                            "jitterbug: booting from the hard disk\r\n"
+                                            "boot sector: DL=80");
+                    CHECK(run.result.exit_status == ((0x42 << 1) | 1));
+                } else {
+                    CHECK(run.serial == greeting + "jitterbug: no bootable disk\r\n");
+                    CHECK(run.result.reason == StopReason::Halted);
+                }
+            }
+        }
+        std::filesystem::remove(disk);
     }
 }
