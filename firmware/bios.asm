@@ -5,8 +5,13 @@
 ; execution into the low copy. This first piece of POST sets up a stack,
 ; programs COM1, prints a greeting and the amount of RAM, then boots the
 ; primary ATA master if its first sector ends in 0x55AA (read by PIO to
-; 0000:7C00, entered with DL = 0x80, interrupts off: there is no IVT yet),
-; else says there is no bootable disk and halts with interrupts off.
+; 0000:7C00, entered with DL = 0x80 and interrupts off), else says there is
+; no bootable disk and halts with interrupts off.
+;
+; Services so far: an IVT whose every vector IRETs, but INT 10h: AH=0Eh
+; teletype (on the 80x25 text screen at the BDA's cursor, CR, LF,
+; backspace, bell ignored, scrolling; every character also sent to COM1),
+; AH=02h set and AH=03h get the cursor (page 0), AH=0Fh the mode (3).
 ;
 ; RAM size convention: read from the CMOS NVRAM as a PC BIOS does —
 ;   0x34/0x35: 64 KiB blocks above 16 MiB (when nonzero)
@@ -42,6 +47,17 @@ cpu 686
 %define ATA_ERR         0x01
 %define BOOT_SECTOR     0x7C00
 
+; The BIOS data area (segment 0x40, here addressed from segment 0).
+%define BDA_VIDEO_MODE  0x449
+%define BDA_COLUMNS     0x44A
+%define BDA_CURSOR      0x450   ; page 0: column, then row
+%define BDA_CURSOR_TYPE 0x460
+%define BDA_CRTC_PORT   0x463
+%define BDA_ROWS        0x484   ; rows - 1
+%define TEXT_SEGMENT    0xB800
+%define COLUMNS         80
+%define ROWS            25
+
 section .text start=0
 
 post:
@@ -54,6 +70,8 @@ post:
         mov ds, ax
 
         call uart_init
+        call ivt_init
+        call video_init
         mov si, msg_ok
         call puts
 
@@ -71,6 +89,188 @@ post:
 .halt:  cli
         hlt
         jmp .halt
+
+; Every vector to a bare IRET, then the services there are.
+ivt_init:
+        push es
+        xor ax, ax
+        mov es, ax
+        xor di, di
+        mov cx, 256
+.vector:
+        mov word [es:di], iret_stub
+        mov word [es:di + 2], 0xF000
+        add di, 4
+        loop .vector
+        mov word [es:0x10 * 4], int10
+        pop es
+        ret
+
+iret_stub:
+        iret
+
+; Mode 3 as the VGA's reset state has it: the BDA's video fields, a blank
+; screen, the cursor at the top left.
+video_init:
+        push es
+        xor ax, ax
+        mov es, ax
+        mov byte [es:BDA_VIDEO_MODE], 3
+        mov word [es:BDA_COLUMNS], COLUMNS
+        mov word [es:BDA_CURSOR], 0
+        mov word [es:BDA_CURSOR_TYPE], 0x0D0E
+        mov word [es:BDA_CRTC_PORT], 0x3D4
+        mov byte [es:BDA_ROWS], ROWS - 1
+        mov ax, TEXT_SEGMENT
+        mov es, ax
+        xor di, di
+        mov ax, 0x0720
+        mov cx, COLUMNS * ROWS
+        rep stosw
+        pop es
+        xor dx, dx
+        call set_hw_cursor
+        ret
+
+; INT 10h: video services.
+int10:
+        cmp ah, 0x0E
+        je .teletype
+        cmp ah, 0x02
+        je .set_cursor
+        cmp ah, 0x03
+        je .get_cursor
+        cmp ah, 0x0F
+        je .get_mode
+        iret
+.set_cursor:                    ; DH = row, DL = column
+        push ds
+        push ax
+        xor ax, ax
+        mov ds, ax
+        mov [BDA_CURSOR], dx
+        call set_hw_cursor
+        pop ax
+        pop ds
+        iret
+.get_cursor:                    ; -> DH, DL; CX = cursor shape
+        push ds
+        xor cx, cx
+        mov ds, cx
+        mov dx, [BDA_CURSOR]
+        mov cx, [BDA_CURSOR_TYPE]
+        pop ds
+        iret
+.get_mode:                      ; -> AL = mode, AH = columns, BH = page
+        mov ax, (COLUMNS << 8) | 3
+        xor bh, bh
+        iret
+.teletype:
+        push ds
+        push es
+        push ax
+        push cx
+        push dx
+        push si
+        push di
+        call putc               ; (a copy on COM1 for headless runs)
+        xor dx, dx
+        mov ds, dx
+        mov dx, [BDA_CURSOR]    ; DL = column, DH = row
+        cmp al, 13
+        je .cr
+        cmp al, 10
+        je .lf
+        cmp al, 8
+        je .bs
+        cmp al, 7
+        je .done
+        push ax
+        mov cx, TEXT_SEGMENT
+        mov es, cx
+        mov al, dh
+        mov cl, COLUMNS
+        mul cl                  ; AX = row * 80
+        xor cx, cx
+        mov cl, dl
+        add ax, cx
+        shl ax, 1
+        mov di, ax
+        pop ax
+        mov ah, 0x07
+        mov [es:di], ax
+        inc dl
+        cmp dl, COLUMNS
+        jb .moved
+        xor dl, dl
+        jmp .lf
+.cr:    xor dl, dl
+        jmp .moved
+.bs:    test dl, dl
+        jz .moved
+        dec dl
+        jmp .moved
+.lf:    inc dh
+        cmp dh, ROWS
+        jb .moved
+        dec dh
+        call scroll_up
+.moved: mov [BDA_CURSOR], dx
+        call set_hw_cursor
+.done:  pop di
+        pop si
+        pop dx
+        pop cx
+        pop ax
+        pop es
+        pop ds
+        iret
+
+; The text screen one row up, a blank row at the bottom.
+scroll_up:
+        push ds
+        push es
+        push ax
+        push cx
+        cld
+        mov ax, TEXT_SEGMENT
+        mov ds, ax
+        mov es, ax
+        mov si, COLUMNS * 2
+        xor di, di
+        mov cx, COLUMNS * (ROWS - 1)
+        rep movsw
+        mov ax, 0x0720
+        mov cx, COLUMNS
+        rep stosw
+        pop cx
+        pop ax
+        pop es
+        pop ds
+        ret
+
+; The CRTC's cursor location for DH = row, DL = column.
+set_hw_cursor:
+        push ax
+        push bx
+        push dx
+        mov al, dh
+        mov bl, COLUMNS
+        mul bl
+        xor dh, dh
+        add ax, dx
+        mov bx, ax
+        mov dx, 0x3D4
+        mov al, 0x0E
+        mov ah, bh
+        out dx, ax
+        mov al, 0x0F
+        mov ah, bl
+        out dx, ax
+        pop dx
+        pop bx
+        pop ax
+        ret
 
 ; Reads sector 0 of the primary master into 0000:7C00 and enters it when
 ; it ends in 0x55AA. Returns when there is no such disk. Every wait is

@@ -54,6 +54,10 @@ TEST_SUITE("guests") {
         REQUIRE(sector.size() == 512);
         const std::filesystem::path disk =
             std::filesystem::temp_directory_path() / "jitterbug-boot-test.img";
+        const std::string greeting = "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n";
+        std::string scrolls;
+        for (int i = 0; i < 30; ++i)
+            scrolls += "scroll\r\n";
         for (bool bootable : {true, false}) {
             std::string image = sector + std::string(3 * 512, '\0');
             if (!bootable) image[511] = 0;  // no signature
@@ -61,21 +65,30 @@ TEST_SUITE("guests") {
             for (Backend backend : test::backends()) {
                 CAPTURE(to_string(backend));
                 CAPTURE(bootable);
+                std::string serial;
                 MachineConfig config;
                 config.backend = backend;
                 config.disks = {{disk, false}};
-                const test::GuestRun run = test::run_guest(std::move(config), {}, {});
-                const std::string greeting =
-                    "jitterbug: firmware ok\r\njitterbug: RAM 65536 KiB\r\n";
-                if (bootable) {
-                    CHECK(run.serial == greeting +
-                                            "jitterbug: booting from the hard disk\r\n"
-                                            "boot sector: DL=80");
-                    CHECK(run.result.exit_status == ((0x42 << 1) | 1));
-                } else {
-                    CHECK(run.serial == greeting + "jitterbug: no bootable disk\r\n");
-                    CHECK(run.result.reason == StopReason::Halted);
+                config.serial_output = [&](std::span<const std::uint8_t> b) {
+                    serial.append(b.begin(), b.end());
+                };
+                Result<Machine> machine = Machine::create(std::move(config));
+                REQUIRE(machine.ok());
+                const RunResult result = machine->run();
+                if (!bootable) {
+                    CHECK(serial == greeting + "jitterbug: no bootable disk\r\n");
+                    CHECK(result.reason == StopReason::Halted);
+                    continue;
                 }
+                // INT 10h's teletype writes both to COM1 and to the screen,
+                // which scrolled: 24 "scroll" rows, then the last line.
+                CHECK(serial == greeting + "jitterbug: booting from the hard disk\r\n" + scrolls +
+                                    "boot sector: DL=80");
+                CHECK(result.exit_status == ((0x42 << 1) | 1));
+                std::string screen;
+                for (int i = 0; i < 24; ++i)
+                    screen += "scroll\n";
+                CHECK(machine->screen_text() == screen + "boot sector: DL=80\n");
             }
         }
         std::filesystem::remove(disk);

@@ -1,19 +1,18 @@
-; A boot sector (a disk's sector 0, entered at 0000:7C00): reports DL, the
-; drive the BIOS booted it from, on COM1 and exits with 0x42.
+; A boot sector (a disk's sector 0, entered at 0000:7C00): prints, through
+; the BIOS's INT 10h teletype, 30 lines (the screen scrolls) and then the
+; drive the BIOS booted it from (DL); exits with 0x42.
 bits 16
 org 0x7C00
 
 start:
     mov bl, dl
+    mov cx, 30
+.line:
+    mov si, line
+    call print
+    loop .line
     mov si, message
-    mov dx, 0x3F8
-.next:
-    lodsb
-    test al, al
-    jz .dl
-    out dx, al
-    jmp .next
-.dl:
+    call print
     mov al, bl
     shr al, 4
     call hex
@@ -25,15 +24,27 @@ start:
     cli
     hlt
 
+print:
+    lodsb
+    test al, al
+    jz .done
+    mov ah, 0x0E
+    int 0x10
+    jmp print
+.done:
+    ret
+
 hex:
     add al, '0'
     cmp al, '9'
     jbe .out
     add al, 'A' - '9' - 1
 .out:
-    out dx, al
+    mov ah, 0x0E
+    int 0x10
     ret
 
+line: db "scroll", 13, 10, 0
 message: db "boot sector: DL=", 0
     times 510 - ($ - $$) db 0
     dw 0xAA55
