@@ -98,7 +98,7 @@ ivt_init:
         xor di, di
         mov cx, 256
 .vector:
-        mov word [es:di], iret_stub
+        mov word [es:di], default_handler
         mov word [es:di + 2], 0xF000
         add di, 4
         loop .vector
@@ -106,7 +106,7 @@ ivt_init:
         pop es
         ret
 
-iret_stub:
+default_handler:
         iret
 
 ; Mode 3 as the VGA's reset state has it: the BDA's video fields, a blank

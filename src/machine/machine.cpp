@@ -154,37 +154,22 @@ struct Machine::Impl {
     }
     devices::Uart16550 com1;
     // COM2-COM4: ports for the guest to find, their lines going nowhere.
-    devices::Uart16550 com2{kCom2,
-                            {},
-                            [this](bool l) { set_isa_irq(3, 0, l); },
-                            [this] { return clock ? clock->now() : 0; }};
-    devices::Uart16550 com3{kCom3,
-                            {},
-                            [this](bool l) { set_isa_irq(4, 1, l); },
-                            [this] { return clock ? clock->now() : 0; }};
-    devices::Uart16550 com4{kCom4,
-                            {},
-                            [this](bool l) { set_isa_irq(3, 1, l); },
-                            [this] { return clock ? clock->now() : 0; }};
+    devices::Uart16550 com2{
+        kCom2, {}, [this](bool l) { set_isa_irq(3, 0, l); }, [this] { return now_ns(); }};
+    devices::Uart16550 com3{
+        kCom3, {}, [this](bool l) { set_isa_irq(4, 1, l); }, [this] { return now_ns(); }};
+    devices::Uart16550 com4{
+        kCom4, {}, [this](bool l) { set_isa_irq(3, 1, l); }, [this] { return now_ns(); }};
     devices::Cmos cmos;
     devices::DualPic pic;
     devices::Pit8254 pit;
     devices::DebugExit debug_exit;
     devices::X87ErrorLatch x87_error;
     // A20 is on when either the keyboard controller or port 0x92 turns it on.
-    bool kbc_a20 = true, port92_a20 = false;
     devices::I8042 kbc{[this](bool level) { pic.set_irq(1, level); },
                        [this](bool level) { pic.set_irq(12, level); },
-                       [this](bool on) {
-                           kbc_a20 = on;
-                           update_a20();
-                       },
-                       [this] { request_reset(); }};
-    devices::SystemControlPortA port92{[this](bool on) {
-                                           port92_a20 = on;
-                                           update_a20();
-                                       },
-                                       [this] { request_reset(); }};
+                       [this](bool) { update_a20(); }, [this] { request_reset(); }};
+    devices::SystemControlPortA port92{[this](bool) { update_a20(); }, [this] { request_reset(); }};
     devices::Vga vga;
     // The primary ATA channel and its disks (made in build(): they need files).
     std::vector<std::unique_ptr<devices::DiskImage>> disks;
@@ -289,15 +274,19 @@ struct Machine::Impl {
     std::unique_ptr<Impl> shadow;
     std::vector<std::uint32_t> written_pages;
 
+    // The machine's clock (0 until it is made).
+    std::uint64_t now_ns() const { return clock ? clock->now() : 0; }
+    // What wakes a halted CPU besides a timer event: a stop request or host
+    // input (the caller holds `mutex`).
+    bool woken() const { return stop_requested || !serial_in.empty() || !keys_in.empty(); }
+
     explicit Impl(MachineConfig c)
         : config(std::move(c)),
           serial(config.serial_output),
           com1(
               kCom1, [this](std::uint8_t b) { serial.put(b); },
-              [this](bool level) { set_isa_irq(4, 0, level); },
-              [this] { return clock ? clock->now() : 0; }),
-          cmos([this] { return clock ? clock->now() : 0; },
-               [this](bool level) { pic.set_irq(8, level); },
+              [this](bool level) { set_isa_irq(4, 0, level); }, [this] { return now_ns(); }),
+          cmos([this] { return now_ns(); }, [this](bool level) { pic.set_irq(8, level); },
                rtc_start(config.deterministic || config.lockstep)),
           pic([this](bool level) {
               if (cpu) cpu->set_intr(level);
@@ -450,7 +439,7 @@ struct Machine::Impl {
         if (cpu) cpu->request_stop();
     }
     void update_a20() {
-        if (cpu) cpu->mmu().set_a20(kbc_a20 || port92_a20);
+        if (cpu) cpu->mmu().set_a20(kbc.a20() || port92.a20());
     }
     // The reset of the whole machine (MachineConfig::reboot): the CPU and the
     // devices as at power-on, RAM kept, the kernel loaded again; false with
@@ -771,8 +760,7 @@ bool Machine::Impl::finish(cpu::CpuExit exit, RunResult& result) {
         case cpu::CpuExit::WaitingForInterrupt: {
             // No timer event is coming: sleep until input or a stop request.
             std::unique_lock lock(mutex);
-            wake.wait(lock,
-                      [&] { return stop_requested || !serial_in.empty() || !keys_in.empty(); });
+            wake.wait(lock, [&] { return woken(); });
             return false;
         }
         case cpu::CpuExit::Shutdown:
@@ -873,9 +861,7 @@ bool Machine::Impl::wait_until(std::uint64_t ns) {
         return true;
     }
     std::unique_lock lock(mutex);
-    return !wake.wait_until(lock, clock->host_time(ns), [&] {
-        return stop_requested || !serial_in.empty() || !keys_in.empty();
-    });
+    return !wake.wait_until(lock, clock->host_time(ns), [&] { return woken(); });
 }
 
 bool Machine::Impl::reboot(RunResult& result) {

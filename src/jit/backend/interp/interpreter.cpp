@@ -35,9 +35,7 @@ struct Step {
 
 class InterpProgram final : public CompiledCode {
   public:
-    std::vector<std::uint64_t> constants;  // slots [first_constant, ...)
-    Slot first_constant = 0;
-    // The values while it runs, the constants in place.
+    // The values while it runs: results, then the constants in place.
     mutable std::vector<std::uint64_t> slots;
     std::vector<Step> steps;
     ir::Terminal terminal;
@@ -52,11 +50,11 @@ std::unique_ptr<InterpProgram> build_program(const ir::Block& block) {
     const auto& insts = block.insts();
     if (insts.size() >= kMaxSlots / 2) return nullptr;
     auto prog = std::make_unique<InterpProgram>();
-    prog->first_constant = static_cast<Slot>(insts.size());
+    prog->slots.assign(insts.size(), 0);
     auto slot_of = [&](const Value& v) -> Slot {
         if (!v.is_immediate()) return static_cast<Slot>(v.inst());
-        prog->constants.push_back(v.imm());
-        return static_cast<Slot>(prog->first_constant + prog->constants.size() - 1);
+        prog->slots.push_back(v.imm());
+        return static_cast<Slot>(prog->slots.size() - 1);
     };
     // Step index of each instruction, to attach flags to their producer.
     std::vector<std::size_t> step_of(insts.size(), SIZE_MAX);
@@ -85,10 +83,7 @@ std::unique_ptr<InterpProgram> build_program(const ir::Block& block) {
     prog->terminal = block.terminal();
     if (prog->terminal.kind == ir::Terminal::Kind::Branch)
         prog->cond = slot_of(prog->terminal.cond);
-    if (prog->first_constant + prog->constants.size() >= kMaxSlots) return nullptr;
-    prog->slots.assign(prog->first_constant + prog->constants.size(), 0);
-    std::copy(prog->constants.begin(), prog->constants.end(),
-              prog->slots.begin() + prog->first_constant);
+    if (prog->slots.size() >= kMaxSlots) return nullptr;
     return prog;
 }
 
