@@ -72,6 +72,12 @@ struct DiskConfig {
     bool writable = false;
 };
 
+// Where the BIOS looks first for something to boot (MachineConfig::boot).
+enum class BootOrder {
+    FloppyFirst,    // A:, then the first hard disk (a PC's default; `--boot a`)
+    HardDiskFirst,  // the first hard disk, then A: (`--boot c`)
+};
+
 struct MachineConfig {
     // Guest RAM in bytes: at least 1 MiB, at most 3 GiB, a multiple of 4 KiB.
     std::uint64_t memory_bytes = std::uint64_t{64} << 20;
@@ -98,6 +104,14 @@ struct MachineConfig {
     // Hard disks on the primary ATA channel (ports 0x1F0-0x1F7 and 0x3F6,
     // IRQ 14): the first is the master, the second the slave; at most two.
     std::vector<DiskConfig> disks;
+    // Floppy images, A: then B: (at most two), served to the BIOS's INT 13h
+    // straight from the image (there is no floppy controller): raw images of
+    // 160, 180, 320, 360, 720, 1200, 1440, 1680 or 2880 KiB.
+    std::vector<DiskConfig> floppies;
+    BootOrder boot = BootOrder::FloppyFirst;
+    // Called from run() with the VGA text screen (as screen_text() gives
+    // it) when it changed, looked at every 100 ms of the machine's time.
+    std::function<void(const std::string&)> screen_changed;
     // Lockstep: a second machine with the interpreter runs beside this one
     // (which must use the JIT), one translated block at a time; the first
     // difference in CPU state, in RAM or in how a run ends stops the run with

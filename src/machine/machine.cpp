@@ -23,6 +23,7 @@
 #include "devices/debug_exit.hpp"
 #include "devices/debug_ports.hpp"
 #include "devices/disk_image.hpp"
+#include "devices/firmware_disk.hpp"
 #include "devices/i8042.hpp"
 #include "devices/pci.hpp"
 #include "devices/pic8259.hpp"
@@ -174,6 +175,13 @@ struct Machine::Impl {
     // The primary ATA channel and its disks (made in build(): they need files).
     std::vector<std::unique_ptr<devices::DiskImage>> disks;
     std::unique_ptr<devices::Ata> ata;
+    // The floppy images, served to the BIOS through the firmware disk port.
+    std::vector<std::unique_ptr<devices::DiskImage>> floppies;
+    std::unique_ptr<devices::FirmwareDisk> firmware_disk;
+    // MachineConfig::screen_changed: the screen last reported, and when to
+    // look again (the machine's clock).
+    std::string last_screen;
+    std::uint64_t next_screen_check = 0;
     devices::PciBus pci_bus;
     devices::I440fxHostBridge host_bridge;
     devices::Piix3IsaBridge isa_bridge;
@@ -352,6 +360,7 @@ struct Machine::Impl {
         if (auto r = io.map(devices::Ata::kPrimaryControlPort, 1, *ata, "ATA (primary control)");
             !r)
             return r;
+        if (auto r = attach_floppies(); !r) return r;
         cmos.set_memory_size(config.memory_bytes);
         for (auto r :
              {io.map(kCom1, 8, com1, "COM1"),
@@ -402,6 +411,90 @@ struct Machine::Impl {
         if (config.lockstep) options.jit_threshold = 0;
         cpu->set_options(options);
         return {};
+    }
+
+    // The floppy images behind the firmware disk port, and what the CMOS
+    // says about them and about the boot order.
+    Result<void> attach_floppies() {
+        if (config.floppies.size() > 2) {
+            return Error{fmt::format("at most two floppy drives (A: and B:), not {}",
+                                     config.floppies.size())};
+        }
+        std::array<devices::DiskImage*, 2> drives{};
+        std::uint8_t types = 0;  // CMOS 0x10: A: in the high nibble, B: in the low
+        for (std::size_t i = 0; i < config.floppies.size(); ++i) {
+            const DiskConfig& d = config.floppies[i];
+            Result<devices::DiskImage> image = devices::DiskImage::open(d.path, d.writable);
+            if (!image) return image.error();
+            const std::optional<std::uint8_t> type = floppy_type(image->size_bytes());
+            if (!type) {
+                return Error{fmt::format(
+                    "{}: {} bytes is no floppy's size (160, 180, 320, 360, 720, 1200, 1440, "
+                    "1680 or 2880 KiB)",
+                    d.path.string(), image->size_bytes())};
+            }
+            types = static_cast<std::uint8_t>(types | (*type << (i == 0 ? 4 : 0)));
+            floppies.push_back(std::make_unique<devices::DiskImage>(std::move(*image)));
+            drives[i] = floppies.back().get();
+        }
+        firmware_disk = std::make_unique<devices::FirmwareDisk>(
+            drives, [this](std::uint64_t address, std::span<std::uint8_t> bytes, bool to_guest) {
+                return dma(address, bytes, to_guest);
+            });
+        if (auto r = io.map(devices::FirmwareDisk::kFirstPort, devices::FirmwareDisk::kPortCount,
+                            *firmware_disk, "firmware disk");
+            !r) {
+            return r;
+        }
+        cmos.set(0x10, types);
+        // The equipment byte: floppies (bit 0, count - 1 in bits 6-7), 80x25
+        // colour, an x87.
+        const auto count = static_cast<unsigned>(floppies.size());
+        cmos.set(0x14, static_cast<std::uint8_t>((count != 0 ? 1u | ((count - 1) << 6) : 0u) |
+                                                 0x20u | 0x02u));
+        // The boot order as Bochs and QEMU keep it: 1 = floppy, 2 = hard disk.
+        cmos.set(0x3D, config.boot == BootOrder::HardDiskFirst ? 0x12 : 0x21);
+        return {};
+    }
+    // The CMOS drive type of a floppy image of `bytes`, if it has a floppy's size.
+    static std::optional<std::uint8_t> floppy_type(std::uint64_t bytes) {
+        constexpr std::pair<std::uint64_t, std::uint8_t> kFormats[] = {
+            {160, 1},  {180, 1},  {320, 1},  {360, 1}, {720, 3},
+            {1200, 2}, {1440, 4}, {1680, 4}, {2880, 5}};
+        for (const auto& [kib, type] : kFormats) {
+            if (bytes == kib * 1024) return type;
+        }
+        return std::nullopt;
+    }
+    // A device's copy to or from guest physical memory (false: some byte is
+    // not RAM, or for a copy into the guest, not RAM or ROM). Translations
+    // of what it overwrites are dropped.
+    bool dma(std::uint64_t address, std::span<std::uint8_t> bytes, bool to_guest) {
+        if (to_guest) {
+            if (!memory.load(PhysicalAddress{address}, bytes)) return false;
+            cpu->invalidate_code(PhysicalAddress{address}, bytes.size());
+            return true;
+        }
+        for (std::size_t done = 0; done < bytes.size();) {
+            const std::uint64_t at = address + done;
+            const std::size_t chunk =
+                std::min<std::size_t>(bytes.size() - done, 4096 - (at & 4095));
+            const std::uint8_t* p = memory.ram_pointer(PhysicalAddress{at}, chunk);
+            if (p == nullptr) return false;
+            std::memcpy(bytes.data() + done, p, chunk);
+            done += chunk;
+        }
+        return true;
+    }
+    // MachineConfig::screen_changed: every 100 ms of the machine's time.
+    static constexpr std::uint64_t kScreenPeriod = 100'000'000;
+    void watch_screen() {
+        if (!config.screen_changed || clock->now() < next_screen_check) return;
+        next_screen_check = clock->now() + kScreenPeriod;
+        std::string text = vga.screen_text();
+        if (text == last_screen) return;
+        last_screen = std::move(text);
+        config.screen_changed(last_screen);
     }
 
     static cpu::CpuOptions cpu_options(const Optimizations& o) {
@@ -878,6 +971,7 @@ bool Machine::Impl::reboot(RunResult& result) {
     pci_host.reset();
     vga.reset();
     ata->reset();
+    firmware_disk->reset();
     update_a20();
     replan = false;
     if (reload) {
@@ -897,7 +991,11 @@ RunResult Machine::Impl::run_timed() {
         take_serial_input();
         take_keys();
         service_timers();
-        const std::optional<std::uint64_t> deadline = next_deadline();
+        watch_screen();
+        std::optional<std::uint64_t> deadline = next_deadline();
+        if (config.screen_changed) {
+            deadline = deadline ? std::min(*deadline, next_screen_check) : next_screen_check;
+        }
         // Deterministic: a budget of instructions to the next event; real
         // time: the alarm thread stops the CPU when it is due.
         std::uint64_t budget = ~std::uint64_t{0};

@@ -76,7 +76,9 @@ TEST_SUITE("guests") {
                 REQUIRE(machine.ok());
                 const RunResult result = machine->run();
                 if (!bootable) {
-                    CHECK(serial == greeting + "jitterbug: no bootable disk\r\n");
+                    CHECK(serial == greeting +
+                                        "jitterbug: no boot signature (55AA) in sector 0\r\n"
+                                        "jitterbug: no bootable disk\r\n");
                     CHECK(result.reason == StopReason::Halted);
                     continue;
                 }

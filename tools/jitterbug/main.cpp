@@ -2,6 +2,7 @@
 //
 //   jitterbug run [--kernel FILE [--initrd FILE] [--append ARGS]] [--backend jit|interp]
 //                 [--memory SIZE] [--serial stdio|file:PATH|none] [--timeout SECONDS]
+//                 [--floppy FILE[,writable]]... [--boot a|c]
 //                 [--no-reboot] [--screen] [--screenshot FILE.png] [--stats]
 //                 [--disable OPT,...] [--lockstep]
 //                 [--deterministic]
@@ -71,6 +72,8 @@ struct Options {
     std::string memory = "64M";
     std::string serial = "stdio";
     std::vector<std::string> disks;
+    std::vector<std::string> floppies;
+    std::string boot = "a";
     std::string screenshot;
     bool screen = false;
     double timeout = 0;  // seconds; 0: none
@@ -142,6 +145,14 @@ void forward_input(jitterbug::Machine& machine, const std::atomic<bool>& finishe
     }
 }
 
+// FILE or FILE,writable.
+jitterbug::DiskConfig disk_config(const std::string& option) {
+    const std::size_t comma = option.rfind(',');
+    if (comma != std::string::npos && option.substr(comma + 1) == "writable")
+        return {option.substr(0, comma), true};
+    return {option, false};
+}
+
 int run(const Options& o) {
     jitterbug::MachineConfig config;
     for (const std::string& name : o.disabled) {
@@ -154,13 +165,17 @@ int run(const Options& o) {
     config.lockstep = o.lockstep;
     config.deterministic = o.deterministic;
     config.reboot = !o.no_reboot;
-    for (const std::string& d : o.disks) {
-        const std::size_t comma = d.rfind(',');
-        if (comma != std::string::npos && d.substr(comma + 1) == "writable") {
-            config.disks.push_back({d.substr(0, comma), true});
-        } else {
-            config.disks.push_back({d, false});
-        }
+    for (const std::string& d : o.disks)
+        config.disks.push_back(disk_config(d));
+    for (const std::string& d : o.floppies)
+        config.floppies.push_back(disk_config(d));
+    config.boot =
+        o.boot == "c" ? jitterbug::BootOrder::HardDiskFirst : jitterbug::BootOrder::FloppyFirst;
+    if (o.screen) {
+        config.screen_changed = [](const std::string& text) {
+            fmt::print(stderr, "jitterbug: the screen:\n{}", text);
+            if (!text.empty() && text.back() != '\n') fmt::print(stderr, "\n");
+        };
     }
     const std::optional<std::uint64_t> memory = parse_size(o.memory);
     if (!memory) {
@@ -307,6 +322,14 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--disk", o.disks,
                         "Hard disk image on the primary ATA channel (master, then slave); "
                         "FILE,writable lets guest writes reach the file");
+    run_cmd->add_option("--floppy", o.floppies,
+                        "Floppy image for the BIOS (A:, then B:): 160 KiB to 2.88 MiB; "
+                        "FILE,writable lets guest writes reach the file");
+    run_cmd
+        ->add_option("--boot", o.boot,
+                     "Boot order: a (floppy, then hard disk) or c (hard disk, then floppy)")
+        ->check(CLI::IsMember({"a", "c"}))
+        ->default_val(o.boot);
     run_cmd->add_option("--backend", o.backend, "Execution backend")
         ->check(CLI::IsMember({"jit", "interp"}))
         ->default_val(o.backend);
@@ -322,7 +345,8 @@ int main(int argc, char** argv) {
     run_cmd->add_flag("--no-reboot", o.no_reboot,
                       "End the run (status 0) when the guest resets the machine, or 3 after a "
                       "triple fault, instead of rebooting");
-    run_cmd->add_flag("--screen", o.screen, "Print the VGA text screen on stderr at exit");
+    run_cmd->add_flag("--screen", o.screen,
+                      "Print the VGA text screen on stderr when it changes and at exit");
     run_cmd->add_option("--screenshot", o.screenshot,
                         "Save the VGA screen at exit as a PNG (720x400)");
     run_cmd->add_flag("--stats", o.stats,
