@@ -1,5 +1,6 @@
 #include "cpu/cpu.hpp"
 
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -271,6 +272,21 @@ CpuExit Cpu::run(std::uint64_t max_instructions) {
                 handle_abort();
                 continue;
             }
+            if (tb->fastmem_faults > kFastmemFaultLimit) {
+                // Its stores keep faulting in the window (a page with code
+                // and data): made again with the TLB's checks, whose slow
+                // path costs no signal. (At once, for the same location:
+                // the shadow and breakpoint state above is already taken.)
+                no_fastmem_.insert(tb->phys_start);
+                cache_.invalidate_block(tb);
+                ++stats_.fastmem_deopts;
+                link_slot = 0;
+                tb = find_or_translate(loc, true);
+                if (!tb) {
+                    handle_abort();
+                    continue;
+                }
+            }
             if (!tb->host_code && tier0_ && ++tb->runs >= options_.jit_threshold) {
                 tb = promote(*tb);
                 link_slot = 0;  // (the code its exit would link from may be gone)
@@ -482,7 +498,8 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
     CpuContext& ctx = *ctx_;
     PhysicalAddress phys;
     mmu::PageFault fault;
-    if (loc.eip > ctx.state.segment(SegReg::Cs).limit) {
+    const std::uint32_t cs_limit = ctx.state.segment(SegReg::Cs).limit;
+    if (loc.eip > cs_limit) {
         runtime::raise_fault(ctx, vector::GP, 0);
         return nullptr;
     }
@@ -504,7 +521,30 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
                 tb = nullptr;  // translated afresh (its fault, if any, raised there)
             }
         }
+        // (Made under another limit: translated afresh, replacing it.)
+        if (tb && tb->cs_limit != cs_limit) tb = nullptr;
         if (tb) return tb;
+    }
+    if (cached) {
+        // Code patched back as it was: its old translation.
+        std::vector<std::uint32_t> pages;
+        jit::TranslationBlock* back = cache_.revive(
+            phys.value, loc,
+            [this, cs_limit](const jit::TranslationBlock& b) {
+                if (b.cs_limit != cs_limit) return false;
+                const std::uint8_t* bytes =
+                    mmu_.memory().ram_pointer(PhysicalAddress{b.first_lo}, b.source.size());
+                return bytes && std::memcmp(bytes, b.source.data(), b.source.size()) == 0;
+            },
+            pages);
+        if (back) {
+            for (std::uint32_t page : pages) {
+                mmu_.protect_code_page(page);
+                if (window_) window_->set_writable(page, false);
+            }
+            ++stats_.blocks_revived;
+            return back;
+        }
     }
     std::unique_ptr<jit::TranslationBlock> tb =
         translate(loc, phys.value, tier0_ && options_.jit_threshold > 0);
@@ -560,7 +600,22 @@ std::unique_ptr<jit::TranslationBlock> Cpu::translate(const LocationDescriptor& 
     tb->pages = code.pages;
     tb->num_pages = code.num_pages;
     tb->guest_instructions = block.guest_instructions;
+    tb->cs_limit = ctx_->state.segment(SegReg::Cs).limit;
+    // (Its bytes, to be taken back if invalidated and then restored: RAM
+    // only, the only code that changes.)
+    if (code.num_pages == 1 && code.first_hi > code.first_lo) {
+        const std::size_t size = code.first_hi - code.first_lo;
+        if (const std::uint8_t* bytes =
+                mmu_.memory().ram_pointer(PhysicalAddress{code.first_lo}, size)) {
+            tb->source.assign(bytes, bytes + size);
+        }
+    }
     tb->page_groups = !no_page_groups_.contains(phys);
+    tb->fastmem = !no_fastmem_.contains(phys);
+    // (Nor page groups then: made for code that never has the window, they
+    // diverge from the interpreter in a window's location — the hostile
+    // system tests showed it.)
+    if (!tb->fastmem) tb->page_groups = false;
     ++stats_.blocks_translated;
     if (tier0) {
         tier0_->compile(block, *tb);  // (never full)
@@ -585,7 +640,7 @@ void Cpu::invalidate_code(PhysicalAddress phys, std::uint64_t size) {
 bool Cpu::is_code_page(std::uint32_t phys_page) const { return cache_.is_code_page(phys_page); }
 
 bool Cpu::code_written(PhysicalAddress phys, unsigned size) {
-    return !cache_.invalidate(phys.value, size, ctx_->current_block);
+    return !cache_.invalidate(phys.value, size, ctx_->current_block, true);
 }
 
 CpuStatistics Cpu::statistics() const {

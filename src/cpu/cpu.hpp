@@ -68,6 +68,10 @@ struct CpuStatistics {
     // Blocks translated again without page groups (a group's page could not
     // take the fast path: jit/backend/x64).
     std::uint64_t page_group_deopts = 0;
+    // Blocks made again without the host window (Cpu::kFastmemFaultLimit).
+    std::uint64_t fastmem_deopts = 0;
+    // Invalidated blocks taken back when their bytes were restored.
+    std::uint64_t blocks_revived = 0;
     // Direct memory accesses (mode::kFastmem) that faulted to their slow
     // path: MMIO, ROM, holes, writes to pages holding translated code.
     std::uint64_t direct_access_faults = 0;
@@ -75,6 +79,10 @@ struct CpuStatistics {
 
 class Cpu final : public mmu::CodeWriteObserver {
   public:
+    // Faults in the host window after which a block is made again without
+    // it (CpuStatistics::fastmem_deopts).
+    static constexpr std::uint32_t kFastmemFaultLimit = 64;
+
     Cpu(mmu::PhysicalMemory& memory, devices::PortIoBus& io, BackendKind backend);
     ~Cpu() override;
     Cpu(const Cpu&) = delete;
@@ -224,6 +232,10 @@ class Cpu final : public mmu::CodeWriteObserver {
     CpuStatistics stats_;
     // Physical start addresses of blocks to translate without page groups.
     std::unordered_set<std::uint64_t> no_page_groups_;
+    // Blocks (by physical start) made without the host window: their
+    // stores kept faulting there (kFastmemFaultLimit), on pages that also
+    // hold code.
+    std::unordered_set<std::uint64_t> no_fastmem_;
     bool jump_cache_used_ = false;        // an entry was filled since the last flush
     std::uint64_t jump_cache_epoch_ = 0;  // the mapping epoch its entries belong to
     CpuOptions options_;

@@ -107,8 +107,10 @@ ir::Block Translator::translate(const LocationDescriptor& loc, std::uint32_t cs_
         }
         code.size += length;
         code.first_lo = std::min(code.first_lo, phys.value);
-        code.first_hi =
-            std::max<std::uint64_t>(code.first_hi, phys.value + (spans ? available : length));
+        // (What could not be decoded depends on every byte the decoder saw:
+        // a store to any of them must drop the block.)
+        const std::size_t seen = spans || status != DecodeStatus::Ok ? available : length;
+        code.first_hi = std::max<std::uint64_t>(code.first_hi, phys.value + seen);
         pieces.push_back({eip, eip + length});
 
         if (eip + length - 1 > cs_limit || eip + length - 1 < eip) {

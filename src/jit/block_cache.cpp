@@ -65,8 +65,8 @@ void BlockCache::unlink(TranslationBlock* block) {
     }
 }
 
-bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
-                            const TranslationBlock* current) {
+bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current,
+                            bool by_store) {
     bool hit_current = false;
     const std::uint32_t first = static_cast<std::uint32_t>(phys >> kPageShift);
     const std::uint32_t last = static_cast<std::uint32_t>((phys + len - 1) >> kPageShift);
@@ -79,22 +79,63 @@ bool BlockCache::invalidate(std::uint64_t phys, std::uint64_t len,
         }
         for (TranslationBlock* b : victims) {
             if (b == current) hit_current = true;
-            retire(b);
+            retire(b, by_store);
         }
     }
     return hit_current;
 }
 
-void BlockCache::retire(TranslationBlock* b) {
+void BlockCache::retire(TranslationBlock* b, bool revivable) {
     forget_front(b);
     unlink(b);
     b->valid = false;
     if (on_invalidate_) on_invalidate_(*b);
-    auto it = blocks_.find(Key{b->phys_start, b->location});
-    if (it != blocks_.end() && it->second.get() == b) {
-        graveyard_.push_back(std::move(it->second));
-        blocks_.erase(it);
+    const Key key{b->phys_start, b->location};
+    auto it = blocks_.find(key);
+    if (it == blocks_.end() || it->second.get() != b) return;
+    std::unique_ptr<TranslationBlock> block = std::move(it->second);
+    blocks_.erase(it);
+    if (!revivable || block->source.empty()) {
+        graveyard_.push_back(std::move(block));
+        return;
     }
+    if (retired_count_ >= kRetiredLimit) {
+        // (Bounded: all of them go, to the graveyard, as they may be running.)
+        for (auto& [k, versions] : retired_) {
+            for (auto& v : versions)
+                graveyard_.push_back(std::move(v));
+        }
+        retired_.clear();
+        retired_count_ = 0;
+    }
+    auto& versions = retired_[key];
+    if (versions.size() == kRetiredVersions) {
+        graveyard_.push_back(std::move(versions.front()));
+        versions.erase(versions.begin());
+        --retired_count_;
+    }
+    versions.push_back(std::move(block));
+    ++retired_count_;
+}
+
+TranslationBlock* BlockCache::revive(std::uint64_t phys, const LocationDescriptor& loc,
+                                     const std::function<bool(const TranslationBlock&)>& same_bytes,
+                                     std::vector<std::uint32_t>& new_pages) {
+    auto it = retired_.find(Key{phys, loc});
+    if (it == retired_.end()) return nullptr;
+    auto& versions = it->second;
+    for (auto v = versions.begin(); v != versions.end(); ++v) {
+        if (!same_bytes(**v)) continue;
+        std::unique_ptr<TranslationBlock> block = std::move(*v);
+        versions.erase(v);
+        --retired_count_;
+        if (versions.empty()) retired_.erase(it);
+        block->valid = true;
+        TranslationBlock* raw = block.get();
+        new_pages = insert(std::move(block));
+        return raw;
+    }
+    return nullptr;
 }
 
 void BlockCache::invalidate_block(const TranslationBlock* block) {
@@ -108,6 +149,12 @@ void BlockCache::clear() {
         graveyard_.push_back(std::move(block));
     }
     blocks_.clear();
+    for (auto& [key, versions] : retired_) {
+        for (auto& v : versions)
+            graveyard_.push_back(std::move(v));
+    }
+    retired_.clear();
+    retired_count_ = 0;
     front_.fill(nullptr);
     if (on_page_free_) {
         for (const auto& [page, list] : pages_)

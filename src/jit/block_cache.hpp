@@ -2,6 +2,13 @@
 // address of their first byte and their LocationDescriptor. Every physical
 // page holding translated code is tracked, so that a store into it
 // invalidates exactly the blocks whose bytes it overlaps.
+//
+// Code that patches itself back and forth (GRUB writes each BIOS call's
+// vector into its INT instruction) would have its blocks translated again
+// at every change: a block that a store invalidated, and that kept a copy
+// of its guest bytes (`source`), waits among the retired instead, and is
+// taken back when the same bytes are there again (revive()), as if it had
+// stayed in the cache.
 #pragma once
 
 #include <array>
@@ -33,10 +40,22 @@ struct TranslationBlock {
     std::array<std::uint32_t, 2> pages{};  // physical page numbers covered
     std::uint8_t num_pages = 0;
     std::uint32_t guest_instructions = 0;
+    // The code segment's limit it was translated under (its instructions
+    // past the limit raise #GP): not part of the key, so checked on use.
+    std::uint32_t cs_limit = 0;
     bool valid = true;
     // Whether the backend may check a page once for several accesses (false
     // once such a check failed: CpuStatistics::page_group_deopts).
     bool page_groups = true;
+    // Whether the backend may access guest memory through the host window
+    // (false once its accesses kept faulting there: stores to pages that
+    // also hold code), and how many of its accesses have faulted so far
+    // (counted by its code).
+    bool fastmem = true;
+    mutable std::uint32_t fastmem_faults = 0;
+    // A copy of the bytes [first_lo, first_hi) of a one-page block (empty:
+    // none kept; such a block is not revived).
+    std::vector<std::uint8_t> source;
     // Times run in the interpreter tier (Cpu: CpuOptions::jit_threshold).
     std::uint32_t runs = 0;
 
@@ -74,10 +93,19 @@ class BlockCache {
     }
 
     // Invalidates every block overlapping [phys, phys + len). Returns true when
-    // `current` was among them.
-    bool invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current);
-    // Invalidates one block, if it is in the cache.
+    // `current` was among them. `by_store`: the guest's own store did it (its
+    // blocks may be revived; not after a loader's or a device's writes, after
+    // which the machine's state is not the one they were made in).
+    bool invalidate(std::uint64_t phys, std::uint64_t len, const TranslationBlock* current,
+                    bool by_store = false);
+    // Invalidates one block, if it is in the cache (never revived).
     void invalidate_block(const TranslationBlock* block);
+    // A retired block of this key whose `source` the guest's memory holds
+    // again (`same_bytes` says), back in the cache; or nullptr. `new_pages`
+    // receives the pages that hold code again.
+    TranslationBlock* revive(std::uint64_t phys, const LocationDescriptor& loc,
+                             const std::function<bool(const TranslationBlock&)>& same_bytes,
+                             std::vector<std::uint32_t>& new_pages);
     // Drops every block (e.g. when the code buffer is full).
     void clear();
     // Whether blocks were invalidated since the last collect_garbage().
@@ -103,7 +131,12 @@ class BlockCache {
     };
 
     void unlink(TranslationBlock* block);
-    void retire(TranslationBlock* block);
+    // Out of the cache: among the retired when `revivable` and it kept its
+    // source, else to the graveyard.
+    void retire(TranslationBlock* block, bool revivable = false);
+    // Retired blocks by key, a few versions each, and how many in all.
+    static constexpr std::size_t kRetiredVersions = 4;
+    static constexpr std::size_t kRetiredLimit = 4096;
     // A direct-mapped cache of recent finds in front of the hash map (the
     // dispatcher looks a block up at every return to it); a block leaves it
     // when it leaves the map.
@@ -120,6 +153,8 @@ class BlockCache {
     std::unordered_map<std::uint32_t, std::vector<TranslationBlock*>> pages_;
     // Invalidated blocks wait here until no block is executing.
     std::vector<std::unique_ptr<TranslationBlock>> graveyard_;
+    std::unordered_map<Key, std::vector<std::unique_ptr<TranslationBlock>>, KeyHash> retired_;
+    std::size_t retired_count_ = 0;
     std::function<void(TranslationBlock&)> on_invalidate_;
     std::function<void(std::uint32_t)> on_page_free_;
 };

@@ -1082,7 +1082,7 @@ RunStatistics Machine::statistics() const {
     r.guest_instructions = s.instructions;
     r.blocks_translated = s.blocks_translated;
     r.blocks_compiled = s.blocks_compiled;
-    r.blocks_deoptimized = s.page_group_deopts;
+    r.blocks_deoptimized = s.page_group_deopts + s.fastmem_deopts;
     r.access_faults = s.direct_access_faults;
     r.tlb_misses = impl_->cpu->mmu().tlb_refills();
     r.reboots = impl_->reboots;

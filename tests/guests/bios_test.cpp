@@ -70,11 +70,13 @@ bios: int10 03 boot cursor row=03 col=00 shape=0D0E
 bios: int10 03 cursor row=05 col=0A
 HELLObios: int10 03 cursor row=0A col=05
 bios: int10 08 cell row=0A col=01 char=45 attr=1E expected=yes
+
 bios: int10 03 cursor row=0B col=00
 bios: int10 08 cell row=0B col=02 char=58 attr=4F expected=yes
 bios: int10 08 cell row=0B col=03 char=20 attr=07 expected=yes
 bios: int10 08 cell row=0A col=00 char=58 attr=4F expected=yes
 bios: int10 08 cell row=0A col=03 char=20 attr=07 expected=yes
+
 bios: int10 08 cell row=0B col=00 char=20 attr=17 expected=yes
 bios: int16 01 empty=yes
 bios: int16 02 shift=00
@@ -113,8 +115,11 @@ std::string floppy_report() {
         const std::string line = text.substr(start, end - start);
         start = end + 1;
         const auto it = kFloppyDifferences.find(line);
-        const std::string& kept = it == kFloppyDifferences.end() ? line : it->second;
-        if (!kept.empty()) out += kept + "\n";
+        if (it == kFloppyDifferences.end()) {
+            out += line + "\n";
+        } else if (!it->second.empty()) {
+            out += it->second + "\n";
+        }
     }
     return out;
 }

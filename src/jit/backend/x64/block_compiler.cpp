@@ -100,7 +100,8 @@ BlockCompiler::BlockCompiler(Xbyak::CodeGenerator& code, const ir::Block& block,
       group_offset_(block.insts().size(), 0),
       forwarded_from_(block.insts().size(), ir::kNoInst),
       forwards_(block.insts().size(), 0) {
-    fastmem_ = options_.fastmem && block.location().fastmem() && shared_.direct_memory;
+    fastmem_ =
+        options_.fastmem && block.location().fastmem() && shared_.direct_memory && tb.fastmem;
     tlb_base_ =
         ctx_offset::kTlb + mmu::Tlb::set_offset(mmu::tlb_set_of_cpl(block.location().cpl()));
     find_flag_producers();

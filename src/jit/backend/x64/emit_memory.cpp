@@ -442,6 +442,11 @@ void BlockCompiler::write_mem(ir::InstRef i, const ir::Inst& inst, unsigned size
                 c.mov(dword[r15 + ctx_offset::kScratch + 8], imm_value);
             }
             push_all(c, live);
+            // (Here from a fault in the window: counted, for Cpu to deoptimise.)
+            if (fastmem_) {
+                c.mov(rax, reinterpret_cast<std::uintptr_t>(&tb_.fastmem_faults));
+                c.inc(dword[rax]);
+            }
             c.mov(esi, dword[r15 + ctx_offset::kScratch]);
             c.mov(edx, size);
             c.mov(ecx, dword[r15 + ctx_offset::kScratch + 8]);
