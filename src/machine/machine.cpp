@@ -466,22 +466,23 @@ struct Machine::Impl {
         }
         return std::nullopt;
     }
-    // A device's copy to or from guest physical memory (false: some byte is
-    // not RAM, or for a copy into the guest, not RAM or ROM). Translations
-    // of what it overwrites are dropped.
+    // A device's copy to or from guest RAM (false: some byte is not RAM —
+    // the ROM is the embedded image itself, never written; a copy into the
+    // guest then stops there). Translations of what it overwrites are
+    // dropped.
     bool dma(std::uint64_t address, std::span<std::uint8_t> bytes, bool to_guest) {
-        if (to_guest) {
-            if (!memory.load(PhysicalAddress{address}, bytes)) return false;
-            cpu->invalidate_code(PhysicalAddress{address}, bytes.size());
-            return true;
-        }
         for (std::size_t done = 0; done < bytes.size();) {
             const std::uint64_t at = address + done;
             const std::size_t chunk =
                 std::min<std::size_t>(bytes.size() - done, 4096 - (at & 4095));
-            const std::uint8_t* p = memory.ram_pointer(PhysicalAddress{at}, chunk);
+            std::uint8_t* p = memory.ram_pointer(PhysicalAddress{at}, chunk);
             if (p == nullptr) return false;
-            std::memcpy(bytes.data() + done, p, chunk);
+            if (to_guest) {
+                std::memcpy(p, bytes.data() + done, chunk);
+                cpu->invalidate_code(PhysicalAddress{at}, chunk);
+            } else {
+                std::memcpy(bytes.data() + done, p, chunk);
+            }
             done += chunk;
         }
         return true;

@@ -131,11 +131,13 @@ std::string without_cr(const std::string& s) {
     return out;
 }
 
-// An image file of the boot program, padded to `size` bytes.
-std::filesystem::path program_image(const std::string& name, std::uint64_t size) {
-    std::ifstream in(test::guest_path("flat_bios_services.bin"), std::ios::binary);
+// An image file of a guest program (build/guests/flat_<program>.bin),
+// padded to `size` bytes.
+std::filesystem::path program_image(const std::string& name, std::uint64_t size,
+                                    const std::string& program = "bios_services") {
+    std::ifstream in(test::guest_path("flat_" + program + ".bin"), std::ios::binary);
     std::string bytes(std::istreambuf_iterator<char>(in), {});
-    REQUIRE(bytes.size() == 4096);
+    REQUIRE(!bytes.empty());
     bytes.resize(size, '\0');
     const std::filesystem::path path = std::filesystem::temp_directory_path() / name;
     std::ofstream(path, std::ios::binary) << bytes;
@@ -229,6 +231,21 @@ TEST_SUITE("guests") {
             CHECK(run.serial.find("bios: done") != std::string::npos);
         }
         std::filesystem::remove(hd);
+        std::filesystem::remove(fd);
+    }
+
+    TEST_CASE("a floppy read into the BIOS ROM fails with a controller error and leaves it alone") {
+        const std::filesystem::path fd =
+            program_image("jitterbug-rom-fd.img", 1474560, "floppy_rom");
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            MachineConfig config;
+            config.backend = backend;
+            config.floppies = {{fd, false}};
+            const Run run = run_program(std::move(config), "");
+            CHECK(run.result.reason == StopReason::GuestExit);
+            CHECK(run.result.exit_status == ((0x20 << 1) | 1));
+        }
         std::filesystem::remove(fd);
     }
 
