@@ -249,6 +249,31 @@ TEST_SUITE("guests") {
         std::filesystem::remove(fd);
     }
 
+    TEST_CASE("keys typed faster than a program reads them wait for room instead of being lost") {
+        const std::filesystem::path hd = program_image("jitterbug-typing.img", 65536, "typing");
+        const std::string line = "the quick brown fox jumps over the lazy dog 0123456789!";
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            MachineConfig config;
+            config.backend = backend;
+            config.disks = {{hd, false}};
+            Run run;
+            Machine* machine = nullptr;
+            config.deterministic = true;
+            config.serial_output = [&](std::span<const std::uint8_t> bytes) {
+                run.serial.append(bytes.begin(), bytes.end());
+                if (run.serial.ends_with("typing: ready\r\n")) machine->send_keys(line + "\n");
+            };
+            Result<Machine> m = Machine::create(std::move(config));
+            REQUIRE(m.ok());
+            machine = &*m;
+            run.result = m->run();
+            CHECK(run.serial.ends_with("typing: ready\r\n" + line + "\r\n"));
+            CHECK(run.result.reason == StopReason::Halted);
+        }
+        std::filesystem::remove(hd);
+    }
+
     TEST_CASE("a floppy image must have a floppy's size") {
         const std::filesystem::path odd = program_image("jitterbug-odd-fd.img", 1000000);
         MachineConfig config;
