@@ -32,3 +32,7 @@ expect_failure(2 "cannot open disk image '/nonexistent/disk.img'" run --disk /no
 expect_failure(2 "disk image '/dev/null' is not a file" run --disk /dev/null,writable)
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/empty.img "")
 expect_failure(2 "empty" run --disk ${CMAKE_CURRENT_BINARY_DIR}/empty.img)
+expect_failure(2 "cannot open disk image '/nonexistent/floppy.img'" run --floppy /nonexistent/floppy.img)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/odd-floppy.img "not a floppy's size")
+expect_failure(2 "is no floppy's size" run --floppy ${CMAKE_CURRENT_BINARY_DIR}/odd-floppy.img)
+expect_failure(105 "boot" run --boot z)
