@@ -1,8 +1,8 @@
 // Real boot loaders on our BIOS, from Debian's packages, in deterministic
 // mode: GRUB 2 (grub-pc-bin) from a hard disk, typed at from its menu and
 // command line on the PS/2 keyboard, loads and boots the flagship Linux
-// guest; SYSLINUX (syslinux) from a FAT partition boots it with its own
-// configuration; memtest86+ boots from a floppy and tests memory. The images
+// guest to its shell; SYSLINUX (syslinux) from a FAT partition boots it to
+// its shell by its own configuration; memtest86+ boots from a floppy and tests memory. The images
 // are made by scripts/make-boot-images (scripts/test runs it) into
 // build/guests/boot; without them each test says it skipped.
 //
@@ -140,19 +140,27 @@ TEST_SUITE("loaders") {
             const Session s = run_session(
                 machine_with_disk(backend, image),
                 {{"`c' for a command-line.", "c", ""},
-                 {"grub>", "linux /vmlinuz console=ttyS0 cryptomgr.notests=1 noisapnp\n", ""},
+                 {"grub>",
+                  "linux /vmlinuz console=ttyS0 cryptomgr.notests=1 noisapnp jitterbug.shell\n",
+                  ""},
                  {"grub>", "initrd /initramfs.cpio.gz\n", ""},
-                 {"grub>", "boot\n", ""}});
-            CHECK(s.steps_done == 4);
+                 {"grub>", "boot\n", ""},
+                 {"/ # ", "", "uname -r\n"},
+                 {"/ # ", "", "poweroff -f\n"}});
+            CHECK(s.steps_done == 6);
             CHECK(has(s.serial, "jitterbug: booting from the hard disk"));
             CHECK(has(s.serial, "GNU GRUB  version 2.06"));
             CHECK(has(s.serial, "*Linux (jitterbug guest)"));
             // What was typed, echoed by GRUB through INT 10h.
-            CHECK(has(s.serial, "grub> linux /vmlinuz console=ttyS0 cryptomgr.notests=1 noisapnp"));
+            CHECK(has(
+                s.serial,
+                "grub> linux /vmlinuz console=ttyS0 cryptomgr.notests=1 noisapnp jitterbug.shell"));
             CHECK(has(s.serial, "grub> initrd /initramfs.cpio.gz"));
             CHECK(has(s.serial,
                       "Kernel command line: BOOT_IMAGE=/vmlinuz console=ttyS0 cryptomgr.notests=1 "
-                      "noisapnp"));
+                      "noisapnp jitterbug.shell"));
+            // (The shell's answer to what was typed there.)
+            CHECK(has(s.serial, "uname -r\r\n6.1.0-"));
             check_linux_ran(s);
         }
     }
