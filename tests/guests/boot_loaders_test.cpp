@@ -22,6 +22,8 @@
 
 using namespace jitterbug;
 
+using test::has;
+
 namespace {
 
 std::filesystem::path boot_images() {
@@ -33,22 +35,6 @@ bool have_image(const std::filesystem::path& image) {
     if (std::filesystem::exists(image)) return true;
     MESSAGE("skipped: no " << image.string() << " (run scripts/make-boot-images)");
     return false;
-}
-
-// The backends a boot runs on here (see the top of the file).
-std::vector<Backend> loader_backends() {
-    const bool long_tests = std::getenv("JITTERBUG_LONG_TESTS") != nullptr;
-    std::vector<Backend> out;
-    for (Backend backend : test::backends()) {
-        if (backend == Backend::Interpreter && jit_available() && !long_tests) {
-            MESSAGE(
-                "the interpreter boots it in builds without the JIT, or with "
-                "JITTERBUG_LONG_TESTS=1");
-            continue;
-        }
-        out.push_back(backend);
-    }
-    return out;
 }
 
 // Something typed when COM1 has shown `after` (once per step, in order,
@@ -104,10 +90,6 @@ Session run_session(MachineConfig config, const std::vector<Step>& steps,
     return s;
 }
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
 // What the flagship guest's init reports before it powers off.
 void check_linux_ran(const Session& s) {
     CHECK(has(s.serial, "Linux version 6."));
@@ -134,7 +116,7 @@ TEST_SUITE("loaders") {
     TEST_CASE("GRUB from a hard disk takes commands typed at its command line and boots Linux") {
         const std::filesystem::path image = boot_images() / "grub.img";
         if (!have_image(image)) return;
-        for (Backend backend : loader_backends()) {
+        for (Backend backend : test::long_run_backends()) {
             CAPTURE(to_string(backend));
             // (The prompt's space is written only with what follows it.)
             const Session s = run_session(
@@ -168,7 +150,7 @@ TEST_SUITE("loaders") {
     TEST_CASE("SYSLINUX from a FAT partition boots Linux by its configuration") {
         const std::filesystem::path image = boot_images() / "syslinux.img";
         if (!have_image(image)) return;
-        for (Backend backend : loader_backends()) {
+        for (Backend backend : test::long_run_backends()) {
             CAPTURE(to_string(backend));
             const Session s =
                 run_session(machine_with_disk(backend, image), {{"/ # ", "", "poweroff -f\n"}});
@@ -186,7 +168,7 @@ TEST_SUITE("loaders") {
     TEST_CASE("memtest86+ boots from a floppy and tests memory without errors") {
         const std::filesystem::path image = boot_images() / "memtest.img";
         if (!have_image(image)) return;
-        for (Backend backend : loader_backends()) {
+        for (Backend backend : test::long_run_backends()) {
             CAPTURE(to_string(backend));
             MachineConfig config;
             config.backend = backend;

@@ -17,6 +17,8 @@
 
 using namespace jitterbug;
 
+using test::has;
+
 namespace {
 
 std::filesystem::path linux_guest_dir() {
@@ -72,10 +74,6 @@ Boot boot(Backend backend, const std::filesystem::path& dir, std::string_view cm
     return b;
 }
 
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
 bool have_guest(const std::filesystem::path& dir) {
     if (std::filesystem::exists(dir / "vmlinuz") &&
         std::filesystem::exists(dir / "initramfs.cpio.gz"))
@@ -105,14 +103,7 @@ TEST_SUITE("linux") {
         // self-tests: about 10 s with the JIT, 150 s with the interpreter,
         // which boots it where the build has no JIT (CI's interpreter-only
         // build) or with JITTERBUG_LONG_TESTS set.
-        const bool long_tests = std::getenv("JITTERBUG_LONG_TESTS") != nullptr;
-        for (Backend backend : test::backends()) {
-            if (backend == Backend::Interpreter && jit_available() && !long_tests) {
-                MESSAGE(
-                    "the interpreter boots it in builds without the JIT, or with "
-                    "JITTERBUG_LONG_TESTS=1");
-                continue;
-            }
+        for (Backend backend : test::long_run_backends()) {
             CAPTURE(to_string(backend));
             const Boot b = boot(backend, dir, "console=ttyS0");
             CHECK(has(b.serial, "Linux version 6."));

@@ -2,7 +2,24 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 namespace jitterbug::test {
+
+std::vector<Backend> long_run_backends() {
+    const bool long_tests = std::getenv("JITTERBUG_LONG_TESTS") != nullptr;
+    std::vector<Backend> out;
+    for (Backend backend : backends()) {
+        if (backend == Backend::Interpreter && jit_available() && !long_tests) {
+            MESSAGE(
+                "the interpreter boots it in builds without the JIT, or with "
+                "JITTERBUG_LONG_TESTS=1");
+            continue;
+        }
+        out.push_back(backend);
+    }
+    return out;
+}
 
 GuestRun run_guest(Backend backend, const std::filesystem::path& kernel, std::string_view cmdline,
                    std::uint64_t memory) {

@@ -24,6 +24,17 @@ inline std::vector<Backend> backends() {
     return b;
 }
 
+// The backends a long guest boot (a minute or more on the interpreter)
+// runs on: the interpreter only where the build has no JIT (CI's
+// interpreter-only build) or with JITTERBUG_LONG_TESTS set; the test says
+// so when it leaves it out.
+std::vector<Backend> long_run_backends();
+
+// Whether `text` holds `part`.
+inline bool has(std::string_view text, std::string_view part) {
+    return text.find(part) != std::string_view::npos;
+}
+
 struct GuestRun {
     RunResult result;
     std::string serial;
