@@ -300,14 +300,17 @@ TEST_SUITE("isa") {
         std::memcpy(vendor + 4, &leaf0[3], 4);
         std::memcpy(vendor + 8, &leaf0[2], 4);
         CHECK(std::string(vendor) == "GenuineIntel");
-        CHECK(leaf0[0] == 1);
+        CHECK(leaf0[0] == 2);
         const auto leaf1 = query(1);
         CHECK(((leaf1[0] >> 8) & 0xF) == 6);  // family 6
         CHECK(leaf1[0] == machine.cpu().state().reg(Gpr::Eax));
         // FPU, DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, PSE-36, FXSR; no APIC, no
         // SSE.
         CHECK(leaf1[3] == 0x0103B97Du);
-        CHECK(query(5) == leaf1);  // beyond the maximum: the highest basic leaf
+        // A Pentium II's caches and TLBs: one round of descriptors.
+        const auto leaf2 = query(2);
+        CHECK(leaf2 == std::array<std::uint32_t, 4>{0x03020101, 0, 0, 0x0C040843});
+        CHECK(query(5) == leaf2);  // beyond the maximum: the highest basic leaf
         const auto brand = query(0x80000002);
         char text[17] = {};
         std::memcpy(text, brand.data(), 16);

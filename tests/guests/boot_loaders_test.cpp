@@ -185,6 +185,9 @@ TEST_SUITE("loaders") {
             CHECK(has(s.serial, "jitterbug: booting from the floppy disk"));
             CHECK(has(s.screen, "Memtest86+ v6.10"));
             CHECK(has(s.screen, "jitterbug virtual P6 processor"));
+            // (From CPUID.2's descriptors: 16 + 16 KiB L1, 512 KiB L2.)
+            CHECK(has(s.screen, "L1 Cache:   32KB"));
+            CHECK(has(s.screen, "L2 Cache:  512KB"));
             CHECK(has(s.screen, "Memory  :   64MB"));
             CHECK(has(s.screen, until));
             CHECK(has(s.screen, "Status: Testing"));

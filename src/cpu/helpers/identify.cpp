@@ -33,7 +33,12 @@ constexpr std::uint32_t kFeatures = kFeatureFpu | kFeatureFxsr | kFeatureDe | kF
 // CPUID.80000001h:EDX: the execute-disable bit.
 constexpr std::uint32_t kExtendedFeatureNx = 1u << 20;
 
-constexpr std::uint32_t kMaxBasicLeaf = 1;
+constexpr std::uint32_t kMaxBasicLeaf = 2;
+// CPUID.2: the cache and TLB descriptors of a Pentium II (family 6, model
+// 3), one round (AL = 1): 01h/02h instruction TLBs (4 KiB and 4 MiB pages),
+// 03h/04h data TLBs, 08h a 16 KiB 4-way L1 instruction cache, 0Ch a 16 KiB
+// 4-way L1 data cache, 43h a 512 KiB 4-way L2 (SDM Vol. 2A, Table 3-12).
+constexpr std::array<std::uint32_t, 4> kCacheDescriptors = {0x03020101, 0, 0, 0x0C040843};
 constexpr std::uint32_t kMaxExtendedLeaf = 0x80000004;
 constexpr char kBrand[49] = "jitterbug virtual P6 processor";
 
@@ -62,6 +67,9 @@ std::uint64_t helper_cpuid(CpuContext& ctx, std::uint32_t, std::uint32_t, std::u
         case 1:
             // Family 6, model 3, stepping 3: the signature EDX holds after reset.
             r = {0x00000633, 0, 0, kFeatures};
+            break;
+        case 2:
+            r = kCacheDescriptors;
             break;
         case 0x80000000:
             r = {kMaxExtendedLeaf, 0, 0, 0};
