@@ -274,6 +274,20 @@ TEST_SUITE("guests") {
         std::filesystem::remove(hd);
     }
 
+    TEST_CASE("INT 15h AH=87h moves a block above 1 MiB and back with A20 turned on for it") {
+        const std::filesystem::path hd = program_image("jitterbug-move.img", 65536, "move_block");
+        for (Backend backend : test::backends()) {
+            CAPTURE(to_string(backend));
+            MachineConfig config;
+            config.backend = backend;
+            config.disks = {{hd, false}};
+            const Run run = run_program(std::move(config), "");
+            CHECK(run.result.reason == StopReason::GuestExit);
+            CHECK(run.result.exit_status == ((0x11 << 1) | 1));
+        }
+        std::filesystem::remove(hd);
+    }
+
     TEST_CASE("a floppy image must have a floppy's size") {
         const std::filesystem::path odd = program_image("jitterbug-odd-fd.img", 1000000);
         MachineConfig config;
