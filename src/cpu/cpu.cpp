@@ -538,10 +538,7 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
             },
             pages);
         if (back) {
-            for (std::uint32_t page : pages) {
-                mmu_.protect_code_page(page);
-                if (window_) window_->set_writable(page, false);
-            }
+            protect_code_pages(pages);
             ++stats_.blocks_revived;
             return back;
         }
@@ -550,11 +547,15 @@ jit::TranslationBlock* Cpu::find_or_translate(const LocationDescriptor& loc, boo
         translate(loc, phys.value, tier0_ && options_.jit_threshold > 0);
     if (!cached) return tb.release();
     jit::TranslationBlock* raw = tb.get();
-    for (std::uint32_t page : cache_.insert(std::move(tb))) {
+    protect_code_pages(cache_.insert(std::move(tb)));
+    return raw;
+}
+
+void Cpu::protect_code_pages(const std::vector<std::uint32_t>& pages) {
+    for (std::uint32_t page : pages) {
         mmu_.protect_code_page(page);
         if (window_) window_->set_writable(page, false);
     }
-    return raw;
 }
 
 jit::BlockExit Cpu::execute(const jit::TranslationBlock& tb) {
@@ -567,10 +568,7 @@ jit::TranslationBlock* Cpu::promote(jit::TranslationBlock& cold) {
     // (A flush to make room took the cold block with everything else.)
     if (stats_.code_flushes == flushes) cache_.invalidate_block(&cold);
     jit::TranslationBlock* raw = hot.get();
-    for (std::uint32_t page : cache_.insert(std::move(hot))) {
-        mmu_.protect_code_page(page);
-        if (window_) window_->set_writable(page, false);
-    }
+    protect_code_pages(cache_.insert(std::move(hot)));
     return raw;
 }
 

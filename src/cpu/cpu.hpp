@@ -181,6 +181,9 @@ class Cpu final : public mmu::CodeWriteObserver {
     // The block `cold` (interpreted so far) translated again and compiled
     // by the JIT in its place; the new block.
     jit::TranslationBlock* promote(jit::TranslationBlock& cold);
+    // Pages that newly hold translated code: stores to them take the slow
+    // path (TLB) and fault in the window.
+    void protect_code_pages(const std::vector<std::uint32_t>& pages);
     // Runs `tb` on the backend that made it.
     jit::BlockExit execute(const jit::TranslationBlock& tb);
     void compile(const ir::Block& block, jit::TranslationBlock& tb);
